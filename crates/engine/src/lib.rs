@@ -1,0 +1,26 @@
+//! The Leasehold protocol engine: every DHCP/BOOTP server decision, with no I/O.
+//!
+//! [`Engine::handle`] takes a parsed request, where it arrived ([`Arrival`]), the time and a read
+//! view of lease state ([`LeaseTable`]) and returns a [`Decision`]: the reply, where it must go
+//! (RFC 2131 §4.1) and the lease changes that must be durable before the reply leaves. Time and
+//! randomness are passed in, so every decision is reproducible in tests.
+//!
+//! Modules:
+//! - [`config`]: the configuration model and its TOML loader with file/line errors.
+//! - [`lease`]: leases, client identity and lease changes (shared with the store).
+//! - [`table`]: the in-memory lease index used for allocation and lookups.
+//! - [`decision`]: what the engine returns, and where replies go.
+//! - [`engine`]: the RFC 2131 / RFC 951 server logic.
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod decision;
+pub mod engine;
+pub mod lease;
+pub mod table;
+
+pub use config::Config;
+pub use decision::{Arrival, Decision, Destination, Outcome, Reply};
+pub use engine::Engine;
+pub use lease::{ClientKey, Lease, LeaseChange, LeaseState, Timestamp};
+pub use table::LeaseTable;
