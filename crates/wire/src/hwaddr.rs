@@ -23,14 +23,22 @@ impl HwAddr {
         }
         let mut b = [0u8; 16];
         b[..bytes.len()].copy_from_slice(bytes);
-        Ok(HwAddr { htype, len: bytes.len() as u8, bytes: b })
+        Ok(HwAddr {
+            htype,
+            len: bytes.len() as u8,
+            bytes: b,
+        })
     }
 
     /// An Ethernet (htype 1) MAC address.
     pub fn ethernet(mac: [u8; 6]) -> Self {
         let mut b = [0u8; 16];
         b[..6].copy_from_slice(&mac);
-        HwAddr { htype: 1, len: 6, bytes: b }
+        HwAddr {
+            htype: 1,
+            len: 6,
+            bytes: b,
+        }
     }
 
     /// The hardware type (`htype`), 1 for Ethernet.
@@ -88,7 +96,8 @@ impl FromStr for HwAddr {
             if part.len() != 2 {
                 return Err(WireError::BadHwAddr(s.to_string()));
             }
-            let b = u8::from_str_radix(part, 16).map_err(|_| WireError::BadHwAddr(s.to_string()))?;
+            let b =
+                u8::from_str_radix(part, 16).map_err(|_| WireError::BadHwAddr(s.to_string()))?;
             out.push(b);
         }
         if out.is_empty() {

@@ -6,7 +6,8 @@
 //! Modules:
 //! - [`hwaddr`]: hardware (chaddr) addresses, which are not always 6 bytes.
 //! - [`message`]: the BOOTP op code and the DHCP message type (option 53).
-//! - [`packet`]: the fixed BOOTP header plus options; parsing (`Packet::parse`).
+//! - [`packet`]: the fixed BOOTP header plus options.
+//! - `parse` (private): `Packet::parse`, the panic-free parser (RFC 3396 concatenation, overload).
 //! - [`options`]: the option container, RFC 3396 concatenation, option overload, typed accessors.
 //! - [`registry`]: the table of known options (code, name, value format) used for typed access
 //!   and for options written in configuration files.
@@ -20,6 +21,7 @@ pub mod hwaddr;
 pub mod message;
 pub mod options;
 pub mod packet;
+mod parse;
 pub mod registry;
 pub mod relay;
 

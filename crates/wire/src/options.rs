@@ -61,7 +61,10 @@ impl Options {
 
     /// The value of option `code`, if present.
     pub fn get(&self, code: u8) -> Option<&[u8]> {
-        self.entries.iter().find(|(c, _)| *c == code).map(|(_, v)| v.as_slice())
+        self.entries
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map(|(_, v)| v.as_slice())
     }
 
     /// True when option `code` is present.

@@ -37,7 +37,9 @@ impl RelayAgentInfo {
             let code = value[i];
             let len = *value.get(i + 1).ok_or(WireError::BadRelayAgentInfo)? as usize;
             let start = i + 2;
-            let data = value.get(start..start + len).ok_or(WireError::BadRelayAgentInfo)?;
+            let data = value
+                .get(start..start + len)
+                .ok_or(WireError::BadRelayAgentInfo)?;
             raw.push((code, data.to_vec()));
             i = start + len;
         }
@@ -57,7 +59,10 @@ impl RelayAgentInfo {
 
     /// The value of sub-option `code`.
     pub fn get(&self, code: u8) -> Option<&[u8]> {
-        self.raw.iter().find(|(c, _)| *c == code).map(|(_, v)| v.as_slice())
+        self.raw
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map(|(_, v)| v.as_slice())
     }
 
     fn ip(&self, code: u8) -> Option<Ipv4Addr> {
