@@ -98,6 +98,10 @@ pub struct Decision {
 impl Decision {
     /// A silent drop with `reason`.
     pub fn drop(reason: &'static str) -> Decision {
-        Decision { reply: None, changes: Vec::new(), outcome: Outcome::Dropped(reason) }
+        Decision {
+            reply: None,
+            changes: Vec::new(),
+            outcome: Outcome::Dropped(reason),
+        }
     }
 }

@@ -42,7 +42,9 @@ impl ClientKey {
         let (htype, mac) = rest.split_once(':')?;
         let htype: u8 = htype.parse().ok()?;
         let hw: HwAddr = mac.parse().ok()?;
-        HwAddr::new(htype, hw.as_bytes()).ok().map(ClientKey::HwAddr)
+        HwAddr::new(htype, hw.as_bytes())
+            .ok()
+            .map(ClientKey::HwAddr)
     }
 }
 

@@ -12,6 +12,7 @@
 //! - [`decision`]: what the engine returns, and where replies go.
 //! - [`engine`]: the RFC 2131 / RFC 951 server logic.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod config;
 pub mod decision;
@@ -19,8 +20,8 @@ pub mod engine;
 pub mod lease;
 pub mod table;
 
-pub use config::Config;
+pub use config::{Config, ConfigError};
 pub use decision::{Arrival, Decision, Destination, Outcome, Reply};
 pub use engine::Engine;
-pub use lease::{ClientKey, Lease, LeaseChange, LeaseState, Timestamp};
+pub use lease::{ClientKey, Lease, LeaseChange, LeaseState, Timestamp, INFINITE};
 pub use table::LeaseTable;

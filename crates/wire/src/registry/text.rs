@@ -23,7 +23,7 @@ pub fn encode_text(def: &OptionDef, items: &[&str]) -> Result<Vec<u8>, String> {
         }
         OptionFormat::IpPairs => {
             let words = words(items);
-            if words.is_empty() || words.len() % 2 != 0 {
+            if words.is_empty() || !words.len().is_multiple_of(2) {
                 return Err(format!(
                     "expected pairs of IPv4 addresses like \"198.18.0.0 255.254.0.0\", got {} address(es)",
                     words.len()
@@ -123,8 +123,8 @@ fn decode_known(format: OptionFormat, value: &[u8]) -> Option<String> {
     let join = |v: Vec<String>| v.join(", ");
     match format {
         OptionFormat::Ip => Some(Ipv4Addr::from(<[u8; 4]>::try_from(value).ok()?).to_string()),
-        OptionFormat::IpList if !value.is_empty() && value.len() % 4 == 0 => Some(join(ips(value))),
-        OptionFormat::IpPairs if !value.is_empty() && value.len() % 8 == 0 => {
+        OptionFormat::IpList if !value.is_empty() && value.len().is_multiple_of(4) => Some(join(ips(value))),
+        OptionFormat::IpPairs if !value.is_empty() && value.len().is_multiple_of(8) => {
             let v = ips(value);
             Some(join(v.chunks(2).map(|p| p.join(" ")).collect()))
         }
@@ -133,7 +133,7 @@ fn decode_known(format: OptionFormat, value: &[u8]) -> Option<String> {
             _ => None,
         },
         OptionFormat::U16 => Some(u16::from_be_bytes(value.try_into().ok()?).to_string()),
-        OptionFormat::U16List if !value.is_empty() && value.len() % 2 == 0 => Some(join(
+        OptionFormat::U16List if !value.is_empty() && value.len().is_multiple_of(2) => Some(join(
             value
                 .chunks(2)
                 .map(|c| u16::from_be_bytes([c[0], c[1]]).to_string())
@@ -220,7 +220,7 @@ fn hex(s: &str) -> Result<Vec<u8>, String> {
         .filter(|c| !matches!(c, ':' | '-' | ' '))
         .collect();
     let bad = || format!("expected hex bytes like \"01:02:0a\", got {s:?}");
-    if digits.len() % 2 != 0 || !digits.chars().all(|c| c.is_ascii_hexdigit()) {
+    if !digits.len().is_multiple_of(2) || !digits.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(bad());
     }
     (0..digits.len())

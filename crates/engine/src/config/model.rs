@@ -1,0 +1,261 @@
+//! The validated configuration model the engine reads.
+//!
+//! Built only by [`Config::from_toml`](super::Config::from_toml) /
+//! [`Config::load`](super::Config::load), so every value here has passed the checks in
+//! [`super::validate`]: addresses parse, pools lie inside their subnet and overlap nothing,
+//! reservations are unique, lease times are ordered and option values encode.
+
+use crate::lease::ClientKey;
+use ipnet::Ipv4Net;
+use std::collections::{BTreeMap, HashMap};
+use std::net::Ipv4Addr;
+
+/// Encoded option values by code (`code → value bytes`), as they go on the wire.
+pub type OptionSet = BTreeMap<u8, Vec<u8>>;
+
+/// A validated configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Server-wide settings (`[server]`).
+    pub server: ServerConfig,
+    /// Subnets (`[[subnet]]`), in file order. Indices into this vector are the subnet indices
+    /// used across the engine.
+    pub subnets: Vec<Subnet>,
+    pub(crate) index: ConfigIndex,
+}
+
+/// Server-wide settings: `[server]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// Interface names to serve; empty means every non-loopback interface (the net layer
+    /// decides). Key `interfaces`.
+    pub interfaces: Vec<String>,
+    /// Bind the server socket to this address only (e.g. `127.0.0.1` for a trial on loopback).
+    /// Key `listen_address`; default: all addresses (`0.0.0.0`), needed to receive broadcasts.
+    pub listen_address: Option<Ipv4Addr>,
+    /// UDP port the server listens on. Key `server_port`, default 67 (use 1067 for an
+    /// unprivileged trial).
+    pub server_port: u16,
+    /// UDP port replies are sent to. Key `client_port`, default 68.
+    pub client_port: u16,
+    /// Server identifier (option 54) override. Key `server_id`; default: the address of the
+    /// interface the request arrived on.
+    pub server_id: Option<Ipv4Addr>,
+    /// Default lease times (keys `lease_time` default 3600, `renewal_time` default 50 %,
+    /// `rebinding_time` default 87.5 %, `min_lease_time`, `max_lease_time`). Subnets may
+    /// override each key.
+    pub lease: LeasePolicy,
+    /// Seconds an offered address is held for the client. Key `offer_hold`, default 30.
+    pub offer_hold: u32,
+    /// Seconds a declined address stays out of use. Key `probation_time`, default 3600.
+    pub probation_time: u32,
+    /// NAK requests for addresses we do not know on subnets we serve, instead of staying
+    /// silent (RFC 2131 §4.3.2). Key `authoritative`, default true.
+    pub authoritative: bool,
+    /// Lease of BOOTP clients in seconds; `None` is infinite. Key `bootp_lease_time`: seconds or
+    /// `"infinite"` (default).
+    pub bootp_lease_time: Option<u32>,
+    /// Give BOOTP clients without a reservation an address from the pools. Key
+    /// `dynamic_bootp`, default false (BOOTP leases never end by default, so opt in).
+    pub dynamic_bootp: bool,
+    /// Options sent even when the client did not ask for them (option names or codes). Key
+    /// `always_send`. Options 1, 3, 6, 15, 51, 53, 54, 58, 59, 61 and 82 are always sent.
+    pub always_send: Vec<u8>,
+    /// Global options: `[server.options]`, key = option name or code, value = text, number,
+    /// boolean or a list of them.
+    pub options: OptionSet,
+}
+
+/// Lease durations in seconds, resolved for one subnet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LeasePolicy {
+    /// Lease granted when the client asks for none (key `lease_time`). `u32::MAX` is infinite.
+    pub lease_time: u32,
+    /// T1 (option 58); `None` = half the granted lease (key `renewal_time`).
+    pub renewal_time: Option<u32>,
+    /// T2 (option 59); `None` = 7/8 of the granted lease (key `rebinding_time`).
+    pub rebinding_time: Option<u32>,
+    /// Shortest lease a client may ask for with option 51 (key `min_lease_time`).
+    pub min_lease_time: u32,
+    /// Longest lease a client may ask for with option 51 (key `max_lease_time`).
+    pub max_lease_time: u32,
+}
+
+impl LeasePolicy {
+    /// The lease to grant when the client asked for `requested` seconds (option 51): the request
+    /// clamped to `[min_lease_time, max_lease_time]`, or `lease_time` when absent.
+    pub fn grant(&self, requested: Option<u32>) -> u32 {
+        match requested {
+            Some(r) => r.clamp(self.min_lease_time, self.max_lease_time),
+            None => self.lease_time,
+        }
+    }
+
+    /// T1 and T2 for a granted lease of `lease` seconds: the configured values when they fit
+    /// below the lease, else 50 % and 87.5 % (RFC 2131 §4.4.5). `None` for infinite leases.
+    pub fn timers(&self, lease: u32) -> Option<(u32, u32)> {
+        if lease == u32::MAX {
+            return None;
+        }
+        let t1 = self
+            .renewal_time
+            .filter(|t| *t < lease)
+            .unwrap_or(lease / 2);
+        let default_t2 = ((u64::from(lease) * 7) / 8) as u32;
+        let t2 = self
+            .rebinding_time
+            .filter(|t| *t > t1 && *t < lease)
+            .unwrap_or(default_t2);
+        Some((t1, t2.max(t1)))
+    }
+}
+
+/// One `[[subnet]]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Subnet {
+    /// Stable id (key `id`; default: the subnet's 1-based position in the file).
+    pub id: u32,
+    /// The network (key `subnet`, e.g. `"198.18.0.0/24"`).
+    pub net: Ipv4Net,
+    /// Subnets with the same name share one link; allocation may use any of them (key
+    /// `shared_network`).
+    pub shared_network: Option<String>,
+    /// The interface this subnet is directly attached to, if any (key `interface`).
+    pub interface: Option<String>,
+    /// `siaddr` of replies: the next (TFTP) server (key `next_server`).
+    pub next_server: Option<Ipv4Addr>,
+    /// `file` of replies (key `boot_file`).
+    pub boot_file: Option<String>,
+    /// `sname` of replies (key `server_name`).
+    pub server_name: Option<String>,
+    /// Lease times after applying this subnet's overrides to the server defaults.
+    pub lease: LeasePolicy,
+    /// `[subnet.options]`.
+    pub options: OptionSet,
+    /// `[[subnet.pool]]`: dynamic ranges.
+    pub pools: Vec<Pool>,
+    /// `[[subnet.reservation]]`: fixed addresses.
+    pub reservations: Vec<Reservation>,
+}
+
+/// One `[[subnet.pool]]`: a dynamic range.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pool {
+    /// Index of this pool across all subnets (the table's pool id).
+    pub id: usize,
+    /// First address (key `range = "a-b"`, or `start`).
+    pub start: Ipv4Addr,
+    /// Last address, inclusive (key `range`, or `end`).
+    pub end: Ipv4Addr,
+    /// Addresses in the range never handed out (key `exclude`), sorted.
+    pub exclude: Vec<Ipv4Addr>,
+    /// `[subnet.pool.options]`.
+    pub options: OptionSet,
+}
+
+impl Pool {
+    /// True when `addr` lies in `start..=end` (exclusions included).
+    pub fn contains(&self, addr: Ipv4Addr) -> bool {
+        self.start <= addr && addr <= self.end
+    }
+
+    /// True when `addr` is listed in `exclude`.
+    pub fn excludes(&self, addr: Ipv4Addr) -> bool {
+        self.exclude.binary_search(&addr).is_ok()
+    }
+}
+
+/// One `[[subnet.reservation]]`: a fixed address for one client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reservation {
+    /// Who: key `hw_address = "52:54:00:00:00:01"` (Ethernet) or `client_id = "01:52:54:..."`
+    /// (option 61 bytes, type byte first).
+    pub client: ClientKey,
+    /// The address (key `address`); must lie in the subnet.
+    pub address: Ipv4Addr,
+    /// Host name sent as option 12 (key `hostname`).
+    pub hostname: Option<String>,
+    /// `siaddr` override (key `next_server`).
+    pub next_server: Option<Ipv4Addr>,
+    /// `file` override (key `boot_file`).
+    pub boot_file: Option<String>,
+    /// `[subnet.reservation.options]`, highest precedence.
+    pub options: OptionSet,
+}
+
+/// Lookup structures derived from the model.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ConfigIndex {
+    /// (first, last, subnet index) sorted by first address; subnets never overlap.
+    pub subnets_by_addr: Vec<(u32, u32, usize)>,
+    /// Per subnet: every subnet index on its link (itself included), in file order.
+    pub links: Vec<Vec<usize>>,
+    /// Pool id → (subnet index, pool index in subnet).
+    pub pools: Vec<(usize, usize)>,
+    /// Reserved address → (subnet index, reservation index).
+    pub res_by_addr: HashMap<Ipv4Addr, (usize, usize)>,
+    /// Client → its reservations (subnet index, reservation index).
+    pub res_by_client: HashMap<ClientKey, Vec<(usize, usize)>>,
+}
+
+impl Config {
+    /// Index of the subnet containing `addr`.
+    pub fn subnet_for(&self, addr: Ipv4Addr) -> Option<usize> {
+        let a = u32::from(addr);
+        let v = &self.index.subnets_by_addr;
+        let i = v.partition_point(|(first, _, _)| *first <= a);
+        let (first, last, idx) = *v.get(i.checked_sub(1)?)?;
+        (first <= a && a <= last).then_some(idx)
+    }
+
+    /// Every subnet on the same link as `subnet` (same `shared_network`), itself included.
+    pub fn link(&self, subnet: usize) -> &[usize] {
+        self.index
+            .links
+            .get(subnet)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// The pool with id `pool_id` and its subnet index.
+    pub fn pool(&self, pool_id: usize) -> Option<(usize, &Pool)> {
+        let (s, p) = *self.index.pools.get(pool_id)?;
+        Some((s, self.subnets.get(s)?.pools.get(p)?))
+    }
+
+    /// Number of pools across all subnets.
+    pub fn pool_count(&self) -> usize {
+        self.index.pools.len()
+    }
+
+    /// The pool (of any subnet) whose range contains `addr`.
+    pub fn pool_containing(&self, addr: Ipv4Addr) -> Option<(usize, &Pool)> {
+        let s = self.subnet_for(addr)?;
+        let pool = self
+            .subnets
+            .get(s)?
+            .pools
+            .iter()
+            .find(|p| p.contains(addr))?;
+        Some((s, pool))
+    }
+
+    /// The reservation of `addr`, with its subnet index.
+    pub fn reservation_by_addr(&self, addr: Ipv4Addr) -> Option<(usize, &Reservation)> {
+        let (s, r) = *self.index.res_by_addr.get(&addr)?;
+        Some((s, self.subnets.get(s)?.reservations.get(r)?))
+    }
+
+    /// The reservations of `client`, with their subnet indices.
+    pub fn reservations_of(
+        &self,
+        client: &ClientKey,
+    ) -> impl Iterator<Item = (usize, &Reservation)> {
+        self.index
+            .res_by_client
+            .get(client)
+            .into_iter()
+            .flatten()
+            .filter_map(|(s, r)| Some((*s, self.subnets.get(*s)?.reservations.get(*r)?)))
+    }
+}

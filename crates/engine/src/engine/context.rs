@@ -1,0 +1,188 @@
+//! Everything one request's handling needs, and the checks every message type shares: client
+//! identity (RFC 2131 §4.2, RFC 6842), the server identifier (RFC 2131 §4.3.1, RFC 5107), where
+//! an address belongs and whether a client may have it.
+
+use crate::config::{Config, LeasePolicy, Pool, Reservation, Subnet};
+use crate::decision::Arrival;
+use crate::lease::{ClientKey, Lease, LeaseState, Timestamp, INFINITE};
+use crate::table::LeaseTable;
+use leasehold_wire::Packet;
+use std::net::Ipv4Addr;
+
+/// One request being handled.
+pub(crate) struct Ctx<'a> {
+    pub cfg: &'a Config,
+    pub req: &'a Packet,
+    pub arrival: &'a Arrival,
+    pub now: Timestamp,
+    pub leases: &'a LeaseTable,
+    /// Option 61 when sent, else htype + chaddr.
+    pub client: ClientKey,
+}
+
+/// Where an address sits in the configuration: its subnet, pool and (the client's own)
+/// reservation. Decides siaddr/sname/file and the option set of a reply.
+#[derive(Clone, Copy)]
+pub(crate) struct Place<'a> {
+    pub subnet: &'a Subnet,
+    pub pool: Option<&'a Pool>,
+    pub reservation: Option<&'a Reservation>,
+}
+
+impl<'a> Ctx<'a> {
+    /// Builds the context; the client key is option 61 when present, else the hardware address.
+    pub fn new(
+        cfg: &'a Config,
+        req: &'a Packet,
+        arrival: &'a Arrival,
+        now: Timestamp,
+        leases: &'a LeaseTable,
+    ) -> Self {
+        let client = match req.options.client_id() {
+            Some(id) => ClientKey::ClientId(id.to_vec()),
+            None => ClientKey::HwAddr(req.chaddr),
+        };
+        Ctx {
+            cfg,
+            req,
+            arrival,
+            now,
+            leases,
+            client,
+        }
+    }
+
+    /// The client's hardware-address key (reservations by `hw_address` match on it even when
+    /// the client sends option 61).
+    pub fn hw_key(&self) -> ClientKey {
+        ClientKey::HwAddr(self.req.chaddr)
+    }
+
+    /// True when `key` names this client (by option 61 or by hardware address).
+    pub fn is_me(&self, key: &ClientKey) -> bool {
+        *key == self.client || *key == self.hw_key()
+    }
+
+    /// The server identifier for this reply: the relay's RFC 5107 override, else the configured
+    /// `server_id`, else the address of the arrival interface.
+    pub fn server_id(&self) -> Ipv4Addr {
+        self.req
+            .options
+            .relay_agent_info()
+            .and_then(|r| r.server_id_override())
+            .or(self.cfg.server.server_id)
+            .unwrap_or(self.arrival.local_addr)
+    }
+
+    /// True when option 54 value `id` names this server.
+    pub fn is_ours(&self, id: Ipv4Addr) -> bool {
+        id == self.server_id()
+            || Some(id) == self.cfg.server.server_id
+            || id == self.arrival.local_addr
+    }
+
+    /// The reservation of this client on `link`.
+    pub fn reservation(&self, link: &[usize]) -> Option<&'a Reservation> {
+        let cfg = self.cfg;
+        let by_id = cfg.reservations_of(&self.client);
+        let hw = self.hw_key();
+        let by_hw = cfg.reservations_of(&hw);
+        by_id
+            .chain(by_hw)
+            .find(|(s, _)| link.contains(s))
+            .map(|(_, r)| r)
+    }
+
+    /// The subnet, pool and reservation (if this client's) of `addr`.
+    pub fn place(&self, addr: Ipv4Addr) -> Option<Place<'a>> {
+        let cfg = self.cfg;
+        let s = cfg.subnet_for(addr)?;
+        let subnet = cfg.subnets.get(s)?;
+        let pool = subnet.pools.iter().find(|p| p.contains(addr));
+        let reservation = cfg
+            .reservation_by_addr(addr)
+            .map(|(_, r)| r)
+            .filter(|r| self.is_me(&r.client));
+        Some(Place {
+            subnet,
+            pool,
+            reservation,
+        })
+    }
+
+    /// True when `addr` lies in one of the subnets of `link`.
+    pub fn on_link(&self, addr: Ipv4Addr, link: &[usize]) -> bool {
+        self.cfg.subnet_for(addr).is_some_and(|s| link.contains(&s))
+    }
+
+    /// True when this client may be given `addr` on `link` now: it is the client's reservation,
+    /// or a pool address that is not excluded, not reserved, and not held by anyone else's lease
+    /// or offer.
+    pub fn assignable(&self, addr: Ipv4Addr, link: &[usize]) -> bool {
+        if !self.on_link(addr, link) || !self.leases.is_free_for(addr, &self.client, self.now) {
+            return false;
+        }
+        if let Some((_, r)) = self.cfg.reservation_by_addr(addr) {
+            return self.is_me(&r.client);
+        }
+        self.cfg
+            .pool_containing(addr)
+            .is_some_and(|(_, p)| !p.excludes(addr))
+    }
+
+    /// True when someone else holds `addr`: another client's live lease or offer, a declined
+    /// address in probation, or another client's reservation.
+    pub fn taken_by_other(&self, addr: Ipv4Addr) -> bool {
+        if !self.leases.is_free_for(addr, &self.client, self.now) {
+            return true;
+        }
+        self.cfg
+            .reservation_by_addr(addr)
+            .is_some_and(|(_, r)| !self.is_me(&r.client))
+    }
+
+    /// This client's lease record of `addr`, if the record names it.
+    pub fn my_lease(&self, addr: Ipv4Addr) -> Option<&'a Lease> {
+        self.leases
+            .by_addr(addr)
+            .filter(|l| l.client.as_ref().is_some_and(|c| self.is_me(c)))
+    }
+
+    /// Pool ids of every subnet on `link`.
+    pub fn pool_ids(&self, link: &[usize]) -> Vec<usize> {
+        link.iter()
+            .filter_map(|s| self.cfg.subnets.get(*s))
+            .flat_map(|s| s.pools.iter().map(|p| p.id))
+            .collect()
+    }
+
+    /// The lease policy of `place`.
+    pub fn policy(&self, place: &Place<'_>) -> LeasePolicy {
+        place.subnet.lease
+    }
+
+    /// A Bound lease of `addr` for this client lasting `secs` (`u32::MAX` = infinite).
+    pub fn bound_lease(&self, addr: Ipv4Addr, secs: u32, place: &Place<'_>) -> Lease {
+        let expires = if secs == u32::MAX {
+            INFINITE
+        } else {
+            self.now.saturating_add(u64::from(secs))
+        };
+        let hostname = self
+            .req
+            .options
+            .hostname()
+            .map(str::to_string)
+            .or_else(|| place.reservation.and_then(|r| r.hostname.clone()))
+            .or_else(|| self.my_lease(addr).and_then(|l| l.hostname.clone()));
+        Lease {
+            addr,
+            client: Some(self.client.clone()),
+            hwaddr: Some(self.req.chaddr),
+            state: LeaseState::Bound,
+            starts: self.now,
+            expires,
+            hostname,
+        }
+    }
+}

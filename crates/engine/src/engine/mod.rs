@@ -1,0 +1,80 @@
+//! The RFC 2131 / RFC 951 server logic.
+//!
+//! - [`context`]: per-request state and the shared checks (client identity, server id, who may
+//!   have an address).
+//! - [`select`]: subnet selection (RFC 3527, RFC 3011, giaddr, ciaddr, arrival interface).
+//! - [`discover`], [`request`], [`release`] (DECLINE and RELEASE), [`inform`], [`bootp`]: one
+//!   message type each.
+//! - [`reply`]: reply header fields, options and encoding parameters.
+//! - [`destination`]: where the reply goes (RFC 2131 §4.1).
+
+mod bootp;
+mod context;
+mod destination;
+mod discover;
+mod inform;
+mod release;
+mod reply;
+mod request;
+mod select;
+
+use crate::config::Config;
+use crate::decision::{Arrival, Decision};
+use crate::lease::Timestamp;
+use crate::table::LeaseTable;
+use context::Ctx;
+use leasehold_wire::{MessageType, Op, Packet};
+use std::sync::Arc;
+
+/// The protocol engine: a configuration and the decision function. Cheap to clone; holds no
+/// lease state (that is the caller's [`LeaseTable`]).
+#[derive(Clone, Debug)]
+pub struct Engine {
+    config: Arc<Config>,
+}
+
+impl Engine {
+    /// An engine serving `config`.
+    pub fn new(config: Arc<Config>) -> Self {
+        Engine { config }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Arc<Config> {
+        &self.config
+    }
+
+    /// Decides what to do with request `req` that arrived as `arrival` at time `now`, given the
+    /// lease state `leases`. Pure: the caller applies [`Decision::changes`] to `leases` (and
+    /// commits the durable ones) before sending the reply and before the next request.
+    pub fn handle(
+        &self,
+        req: &Packet,
+        arrival: &Arrival,
+        now: Timestamp,
+        leases: &LeaseTable,
+    ) -> Decision {
+        if req.op == Op::BootReply {
+            return Decision::drop("bootreply");
+        }
+        let ctx = Ctx::new(&self.config, req, arrival, now, leases);
+        match req.message_type() {
+            None if req
+                .options
+                .contains(leasehold_wire::options::code::MESSAGE_TYPE) =>
+            {
+                Decision::drop("malformed_message_type")
+            }
+            None => bootp::handle(&ctx),
+            Some(MessageType::Discover) => discover::handle(&ctx),
+            Some(MessageType::Request) => request::handle(&ctx),
+            Some(MessageType::Decline) => release::decline(&ctx),
+            Some(MessageType::Release) => release::release(&ctx),
+            Some(MessageType::Inform) => inform::handle(&ctx),
+            Some(MessageType::Offer | MessageType::Ack | MessageType::Nak) => {
+                Decision::drop("server_message")
+            }
+            Some(MessageType::Other(_)) => Decision::drop("unsupported_message_type"),
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! DHCPREQUEST → DHCPACK, DHCPNAK or silence (RFC 2131 §4.3.2).
+//!
+//! The client's state is read from the message (RFC 2131 §4.3.2, Table 4):
+//! - SELECTING: option 54 present. Not ours → forget our offer, stay silent. Ours → ACK the
+//!   requested address (option 50) if the client may have it, else NAK.
+//! - INIT-REBOOT: no 54, option 50 present, ciaddr 0. Wrong network → NAK. Address known and
+//!   the client's → ACK. Address someone else's, or the client known with another address →
+//!   NAK. No record of the client → silence ("MUST remain silent"), or NAK when the server is
+//!   `authoritative` (as ISC dhcpd and Kea do).
+//! - RENEWING (unicast) / REBINDING (broadcast): no 54, ciaddr set. The client's lease of
+//!   ciaddr → ACK extending it. ciaddr someone else's → NAK. No record → NAK when
+//!   authoritative, else silence (REBINDING: "MAY extend only with local administrative
+//!   authority").
+
+use super::context::{Ctx, Place};
+use super::reply::{self, Kind};
+use super::select;
+use crate::decision::{Decision, Outcome};
+use crate::lease::LeaseChange;
+use std::net::Ipv4Addr;
+
+/// Handles a REQUEST.
+pub(crate) fn handle(ctx: &Ctx<'_>) -> Decision {
+    let req = ctx.req;
+    let requested = req.options.requested_ip();
+    if let Some(id) = req.options.server_id() {
+        return selecting(ctx, id, requested);
+    }
+    if req.ciaddr != Ipv4Addr::UNSPECIFIED {
+        return renewing(ctx, req.ciaddr);
+    }
+    match requested {
+        Some(addr) => init_reboot(ctx, addr),
+        None => Decision::drop("malformed_request"),
+    }
+}
+
+fn selecting(ctx: &Ctx<'_>, id: Ipv4Addr, requested: Option<Ipv4Addr>) -> Decision {
+    if !ctx.is_ours(id) {
+        return Decision {
+            reply: None,
+            changes: vec![LeaseChange::DropOffer {
+                client: ctx.client.clone(),
+            }],
+            outcome: Outcome::Dropped("other_server"),
+        };
+    }
+    let ciaddr = Some(ctx.req.ciaddr).filter(|a| *a != Ipv4Addr::UNSPECIFIED);
+    let Some(addr) = requested.or(ciaddr) else {
+        return nak(ctx, "no_requested_address");
+    };
+    let Some(s) = select::subnet(ctx) else {
+        return Decision::drop("no_subnet");
+    };
+    if ctx.assignable(addr, ctx.cfg.link(s)) {
+        ack(ctx, addr)
+    } else {
+        nak(ctx, "address_unavailable")
+    }
+}
+
+/// True when we hold a record tying `addr` to this client: its lease, offer or reservation.
+fn knows(ctx: &Ctx<'_>, addr: Ipv4Addr) -> bool {
+    ctx.my_lease(addr).is_some()
+        || ctx.leases.offer_for(&ctx.client, ctx.now) == Some(addr)
+        || ctx
+            .cfg
+            .reservation_by_addr(addr)
+            .is_some_and(|(_, r)| ctx.is_me(&r.client))
+}
+
+/// True when we hold any record of this client on `link` (another address).
+fn knows_client(ctx: &Ctx<'_>, link: &[usize]) -> bool {
+    let lease = ctx
+        .leases
+        .by_client(&ctx.client)
+        .is_some_and(|l| ctx.on_link(l.addr, link));
+    lease || ctx.reservation(link).is_some()
+}
+
+fn init_reboot(ctx: &Ctx<'_>, addr: Ipv4Addr) -> Decision {
+    let Some(s) = select::subnet(ctx) else {
+        return Decision::drop("no_subnet");
+    };
+    let link = ctx.cfg.link(s);
+    if !ctx.on_link(addr, link) {
+        return nak_if_authoritative(ctx, "wrong_network");
+    }
+    if knows(ctx, addr) && ctx.assignable(addr, link) {
+        return ack(ctx, addr);
+    }
+    if ctx.taken_by_other(addr) || knows(ctx, addr) {
+        return nak(ctx, "address_taken");
+    }
+    if knows_client(ctx, link) {
+        return nak(ctx, "wrong_address");
+    }
+    nak_if_authoritative(ctx, "unknown_client")
+}
+
+fn renewing(ctx: &Ctx<'_>, addr: Ipv4Addr) -> Decision {
+    let Some(s) = select::subnet(ctx) else {
+        return Decision::drop("no_subnet");
+    };
+    let link = ctx.cfg.link(s);
+    if !ctx.on_link(addr, link) {
+        return nak_if_authoritative(ctx, "wrong_network");
+    }
+    if knows(ctx, addr) && ctx.assignable(addr, link) {
+        return ack(ctx, addr);
+    }
+    if ctx.taken_by_other(addr) || knows(ctx, addr) {
+        return nak(ctx, "address_taken");
+    }
+    nak_if_authoritative(ctx, "unknown_lease")
+}
+
+fn nak_if_authoritative(ctx: &Ctx<'_>, reason: &'static str) -> Decision {
+    if ctx.cfg.server.authoritative {
+        nak(ctx, reason)
+    } else {
+        Decision::drop(reason)
+    }
+}
+
+/// A DHCPNAK: broadcast, or through the relay with the broadcast bit (RFC 2131 §4.1).
+pub(crate) fn nak(ctx: &Ctx<'_>, reason: &'static str) -> Decision {
+    let reply = reply::build(
+        ctx,
+        Kind::Nak,
+        Ipv4Addr::UNSPECIFIED,
+        None,
+        None,
+        Some(reason),
+    );
+    Decision {
+        reply: Some(reply),
+        changes: vec![LeaseChange::DropOffer {
+            client: ctx.client.clone(),
+        }],
+        outcome: Outcome::Nak(reason),
+    }
+}
+
+/// A DHCPACK binding `addr`: the lease is durable before the reply leaves.
+fn ack(ctx: &Ctx<'_>, addr: Ipv4Addr) -> Decision {
+    let Some(place): Option<Place<'_>> = ctx.place(addr) else {
+        return Decision::drop("no_subnet");
+    };
+    let secs = ctx.policy(&place).grant(ctx.req.options.lease_time());
+    let lease = ctx.bound_lease(addr, secs, &place);
+    let reply = reply::build(ctx, Kind::Ack, addr, Some(&place), Some(secs), None);
+    Decision {
+        reply: Some(reply),
+        changes: vec![
+            LeaseChange::Put(lease),
+            LeaseChange::DropOffer {
+                client: ctx.client.clone(),
+            },
+        ],
+        outcome: Outcome::Acked(addr),
+    }
+}

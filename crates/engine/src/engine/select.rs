@@ -1,0 +1,59 @@
+//! Subnet selection: which link a request comes from.
+//!
+//! Precedence, first match wins:
+//! 1. option 82 sub-option 5, link selection (RFC 3527 §3: overrides giaddr);
+//! 2. option 118, subnet selection (RFC 3011 §3: overrides giaddr);
+//! 3. giaddr (RFC 2131 §4.3.1: the relay's address on the client's link);
+//! 4. ciaddr of a client that already has an address (RENEWING, REBINDING, INFORM), when it
+//!    lies in a configured subnet;
+//! 5. the arrival interface: the subnet holding the server's own address on it (its
+//!    `interface`, when set, must match), else a subnet whose `interface` names it.
+//!
+//! An explicit selector (1–3) that matches no subnet selects nothing: the relay told us the
+//! link and we do not serve it.
+
+use super::context::Ctx;
+use std::net::Ipv4Addr;
+
+/// The subnet index selected for the request, if we serve its link.
+pub(crate) fn subnet(ctx: &Ctx<'_>) -> Option<usize> {
+    let cfg = ctx.cfg;
+    let req = ctx.req;
+    if let Some(a) = req
+        .options
+        .relay_agent_info()
+        .and_then(|r| r.link_selection())
+    {
+        return cfg.subnet_for(a);
+    }
+    if let Some(a) = req.options.subnet_selection() {
+        return cfg.subnet_for(a);
+    }
+    if req.giaddr != Ipv4Addr::UNSPECIFIED {
+        return cfg.subnet_for(req.giaddr);
+    }
+    if req.ciaddr != Ipv4Addr::UNSPECIFIED {
+        if let Some(s) = cfg.subnet_for(req.ciaddr) {
+            return Some(s);
+        }
+    }
+    let iface = ctx.arrival.iface.as_deref();
+    let iface_ok = |want: &Option<String>| match (want.as_deref(), iface) {
+        (None, _) => true,
+        (Some(w), Some(i)) => w == i,
+        (Some(_), None) => false,
+    };
+    if let Some(s) = cfg.subnet_for(ctx.arrival.local_addr) {
+        if cfg
+            .subnets
+            .get(s)
+            .is_some_and(|sub| iface_ok(&sub.interface))
+        {
+            return Some(s);
+        }
+    }
+    let i = iface?;
+    cfg.subnets
+        .iter()
+        .position(|s| s.interface.as_deref() == Some(i))
+}

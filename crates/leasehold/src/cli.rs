@@ -1,0 +1,53 @@
+//! Command-line interface.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Leasehold: a DHCPv4/BOOTP server.
+#[derive(Debug, Parser)]
+#[command(name = "leasehold", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Arguments of `serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Configuration file (TOML).
+    #[arg(short, long)]
+    pub config: PathBuf,
+    /// Lease database file (SQLite); created when missing.
+    #[arg(long, default_value = "leasehold.db")]
+    pub db: PathBuf,
+    /// Log format.
+    #[arg(long, value_enum, default_value_t)]
+    pub log_format: LogFormat,
+}
+
+/// Sub-commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the DHCP server.
+    Serve(ServeArgs),
+    /// Validate a configuration file and exit (non-zero with file:line: reason when invalid).
+    CheckConfig {
+        /// Configuration file (TOML).
+        config: PathBuf,
+    },
+    /// Run as a DHCP relay agent (RFC 1542 / RFC 3046): forward client broadcasts to servers.
+    Relay(crate::relay_cmd::RelayArgs),
+    /// Inspect, export, back up and restore the lease database.
+    Leases(crate::leases_cmd::LeasesArgs),
+}

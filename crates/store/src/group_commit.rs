@@ -1,0 +1,392 @@
+//! [`GroupCommitter`]: many submissions, one transaction, one fsync.
+//!
+//! The store lives on one dedicated writer thread. Callers (tokio tasks) [`submit`] the durable
+//! lease changes of a decision and await the returned [`CommitTicket`]; awaiting never blocks the
+//! runtime. The writer takes the first queued submission, drains everything else already queued
+//! (until it holds `max_batch` leases), commits it all in one transaction and completes every
+//! ticket of the batch. Under load, batches grow by themselves; when idle, a lone submission is
+//! committed at once (no waiting for company).
+//!
+//! A ticket resolves `Ok` only once its leases are on stable storage. If a batch of several
+//! submissions fails, each submission is retried alone, so a single unstorable lease fails only
+//! its own ticket; a ticket whose commit fails resolves `Err`, and the caller must not send the
+//! reply that depended on it.
+//!
+//! [`submit`]: GroupCommitter::submit
+
+use crate::error::StoreError;
+use crate::store::LeaseStore;
+use leasehold_engine::{Lease, Timestamp};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+use std::task::{Context, Poll};
+use std::thread;
+use std::time::Instant;
+use tokio::sync::oneshot;
+
+/// Default upper bound on leases per transaction.
+pub const DEFAULT_MAX_BATCH: usize = 1024;
+
+/// Upper bounds (µs) of the commit latency histogram buckets; the last one catches the rest.
+pub const LATENCY_BUCKETS_MICROS: [u64; 10] = [
+    100,
+    250,
+    500,
+    1_000,
+    2_500,
+    5_000,
+    10_000,
+    25_000,
+    100_000,
+    u64::MAX,
+];
+
+/// What a successful ticket reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CommitReport {
+    /// Leases in the transaction that carried this submission.
+    pub batch_leases: usize,
+    /// Submissions in that transaction.
+    pub batch_submissions: usize,
+    /// Time the transaction took, fsync included, in microseconds.
+    pub commit_micros: u64,
+}
+
+/// A snapshot of the committer's counters (for metrics).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GroupCommitStats {
+    /// Transactions committed successfully.
+    pub batches: u64,
+    /// Transactions that failed.
+    pub failed_batches: u64,
+    /// Leases committed successfully.
+    pub leases: u64,
+    /// Submissions committed successfully.
+    pub submissions: u64,
+    /// Submissions whose ticket resolved with an error.
+    pub failed_submissions: u64,
+    /// Submissions queued and not yet resolved.
+    pub queued: u64,
+    /// Leases in the most recent successful transaction.
+    pub last_batch_leases: u64,
+    /// Largest successful transaction, in leases.
+    pub max_batch_leases: u64,
+    /// Sum of successful commit durations (fsync included), µs.
+    pub commit_micros_sum: u64,
+    /// Longest successful commit, µs.
+    pub commit_micros_max: u64,
+    /// Successful commits per latency bucket ([`LATENCY_BUCKETS_MICROS`]; not cumulative).
+    pub commit_latency_buckets: [u64; LATENCY_BUCKETS_MICROS.len()],
+}
+
+#[derive(Default)]
+struct Counters {
+    batches: AtomicU64,
+    failed_batches: AtomicU64,
+    leases: AtomicU64,
+    submissions: AtomicU64,
+    failed_submissions: AtomicU64,
+    submitted: AtomicU64,
+    last_batch_leases: AtomicU64,
+    max_batch_leases: AtomicU64,
+    commit_micros_sum: AtomicU64,
+    commit_micros_max: AtomicU64,
+    buckets: [AtomicU64; LATENCY_BUCKETS_MICROS.len()],
+}
+
+impl Counters {
+    fn success(&self, leases: u64, submissions: u64, micros: u64) {
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        self.leases.fetch_add(leases, Ordering::Relaxed);
+        self.last_batch_leases.store(leases, Ordering::Relaxed);
+        self.max_batch_leases.fetch_max(leases, Ordering::Relaxed);
+        self.commit_micros_sum.fetch_add(micros, Ordering::Relaxed);
+        self.commit_micros_max.fetch_max(micros, Ordering::Relaxed);
+        let bucket = LATENCY_BUCKETS_MICROS
+            .iter()
+            .position(|b| micros <= *b)
+            .unwrap_or(LATENCY_BUCKETS_MICROS.len() - 1);
+        self.buckets[bucket].fetch_add(1, Ordering::Relaxed);
+        // Last: a reader that sees the submission resolved sees the rest.
+        self.submissions.fetch_add(submissions, Ordering::Release);
+    }
+}
+
+/// Resolves to the result of one queued operation. Await it from async code, or [`Ticket::wait`]
+/// from a plain thread.
+#[must_use = "a ticket must be awaited to know whether the leases are durable"]
+#[derive(Debug)]
+pub struct Ticket<T> {
+    rx: oneshot::Receiver<Result<T, StoreError>>,
+}
+
+/// The ticket of a [`GroupCommitter::submit`].
+pub type CommitTicket = Ticket<CommitReport>;
+
+impl<T> Ticket<T> {
+    /// Blocks the current thread until the result is known. Must not be called from inside an
+    /// async runtime (await the ticket there instead).
+    pub fn wait(self) -> Result<T, StoreError> {
+        self.rx
+            .blocking_recv()
+            .unwrap_or(Err(StoreError::WriterGone))
+    }
+}
+
+impl<T> Future for Ticket<T> {
+    type Output = Result<T, StoreError>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.rx)
+            .poll(cx)
+            .map(|r| r.unwrap_or(Err(StoreError::WriterGone)))
+    }
+}
+
+type Query = Box<dyn FnOnce(&mut dyn LeaseStore) + Send>;
+
+enum Job {
+    Commit {
+        leases: Vec<Lease>,
+        now: Timestamp,
+        done: oneshot::Sender<Result<CommitReport, StoreError>>,
+    },
+    Query(Query),
+}
+
+/// Owns a [`LeaseStore`] on a dedicated writer thread and commits submissions in groups.
+///
+/// `Send + Sync`: share it behind an `Arc`.
+pub struct GroupCommitter {
+    tx: Option<mpsc::Sender<Job>>,
+    worker: Option<thread::JoinHandle<Box<dyn LeaseStore>>>,
+    counters: Arc<Counters>,
+}
+
+impl std::fmt::Debug for GroupCommitter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroupCommitter")
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl GroupCommitter {
+    /// Starts the writer thread with [`DEFAULT_MAX_BATCH`].
+    pub fn spawn(store: Box<dyn LeaseStore>) -> Result<GroupCommitter, StoreError> {
+        GroupCommitter::with_max_batch(store, DEFAULT_MAX_BATCH)
+    }
+
+    /// Starts the writer thread; a transaction stops draining the queue once it holds
+    /// `max_batch` leases (a single larger submission is still committed whole).
+    pub fn with_max_batch(
+        store: Box<dyn LeaseStore>,
+        max_batch: usize,
+    ) -> Result<GroupCommitter, StoreError> {
+        let (tx, rx) = mpsc::channel();
+        let counters = Arc::new(Counters::default());
+        let c = Arc::clone(&counters);
+        let worker = thread::Builder::new()
+            .name("lease-writer".into())
+            .spawn(move || writer(store, rx, &c, max_batch.max(1)))
+            .map_err(|source| StoreError::Io {
+                path: "lease-writer thread".into(),
+                source,
+            })?;
+        Ok(GroupCommitter {
+            tx: Some(tx),
+            worker: Some(worker),
+            counters,
+        })
+    }
+
+    /// Queues `leases` (committed together, atomically, stamped no earlier than `now`) and
+    /// returns a ticket that resolves once they are durable, or with the error that stopped them.
+    /// Never blocks.
+    pub fn submit(&self, leases: Vec<Lease>, now: Timestamp) -> CommitTicket {
+        let (done, rx) = oneshot::channel();
+        self.counters.submitted.fetch_add(1, Ordering::Relaxed);
+        if let Some(tx) = &self.tx {
+            // If the writer is gone the job (and `done`) is dropped: the ticket reports WriterGone.
+            if tx.send(Job::Commit { leases, now, done }).is_err() {
+                self.counters
+                    .failed_submissions
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        Ticket { rx }
+    }
+
+    /// Runs `f` on the writer thread, after every submission queued before it has been
+    /// committed (reads see them). For control-API lookups and history pruning.
+    pub fn query<R, F>(&self, f: F) -> Ticket<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut dyn LeaseStore) -> Result<R, StoreError> + Send + 'static,
+    {
+        let (done, rx) = oneshot::channel();
+        if let Some(tx) = &self.tx {
+            let job = Job::Query(Box::new(move |store: &mut dyn LeaseStore| {
+                // The caller may have stopped waiting; nothing to do then.
+                let _ = done.send(f(store));
+            }));
+            let _ = tx.send(job);
+        }
+        Ticket { rx }
+    }
+
+    /// Current counters.
+    pub fn stats(&self) -> GroupCommitStats {
+        let c = &self.counters;
+        let submissions = c.submissions.load(Ordering::Acquire);
+        let failed = c.failed_submissions.load(Ordering::Relaxed);
+        let submitted = c.submitted.load(Ordering::Relaxed);
+        GroupCommitStats {
+            batches: c.batches.load(Ordering::Relaxed),
+            failed_batches: c.failed_batches.load(Ordering::Relaxed),
+            leases: c.leases.load(Ordering::Relaxed),
+            submissions,
+            failed_submissions: failed,
+            queued: submitted.saturating_sub(submissions + failed),
+            last_batch_leases: c.last_batch_leases.load(Ordering::Relaxed),
+            max_batch_leases: c.max_batch_leases.load(Ordering::Relaxed),
+            commit_micros_sum: c.commit_micros_sum.load(Ordering::Relaxed),
+            commit_micros_max: c.commit_micros_max.load(Ordering::Relaxed),
+            commit_latency_buckets: std::array::from_fn(|i| c.buckets[i].load(Ordering::Relaxed)),
+        }
+    }
+
+    /// Stops accepting work, commits everything already queued, stops the writer thread and
+    /// hands back the store. Blocks until done (call it from `spawn_blocking` in async code).
+    pub fn close(mut self) -> Result<Box<dyn LeaseStore>, StoreError> {
+        self.tx = None;
+        match self.worker.take().map(thread::JoinHandle::join) {
+            Some(Ok(store)) => Ok(store),
+            _ => Err(StoreError::WriterGone),
+        }
+    }
+}
+
+impl Drop for GroupCommitter {
+    /// Flushes queued work and joins the writer, like [`GroupCommitter::close`].
+    fn drop(&mut self) {
+        self.tx = None;
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
+        }
+    }
+}
+
+struct Pending {
+    leases: Vec<Lease>,
+    now: Timestamp,
+    done: oneshot::Sender<Result<CommitReport, StoreError>>,
+}
+
+fn writer(
+    mut store: Box<dyn LeaseStore>,
+    rx: mpsc::Receiver<Job>,
+    counters: &Counters,
+    max_batch: usize,
+) -> Box<dyn LeaseStore> {
+    let mut carried: Option<Job> = None;
+    loop {
+        let job = match carried.take() {
+            Some(job) => job,
+            None => match rx.recv() {
+                Ok(job) => job,
+                Err(mpsc::RecvError) => break,
+            },
+        };
+        match job {
+            Job::Query(f) => f(store.as_mut()),
+            Job::Commit { leases, now, done } => {
+                let mut count = leases.len();
+                let mut batch = vec![Pending { leases, now, done }];
+                while count < max_batch {
+                    match rx.try_recv() {
+                        Ok(Job::Commit { leases, now, done }) => {
+                            count += leases.len();
+                            batch.push(Pending { leases, now, done });
+                        }
+                        Ok(other) => {
+                            carried = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                commit_batch(store.as_mut(), batch, counters);
+            }
+        }
+    }
+    store
+}
+
+/// Commits `batch` in one transaction; on failure of a multi-submission batch, retries each
+/// submission alone so only the culprits fail.
+fn commit_batch(store: &mut dyn LeaseStore, batch: Vec<Pending>, counters: &Counters) {
+    match try_commit(store, &batch, counters) {
+        Ok(report) => {
+            for p in batch {
+                let _ = p.done.send(Ok(report));
+            }
+        }
+        Err(err) if batch.len() == 1 => fail(batch, &err, counters),
+        Err(_) => {
+            for p in batch {
+                let single = [p];
+                match try_commit(store, &single, counters) {
+                    Ok(report) => {
+                        let [p] = single;
+                        let _ = p.done.send(Ok(report));
+                    }
+                    Err(err) => fail(single.into(), &err, counters),
+                }
+            }
+        }
+    }
+}
+
+fn try_commit(
+    store: &mut dyn LeaseStore,
+    batch: &[Pending],
+    counters: &Counters,
+) -> Result<CommitReport, Arc<StoreError>> {
+    let now = batch.iter().map(|p| p.now).max().unwrap_or(0);
+    let leases: Vec<Lease> = batch
+        .iter()
+        .flat_map(|p| p.leases.iter().cloned())
+        .collect();
+    let started = Instant::now();
+    let result = if leases.is_empty() {
+        Ok(())
+    } else {
+        store.commit(&leases, now)
+    };
+    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    match result {
+        Ok(()) => {
+            counters.success(leases.len() as u64, batch.len() as u64, micros);
+            Ok(CommitReport {
+                batch_leases: leases.len(),
+                batch_submissions: batch.len(),
+                commit_micros: micros,
+            })
+        }
+        Err(e) => {
+            counters.failed_batches.fetch_add(1, Ordering::Relaxed);
+            Err(Arc::new(e))
+        }
+    }
+}
+
+fn fail(batch: Vec<Pending>, err: &Arc<StoreError>, counters: &Counters) {
+    counters
+        .failed_submissions
+        .fetch_add(batch.len() as u64, Ordering::Relaxed);
+    for p in batch {
+        let _ = p.done.send(Err(StoreError::BatchFailed(Arc::clone(err))));
+    }
+}

@@ -1,0 +1,87 @@
+//! [`MemoryStore`]: a non-durable backend for tests.
+
+use crate::error::StoreError;
+use crate::store::{validate, HistoryEntry, HistoryFilter, LeaseStore};
+use leasehold_engine::{ClientKey, Lease, Timestamp};
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+/// Keeps everything in memory; "durable" only for the life of the value. For tests.
+#[derive(Clone, Debug, Default)]
+pub struct MemoryStore {
+    leases: BTreeMap<Ipv4Addr, Lease>,
+    history: Vec<HistoryEntry>,
+    next_id: u64,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+}
+
+impl LeaseStore for MemoryStore {
+    fn load_all(&mut self) -> Result<Vec<Lease>, StoreError> {
+        Ok(self.leases.values().cloned().collect())
+    }
+
+    fn get(&self, addr: Ipv4Addr) -> Result<Option<Lease>, StoreError> {
+        Ok(self.leases.get(&addr).cloned())
+    }
+
+    fn by_client(&self, client: &ClientKey) -> Result<Vec<Lease>, StoreError> {
+        Ok(self
+            .leases
+            .values()
+            .filter(|l| l.client.as_ref() == Some(client))
+            .cloned()
+            .collect())
+    }
+
+    fn commit(&mut self, batch: &[Lease], now: Timestamp) -> Result<(), StoreError> {
+        // Same contract as the SQL backends: all or nothing, and `now` must fit an i64.
+        if i64::try_from(now).is_err() {
+            return Err(StoreError::OutOfRange {
+                what: "now",
+                value: now,
+            });
+        }
+        batch.iter().try_for_each(validate)?;
+        for lease in batch {
+            self.next_id += 1;
+            self.history.push(HistoryEntry {
+                id: self.next_id,
+                recorded: now,
+                lease: lease.clone(),
+            });
+            self.leases.insert(lease.addr, lease.clone());
+        }
+        Ok(())
+    }
+
+    fn delete(&mut self, addr: Ipv4Addr) -> Result<bool, StoreError> {
+        Ok(self.leases.remove(&addr).is_some())
+    }
+
+    fn history(
+        &self,
+        filter: &HistoryFilter,
+        limit: usize,
+    ) -> Result<Vec<HistoryEntry>, StoreError> {
+        Ok(self
+            .history
+            .iter()
+            .rev()
+            .filter(|e| filter.matches(&e.lease))
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    fn prune_history(&mut self, older_than: Timestamp) -> Result<u64, StoreError> {
+        let before = self.history.len();
+        self.history.retain(|e| e.recorded >= older_than);
+        Ok((before - self.history.len()) as u64)
+    }
+}

@@ -1,0 +1,119 @@
+//! The [`LeaseStore`] trait and lease history types.
+
+use crate::error::StoreError;
+use leasehold_engine::{ClientKey, Lease, Timestamp};
+use std::net::Ipv4Addr;
+
+/// Checks that `lease` is storable by every backend: `starts` and a finite `expires` must fit in
+/// an `i64` (SQL integers); `expires` may be [`leasehold_engine::lease::INFINITE`].
+pub fn validate(lease: &Lease) -> Result<(), StoreError> {
+    if i64::try_from(lease.starts).is_err() {
+        return Err(StoreError::OutOfRange {
+            what: "starts",
+            value: lease.starts,
+        });
+    }
+    if lease.expires != leasehold_engine::lease::INFINITE && i64::try_from(lease.expires).is_err() {
+        return Err(StoreError::OutOfRange {
+            what: "expires",
+            value: lease.expires,
+        });
+    }
+    Ok(())
+}
+
+/// Which history entries to return.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HistoryFilter {
+    /// Every entry.
+    All,
+    /// Entries for one address.
+    Addr(Ipv4Addr),
+    /// Entries for one client.
+    Client(ClientKey),
+}
+
+impl HistoryFilter {
+    /// True when `lease` passes this filter.
+    pub fn matches(&self, lease: &Lease) -> bool {
+        match self {
+            HistoryFilter::All => true,
+            HistoryFilter::Addr(a) => lease.addr == *a,
+            HistoryFilter::Client(c) => lease.client.as_ref() == Some(c),
+        }
+    }
+}
+
+/// One committed version of a lease record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryEntry {
+    /// Sequence number, increasing with every recorded change.
+    pub id: u64,
+    /// The `now` of the commit that wrote it.
+    pub recorded: Timestamp,
+    /// The record as committed.
+    pub lease: Lease,
+}
+
+/// A durable home for lease records: one current record per address, plus a history of every
+/// committed version.
+///
+/// Every backend must pass the shared battery in `tests/battery.rs`.
+pub trait LeaseStore: Send {
+    /// Every current record, one per address, in ascending address order.
+    fn load_all(&mut self) -> Result<Vec<Lease>, StoreError>;
+
+    /// The current record of `addr`, if any.
+    fn get(&self, addr: Ipv4Addr) -> Result<Option<Lease>, StoreError>;
+
+    /// Current records held (or last held) by `client`, in ascending address order.
+    fn by_client(&self, client: &ClientKey) -> Result<Vec<Lease>, StoreError>;
+
+    /// Inserts or replaces every record of `batch` (later entries win for the same address) and
+    /// appends each to the history stamped `now`, all in one transaction. When this returns
+    /// `Ok`, the whole batch is on stable storage; on `Err`, none of it is applied.
+    fn commit(&mut self, batch: &[Lease], now: Timestamp) -> Result<(), StoreError>;
+
+    /// Removes the current record of `addr` (an administrative action; history is kept).
+    /// Returns whether there was one.
+    fn delete(&mut self, addr: Ipv4Addr) -> Result<bool, StoreError>;
+
+    /// History entries passing `filter`, newest first, at most `limit` of them.
+    fn history(
+        &self,
+        filter: &HistoryFilter,
+        limit: usize,
+    ) -> Result<Vec<HistoryEntry>, StoreError>;
+
+    /// Deletes history entries recorded before `older_than` (the caller computes it from its
+    /// `history_retention`). Current records are never pruned. Returns how many were removed.
+    fn prune_history(&mut self, older_than: Timestamp) -> Result<u64, StoreError>;
+}
+
+impl<S: LeaseStore + ?Sized> LeaseStore for Box<S> {
+    fn load_all(&mut self) -> Result<Vec<Lease>, StoreError> {
+        (**self).load_all()
+    }
+    fn get(&self, addr: Ipv4Addr) -> Result<Option<Lease>, StoreError> {
+        (**self).get(addr)
+    }
+    fn by_client(&self, client: &ClientKey) -> Result<Vec<Lease>, StoreError> {
+        (**self).by_client(client)
+    }
+    fn commit(&mut self, batch: &[Lease], now: Timestamp) -> Result<(), StoreError> {
+        (**self).commit(batch, now)
+    }
+    fn delete(&mut self, addr: Ipv4Addr) -> Result<bool, StoreError> {
+        (**self).delete(addr)
+    }
+    fn history(
+        &self,
+        filter: &HistoryFilter,
+        limit: usize,
+    ) -> Result<Vec<HistoryEntry>, StoreError> {
+        (**self).history(filter, limit)
+    }
+    fn prune_history(&mut self, older_than: Timestamp) -> Result<u64, StoreError> {
+        (**self).prune_history(older_than)
+    }
+}

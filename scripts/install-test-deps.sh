@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs on a fresh Debian 12 machine: real DHCP clients, relays and
+# peers for the end-to-end tests, tshark to check every packet, and cargo-fuzz. Idempotent: does
+# nothing when everything is present. Needs root (apt-get).
+set -euo pipefail
+
+packages=(
+  isc-dhcp-client   # dhclient
+  dhcpcd-base       # dhcpcd
+  udhcpc            # busybox udhcpc
+  nmap              # broadcast-dhcp-discover script
+  tshark            # decodes every packet Leasehold sends
+  dnsmasq-base      # third-party relay and rogue server in tests
+  isc-dhcp-relay    # dhcrelay
+  kea-dhcp4-server  # peer for interop and benchmarks
+  kea-admin         # perfdhcp
+  dhcpstarv         # starvation attack tool
+  python3-scapy     # hand-made packets (DECLINE, INFORM, floods)
+  iproute2 procps bridge-utils
+)
+commands=(dhclient dhcpcd udhcpc nmap tshark dnsmasq dhcrelay kea-dhcp4 perfdhcp dhcpstarv ip)
+
+missing=0
+for c in "${commands[@]}"; do
+  command -v "$c" >/dev/null 2>&1 || missing=1
+done
+python3 -c 'import scapy' 2>/dev/null || missing=1
+
+if [ "$missing" = 1 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "install-test-deps: test tools are missing and installing them needs root: run sudo $0" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  # No package may start a DHCP service on this machine while installing.
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+  chmod +x /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${packages[@]}"
+fi
+
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  cargo install cargo-fuzz --locked
+fi
