@@ -1,6 +1,7 @@
 //! Log set-up: `tracing` to stderr, human-readable or JSON; `RUST_LOG` overrides the level.
 
 use crate::cli::LogFormat;
+use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber. Default level: `info`.
