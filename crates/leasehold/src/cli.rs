@@ -29,7 +29,7 @@ pub struct ServeArgs {
     #[arg(short, long)]
     pub config: PathBuf,
     /// Lease database file (SQLite); created when missing.
-    #[arg(long, default_value = "leasehold.db")]
+    #[arg(long, default_value = crate::leases_cmd::DEFAULT_DB)]
     pub db: PathBuf,
     /// Log format.
     #[arg(long, value_enum, default_value_t)]

@@ -24,8 +24,8 @@ use std::io::Write;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
-/// Where the lease database lives unless `--db` says otherwise.
-pub const DEFAULT_DB: &str = "/var/lib/leasehold/leases.db";
+/// Where the lease database lives unless `--db` says otherwise (`serve` and `leases` agree).
+pub const DEFAULT_DB: &str = "leasehold.db";
 
 /// Output format of listings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
