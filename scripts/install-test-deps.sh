@@ -16,9 +16,10 @@ packages=(
   kea-admin         # perfdhcp
   dhcpstarv         # starvation attack tool
   python3-scapy     # hand-made packets (DECLINE, INFORM, floods)
+  chromium chromium-driver  # headless dashboard test (tests/dashboard/run.sh)
   iproute2 procps bridge-utils
 )
-commands=(dhclient dhcpcd udhcpc nmap tshark dnsmasq dhcrelay kea-dhcp4 perfdhcp dhcpstarv ip)
+commands=(dhclient dhcpcd udhcpc nmap tshark dnsmasq dhcrelay kea-dhcp4 perfdhcp dhcpstarv ip chromium)
 
 missing=0
 for c in "${commands[@]}"; do
@@ -38,6 +39,12 @@ if [ "$missing" = 1 ]; then
   trap 'rm -f /usr/sbin/policy-rc.d' EXIT
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${packages[@]}"
+fi
+
+# schemathesis fuzzes the control API against its OpenAPI document (tests/api/schemathesis.sh).
+if ! command -v schemathesis >/dev/null 2>&1; then
+  python3 -m pip install --quiet 'schemathesis==4.32.5'
+  if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
 fi
 
 if ! cargo fuzz --version >/dev/null 2>&1; then

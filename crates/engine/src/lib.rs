@@ -11,17 +11,21 @@
 //! - [`table`]: the in-memory lease index used for allocation and lookups.
 //! - [`decision`]: what the engine returns, and where replies go.
 //! - [`engine`]: the RFC 2131 / RFC 951 server logic.
+//! - [`guard`]: admission control (rate limits, hop limit, lease caps) with bounded state.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod config;
 pub mod decision;
 pub mod engine;
+pub mod guard;
 pub mod lease;
 pub mod table;
 
 pub use config::{Config, ConfigError};
 pub use decision::{Arrival, Decision, Destination, Outcome, Reply};
 pub use engine::Engine;
+pub use guard::{Guard, SecurityConfig};
 pub use lease::{ClientKey, Lease, LeaseChange, LeaseState, Timestamp, INFINITE};
+pub use table::usage::PoolUsage;
 pub use table::LeaseTable;

@@ -83,8 +83,8 @@ fn full_example_parses() {
     assert_eq!(s.pools.len(), 2);
     assert_eq!(s.pools[1].id, 1);
     assert_eq!(
-        s.reservations[1].client,
-        ClientKey::ClientId(vec![1, 0x52, 0x54, 0, 0, 0, 2])
+        s.reservations[1].key.client(),
+        Some(&ClientKey::ClientId(vec![1, 0x52, 0x54, 0, 0, 0, 2]))
     );
     assert_eq!(
         s.reservations[0].options.get(&12).map(Vec::as_slice),

@@ -50,4 +50,8 @@ pub enum Command {
     Relay(crate::relay_cmd::RelayArgs),
     /// Inspect, export, back up and restore the lease database.
     Leases(crate::leases_cmd::LeasesArgs),
+    /// Talk to a running server's control API (leases, pools, config reload, statistics).
+    Ctl(crate::ctl_cmd::CtlArgs),
+    /// List every DHCP server answering on an interface (one DISCOVER, never a REQUEST).
+    Probe(crate::probe_cmd::ProbeArgs),
 }

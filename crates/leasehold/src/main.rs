@@ -6,11 +6,28 @@
 //! - [`logging`]: tracing set-up (human or JSON).
 //! - [`relay_cmd`]: `relay`, the built-in relay agent.
 //! - [`leases_cmd`]: `leases list|show|history|export|backup|restore|verify`.
+//! - [`rogue`]: rogue DHCP server detection (passive listener, periodic probe).
+//! - [`probe_cmd`]: `probe`, list every DHCP server answering on an interface.
+//! - [`privilege`]: drop root after binding, keeping only the network capabilities.
+//! - [`control`]: the control API (HTTP+JSON, OpenAPI, bearer-token writes) and the requests
+//!   it sends to the serve task; [`ctl_cmd`]: `ctl`, its command-line client.
+//! - [`metrics`]: Prometheus metrics, rate history, per-subnet log levels.
+//! - [`reload`]: live configuration reload (SIGHUP, API); [`alerts`]: thresholds and webhook.
+//! - [`dashboard`]: the embedded web dashboard.
 
+mod alerts;
 mod cli;
+mod control;
+mod ctl_cmd;
+mod dashboard;
 mod leases_cmd;
 mod logging;
+mod metrics;
+mod privilege;
+mod probe_cmd;
 mod relay_cmd;
+mod reload;
+mod rogue;
 mod serve;
 
 use anyhow::Context;
@@ -35,6 +52,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => {
             logging::init(args.log_format)?;
             let config = leasehold_engine::Config::load(&args.config)?;
+            // Before the runtime exists, so that every thread inherits the reduced credentials.
+            privilege::drop_privileges(config.server.user.as_deref())?;
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
@@ -43,6 +62,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Arc::new(config),
                 args.db,
                 serve::shutdown_signal(),
+                args.config,
             ))
         }
         Command::CheckConfig { config } => {
@@ -52,5 +72,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Leases(args) => leases_cmd::run(&args, &mut std::io::stdout().lock()),
         Command::Relay(args) => relay_cmd::run_relay(args),
+        Command::Ctl(args) => ctl_cmd::run(&args, &mut std::io::stdout().lock()),
+        Command::Probe(args) => {
+            if probe_cmd::run(&args, &mut std::io::stdout().lock())? == 0 {
+                anyhow::bail!("no DHCP server answered on {}", args.interface);
+            }
+            Ok(())
+        }
     }
 }

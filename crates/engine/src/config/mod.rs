@@ -4,6 +4,7 @@
 //! - [`model`]: the validated `Config`.
 //! - [`validate`]: raw → model, reporting `FILE:LINE:COL: reason`.
 //! - [`error`]: the error type, `ConfigError`.
+//! - [`observe`]: `[control]` (control API listener) and `[alerts]` (alert thresholds).
 //!
 //! A minimal file:
 //! ```toml
@@ -22,11 +23,16 @@
 
 pub mod error;
 pub mod model;
+pub mod observe;
 pub(crate) mod raw;
 mod validate;
 
 pub use error::ConfigError;
-pub use model::{Config, LeasePolicy, OptionSet, Pool, Reservation, ServerConfig, Subnet};
+pub use model::{
+    CircuitOptions, Config, LeasePolicy, OptionSet, Pool, RelayId, Reservation, ReservationKey,
+    ServerConfig, Subnet,
+};
+pub use observe::{AlertsConfig, ControlConfig};
 
 use std::path::Path;
 

@@ -21,6 +21,14 @@ pub struct Config {
     /// Subnets (`[[subnet]]`), in file order. Indices into this vector are the subnet indices
     /// used across the engine.
     pub subnets: Vec<Subnet>,
+    /// `[control]`: the control API listener; `None` when the file has no `[control]` table
+    /// (the API is then off).
+    pub control: Option<super::observe::ControlConfig>,
+    /// `[alerts]`: alert thresholds (all off by default).
+    pub alerts: super::observe::AlertsConfig,
+    /// `[security]`: admission limits, pool reserve and rogue-server detection (limits on by
+    /// default).
+    pub security: crate::guard::SecurityConfig,
     pub(crate) index: ConfigIndex,
 }
 
@@ -61,6 +69,20 @@ pub struct ServerConfig {
     /// Options sent even when the client did not ask for them (option names or codes). Key
     /// `always_send`. Options 1, 3, 6, 15, 51, 53, 54, 58, 59, 61 and 82 are always sent.
     pub always_send: Vec<u8>,
+    /// Relay agents allowed to forward requests, matched on giaddr: key `allowed_relays =
+    /// ["198.18.1.1", "198.18.2.0/24"]`. `None` (key absent): every relay is accepted. When set,
+    /// relayed requests (giaddr ≠ 0) from other relays are dropped with reason
+    /// `relay_not_allowed`; `[]` refuses all relayed requests.
+    pub allowed_relays: Option<Vec<Ipv4Net>>,
+    /// Match `circuit_id`/`remote_id` reservations against option 82 of requests with giaddr 0
+    /// too (inserted by a layer-2 relay agent such as a snooping switch). Key
+    /// `trust_option82_without_giaddr`, default false: only relayed requests are matched, so a
+    /// directly attached client cannot claim a port's address by sending its own option 82.
+    pub trust_option82_without_giaddr: bool,
+    /// When started as root, switch to this user after opening the sockets, keeping only the
+    /// network capabilities (key `user`, e.g. `"leasehold"`). Default: none (a warning is
+    /// logged when running as root).
+    pub user: Option<String>,
     /// Global options: `[server.options]`, key = option name or code, value = text, number,
     /// boolean or a list of them.
     pub options: OptionSet,
@@ -136,6 +158,20 @@ pub struct Subnet {
     pub pools: Vec<Pool>,
     /// `[[subnet.reservation]]`: fixed addresses.
     pub reservations: Vec<Reservation>,
+    /// `[[subnet.circuit]]`: options for clients behind a relay circuit.
+    pub circuits: Vec<CircuitOptions>,
+}
+
+/// One `[[subnet.circuit]]`: options for every client whose relay agent information matches
+/// (keys `circuit_id` and/or `remote_id`, text or `0x` hex, all given must match). They apply
+/// above the subnet and pool options and below a reservation's; when several match, the more
+/// specific (circuit + remote, then circuit, then remote) wins per option.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CircuitOptions {
+    /// What to match in option 82.
+    pub id: RelayId,
+    /// `[subnet.circuit.options]`.
+    pub options: OptionSet,
 }
 
 /// One `[[subnet.pool]]`: a dynamic range.
@@ -165,12 +201,13 @@ impl Pool {
     }
 }
 
-/// One `[[subnet.reservation]]`: a fixed address for one client.
+/// One `[[subnet.reservation]]`: a fixed address for one client, or for whatever client sits
+/// behind one relay circuit.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reservation {
-    /// Who: key `hw_address = "52:54:00:00:00:01"` (Ethernet) or `client_id = "01:52:54:..."`
-    /// (option 61 bytes, type byte first).
-    pub client: ClientKey,
+    /// Who: key `hw_address = "52:54:00:00:00:01"` (Ethernet), `client_id = "01:52:54:..."`
+    /// (option 61 bytes, type byte first), or `circuit_id` and/or `remote_id` (option 82).
+    pub key: ReservationKey,
     /// The address (key `address`); must lie in the subnet.
     pub address: Ipv4Addr,
     /// Host name sent as option 12 (key `hostname`).
@@ -181,6 +218,87 @@ pub struct Reservation {
     pub boot_file: Option<String>,
     /// `[subnet.reservation.options]`, highest precedence.
     pub options: OptionSet,
+}
+
+/// What a reservation is keyed on.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ReservationKey {
+    /// One client, by option 61 or hardware address.
+    Client(ClientKey),
+    /// Whoever the relay agent information (option 82) puts on this circuit.
+    Relay(RelayId),
+}
+
+impl ReservationKey {
+    /// The client of a client-keyed reservation.
+    pub fn client(&self) -> Option<&ClientKey> {
+        match self {
+            ReservationKey::Client(c) => Some(c),
+            ReservationKey::Relay(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for ReservationKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReservationKey::Client(c) => write!(f, "{c}"),
+            ReservationKey::Relay(r) => write!(f, "{r}"),
+        }
+    }
+}
+
+/// Option 82 identifiers of a relay-keyed reservation (RFC 3046 §2.0): the agent circuit id
+/// (sub-option 1, e.g. the switch port) and/or the agent remote id (sub-option 2, e.g. the
+/// switch). At least one is set; every one set must match.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RelayId {
+    /// Key `circuit_id`: text (`"eth0/7"`) or hex (`"0x00040007"`).
+    pub circuit_id: Option<Vec<u8>>,
+    /// Key `remote_id`: text (`"switch-x"`) or hex.
+    pub remote_id: Option<Vec<u8>>,
+}
+
+impl RelayId {
+    /// True when every identifier set here equals the request's.
+    pub fn matches(&self, circuit_id: Option<&[u8]>, remote_id: Option<&[u8]>) -> bool {
+        let ok = |want: &Option<Vec<u8>>, got: Option<&[u8]>| {
+            want.as_deref().is_none_or(|w| Some(w) == got)
+        };
+        (self.circuit_id.is_some() || self.remote_id.is_some())
+            && ok(&self.circuit_id, circuit_id)
+            && ok(&self.remote_id, remote_id)
+    }
+
+    /// How specific the key is: 2 for circuit and remote id, 1 for circuit id alone, 0 for
+    /// remote id alone. The most specific matching reservation wins.
+    pub fn specificity(&self) -> u8 {
+        match (&self.circuit_id, &self.remote_id) {
+            (Some(_), Some(_)) => 2,
+            (Some(_), None) => 1,
+            _ => 0,
+        }
+    }
+}
+
+impl std::fmt::Display for RelayId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let show = |b: &[u8]| match std::str::from_utf8(b) {
+            Ok(t) if t.chars().all(|c| c.is_ascii_graphic() || c == ' ') => format!("{t:?}"),
+            _ => {
+                let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+                format!("0x{hex}")
+            }
+        };
+        let mut parts = Vec::new();
+        if let Some(c) = &self.circuit_id {
+            parts.push(format!("circuit_id {}", show(c)));
+        }
+        if let Some(r) = &self.remote_id {
+            parts.push(format!("remote_id {}", show(r)));
+        }
+        write!(f, "{}", parts.join(" + "))
+    }
 }
 
 /// Lookup structures derived from the model.
@@ -196,6 +314,10 @@ pub(crate) struct ConfigIndex {
     pub res_by_addr: HashMap<Ipv4Addr, (usize, usize)>,
     /// Client → its reservations (subnet index, reservation index).
     pub res_by_client: HashMap<ClientKey, Vec<(usize, usize)>>,
+    /// Circuit id → relay-keyed reservations with that circuit id.
+    pub res_by_circuit: HashMap<Vec<u8>, Vec<(usize, usize)>>,
+    /// Remote id → relay-keyed reservations with that remote id and no circuit id.
+    pub res_by_remote: HashMap<Vec<u8>, Vec<(usize, usize)>>,
 }
 
 impl Config {
@@ -257,5 +379,44 @@ impl Config {
             .into_iter()
             .flatten()
             .filter_map(|(s, r)| Some((*s, self.subnets.get(*s)?.reservations.get(*r)?)))
+    }
+}
+
+impl Config {
+    /// Relay-keyed reservations whose identifiers all match `circuit_id`/`remote_id` (option 82
+    /// sub-options 1 and 2), with their subnet indices, most specific first.
+    pub fn reservations_by_relay(
+        &self,
+        circuit_id: Option<&[u8]>,
+        remote_id: Option<&[u8]>,
+    ) -> Vec<(usize, &Reservation)> {
+        let by_circuit = circuit_id.and_then(|k| self.index.res_by_circuit.get(k));
+        let by_remote = remote_id.and_then(|k| self.index.res_by_remote.get(k));
+        let mut out: Vec<(usize, &Reservation)> = by_circuit
+            .into_iter()
+            .chain(by_remote)
+            .flatten()
+            .copied()
+            .filter_map(|(s, r)| Some((s, self.subnets.get(s)?.reservations.get(r)?)))
+            .filter(|(_, r)| match &r.key {
+                ReservationKey::Relay(id) => id.matches(circuit_id, remote_id),
+                ReservationKey::Client(_) => false,
+            })
+            .collect();
+        out.sort_by_key(|(_, r)| match &r.key {
+            ReservationKey::Relay(id) => std::cmp::Reverse(id.specificity()),
+            ReservationKey::Client(_) => std::cmp::Reverse(0),
+        });
+        out
+    }
+}
+
+impl ServerConfig {
+    /// True when a request relayed through `giaddr` may be served: no `allowed_relays` list, or
+    /// `giaddr` lies in one of its entries.
+    pub fn relay_allowed(&self, giaddr: Ipv4Addr) -> bool {
+        self.allowed_relays
+            .as_ref()
+            .is_none_or(|l| l.iter().any(|n| n.contains(&giaddr)))
     }
 }

@@ -19,6 +19,12 @@ pub(crate) struct RawConfig {
     /// `[relay]`: read by the relay agent (`leasehold relay`), not by the server.
     #[serde(default, rename = "relay")]
     pub _relay: Option<toml::Table>,
+    /// `[control]`: the HTTP control API listener.
+    pub control: Option<super::observe::RawControl>,
+    /// `[alerts]`: alert thresholds.
+    pub alerts: Option<super::observe::RawAlerts>,
+    /// `[security]`: admission limits, pool reserve, rogue-server detection.
+    pub security: Option<crate::guard::config::RawSecurity>,
 }
 
 /// `[server]`.
@@ -43,6 +49,12 @@ pub(crate) struct RawServer {
     pub dynamic_bootp: Option<bool>,
     #[serde(default)]
     pub always_send: Vec<Spanned<RawOptionKey>>,
+    /// Relays (giaddr) allowed to forward requests: addresses or prefixes.
+    pub allowed_relays: Option<Vec<Spanned<String>>>,
+    /// Match circuit/remote-id reservations on option 82 of unrelayed (giaddr 0) requests.
+    pub trust_option82_without_giaddr: Option<bool>,
+    /// User to switch to after binding the sockets when started as root.
+    pub user: Option<String>,
     #[serde(default)]
     pub options: RawOptions,
 }
@@ -146,6 +158,18 @@ pub(crate) struct RawSubnet {
     pub pool: Vec<RawPool>,
     #[serde(default)]
     pub reservation: Vec<RawReservation>,
+    #[serde(default)]
+    pub circuit: Vec<RawCircuit>,
+}
+
+/// `[[subnet.circuit]]`: options for clients behind one relay circuit (option 82).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawCircuit {
+    pub circuit_id: Option<Spanned<String>>,
+    pub remote_id: Option<Spanned<String>>,
+    #[serde(default)]
+    pub options: RawOptions,
 }
 
 /// `[[subnet.pool]]`.
@@ -167,6 +191,10 @@ pub(crate) struct RawPool {
 pub(crate) struct RawReservation {
     pub hw_address: Option<Spanned<String>>,
     pub client_id: Option<Spanned<String>>,
+    /// Option 82 sub-option 1 (text, or hex as `0x...`).
+    pub circuit_id: Option<Spanned<String>>,
+    /// Option 82 sub-option 2 (text, or hex as `0x...`).
+    pub remote_id: Option<Spanned<String>>,
     pub address: Spanned<String>,
     pub hostname: Option<String>,
     pub next_server: Option<Spanned<String>>,

@@ -2,11 +2,12 @@
 
 use super::error::SpanError;
 use super::model::{
-    Config, ConfigIndex, LeasePolicy, OptionSet, Pool, Reservation, ServerConfig, Subnet,
+    CircuitOptions, Config, ConfigIndex, LeasePolicy, OptionSet, Pool, RelayId, Reservation,
+    ReservationKey, ServerConfig, Subnet,
 };
 use super::raw::{
-    RawConfig, RawDuration, RawLeaseTimes, RawOptionKey, RawOptionValue, RawOptions, RawPool,
-    RawReservation, RawServer, RawSubnet,
+    RawCircuit, RawConfig, RawDuration, RawLeaseTimes, RawOptionKey, RawOptionValue, RawOptions,
+    RawPool, RawReservation, RawServer, RawSubnet,
 };
 use crate::lease::ClientKey;
 use ipnet::Ipv4Net;
@@ -43,9 +44,29 @@ pub(crate) fn build(raw: RawConfig) -> Result<Config> {
         subnets.push(s);
     }
     let index = index(&raw.subnet, &subnets)?;
+    let control = raw
+        .control
+        .as_ref()
+        .map(super::observe::control)
+        .transpose()?;
+    let alerts = raw
+        .alerts
+        .as_ref()
+        .map(super::observe::alerts)
+        .transpose()?
+        .unwrap_or_default();
+    let security = raw
+        .security
+        .as_ref()
+        .map(crate::guard::config::build)
+        .transpose()?
+        .unwrap_or_default();
     Ok(Config {
         server,
         subnets,
+        control,
+        alerts,
+        security,
         index,
     })
 }
@@ -115,8 +136,108 @@ fn server(rs: &RawServer) -> Result<ServerConfig> {
         bootp_lease_time,
         dynamic_bootp: rs.dynamic_bootp.unwrap_or(false),
         always_send,
+        allowed_relays: rs
+            .allowed_relays
+            .as_ref()
+            .map(|l| l.iter().map(relay_net).collect::<Result<Vec<_>>>())
+            .transpose()?,
+        trust_option82_without_giaddr: rs.trust_option82_without_giaddr.unwrap_or(false),
+        user: rs.user.clone(),
         options: options(&rs.options)?,
     })
+}
+
+/// One `allowed_relays` entry: an address (a /32) or a prefix without host bits.
+fn relay_net(s: &Spanned<String>) -> Result<Ipv4Net> {
+    let text = s.get_ref().trim();
+    let at = s.span().start;
+    let net = match text.parse::<Ipv4Addr>() {
+        Ok(a) => Ipv4Net::from(a),
+        Err(_) => text.parse::<Ipv4Net>().map_err(|_| {
+            SpanError::new(
+                at,
+                format!(
+                    "allowed_relays: {text:?} is not an IPv4 address or prefix like 198.18.2.0/24"
+                ),
+            )
+        })?,
+    };
+    if net.trunc() != net {
+        return Err(SpanError::new(
+            at,
+            format!(
+                "allowed_relays: {net} has host bits set; did you mean {}?",
+                net.trunc()
+            ),
+        ));
+    }
+    Ok(net)
+}
+
+/// `circuit_id` / `remote_id` keys; `None` when neither is given.
+fn relay_id(
+    circuit_id: Option<&Spanned<String>>,
+    remote_id: Option<&Spanned<String>>,
+) -> Result<Option<RelayId>> {
+    if circuit_id.is_none() && remote_id.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(RelayId {
+        circuit_id: circuit_id
+            .map(|x| relay_id_bytes(x, "circuit_id"))
+            .transpose()?,
+        remote_id: remote_id
+            .map(|x| relay_id_bytes(x, "remote_id"))
+            .transpose()?,
+    }))
+}
+
+/// `[[subnet.circuit]]` tables.
+fn circuits(raw: &[RawCircuit]) -> Result<Vec<CircuitOptions>> {
+    let mut out: Vec<CircuitOptions> = Vec::with_capacity(raw.len());
+    for rc in raw {
+        let at = rc
+            .circuit_id
+            .as_ref()
+            .or(rc.remote_id.as_ref())
+            .map(|x| x.span().start)
+            .unwrap_or(0);
+        let id = relay_id(rc.circuit_id.as_ref(), rc.remote_id.as_ref())?.ok_or_else(|| {
+            SpanError::new(at, "a [[subnet.circuit]] needs circuit_id or remote_id")
+        })?;
+        if out.iter().any(|c| c.id == id) {
+            return Err(SpanError::new(
+                at,
+                format!("{id} is given twice in this subnet"),
+            ));
+        }
+        out.push(CircuitOptions {
+            id,
+            options: options(&rc.options)?,
+        });
+    }
+    Ok(out)
+}
+
+/// An option 82 identifier: `0x` followed by hex digits is bytes, anything else its UTF-8 text.
+fn relay_id_bytes(s: &Spanned<String>, what: &str) -> Result<Vec<u8>> {
+    let text = s.get_ref();
+    let bytes = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some(hex) => hex_bytes(hex).ok_or_else(|| {
+            SpanError::new(
+                s.span().start,
+                format!("{what} {text:?}: after 0x give an even number of hex digits"),
+            )
+        })?,
+        None => text.as_bytes().to_vec(),
+    };
+    if bytes.is_empty() || bytes.len() > 255 {
+        return Err(SpanError::new(
+            s.span().start,
+            format!("{what} must be 1–255 bytes"),
+        ));
+    }
+    Ok(bytes)
 }
 
 /// Resolves lease times: keys of `t` over `parent` (server defaults when `None`).
@@ -295,10 +416,10 @@ fn subnet(rs: &RawSubnet, i: usize, defaults: &LeasePolicy, pool_id: &mut usize)
                 format!("address {} is reserved twice", r.address),
             ));
         }
-        if reservations.iter().any(|o| o.client == r.client) {
+        if reservations.iter().any(|o| o.key == r.key) {
             return Err(SpanError::new(
                 at,
-                format!("client {} has two reservations in {net}", r.client),
+                format!("{} has two reservations in {net}", r.key),
             ));
         }
         reservations.push(r);
@@ -315,6 +436,7 @@ fn subnet(rs: &RawSubnet, i: usize, defaults: &LeasePolicy, pool_id: &mut usize)
         options: options(&rs.options)?,
         pools,
         reservations,
+        circuits: circuits(&rs.circuit)?,
     })
 }
 
@@ -423,7 +545,19 @@ fn reservation(rr: &RawReservation, net: &Ipv4Net) -> Result<Reservation> {
             format!("reserved address {address} is outside its subnet {net}"),
         ));
     }
+    let relay_key = relay_id(rr.circuit_id.as_ref(), rr.remote_id.as_ref())?.map(|id| {
+        let at = rr.circuit_id.as_ref().or(rr.remote_id.as_ref());
+        (at.map(|x| x.span().start).unwrap_or(0), id)
+    });
     let client = match (&rr.hw_address, &rr.client_id) {
+        _ if relay_key.is_some() && (rr.hw_address.is_some() || rr.client_id.is_some()) => {
+            let at = relay_key.as_ref().map(|(at, _)| *at).unwrap_or(0);
+            return Err(SpanError::new(
+                at,
+                "a reservation is keyed on hw_address, client_id, or circuit_id/remote_id, not a mix",
+            ));
+        }
+        (None, None) if relay_key.is_some() => None,
         (Some(h), None) => {
             let hw: HwAddr = h.get_ref().trim().parse().map_err(|_| {
                 SpanError::new(
@@ -431,17 +565,19 @@ fn reservation(rr: &RawReservation, net: &Ipv4Net) -> Result<Reservation> {
                     format!("hw_address {:?} is not like 52:54:00:00:00:01", h.get_ref()),
                 )
             })?;
-            ClientKey::HwAddr(hw)
+            Some(ClientKey::HwAddr(hw))
         }
-        (None, Some(c)) => ClientKey::ClientId(hex_bytes(c.get_ref()).ok_or_else(|| {
-            SpanError::new(
-                c.span().start,
-                format!(
-                    "client_id {:?} is not hex bytes like 01:52:54:00:00:00:01",
-                    c.get_ref()
-                ),
-            )
-        })?),
+        (None, Some(c)) => Some(ClientKey::ClientId(hex_bytes(c.get_ref()).ok_or_else(
+            || {
+                SpanError::new(
+                    c.span().start,
+                    format!(
+                        "client_id {:?} is not hex bytes like 01:52:54:00:00:00:01",
+                        c.get_ref()
+                    ),
+                )
+            },
+        )?)),
         (Some(h), Some(_)) => {
             return Err(SpanError::new(
                 h.span().start,
@@ -451,7 +587,17 @@ fn reservation(rr: &RawReservation, net: &Ipv4Net) -> Result<Reservation> {
         (None, None) => {
             return Err(SpanError::new(
                 rr.address.span().start,
-                "a reservation needs hw_address or client_id",
+                "a reservation needs hw_address, client_id, circuit_id or remote_id",
+            ))
+        }
+    };
+    let key = match (client, relay_key) {
+        (Some(c), _) => ReservationKey::Client(c),
+        (None, Some((_, id))) => ReservationKey::Relay(id),
+        (None, None) => {
+            return Err(SpanError::new(
+                rr.address.span().start,
+                "a reservation needs hw_address, client_id, circuit_id or remote_id",
             ))
         }
     };
@@ -462,7 +608,7 @@ fn reservation(rr: &RawReservation, net: &Ipv4Net) -> Result<Reservation> {
             .or_insert_with(|| h.clone().into_bytes());
     }
     Ok(Reservation {
-        client,
+        key,
         address,
         hostname: rr.hostname.clone(),
         next_server: rr
@@ -531,10 +677,20 @@ fn index(raw: &[RawSubnet], subnets: &[Subnet]) -> Result<ConfigIndex> {
         }
         for (ri, r) in s.reservations.iter().enumerate() {
             ix.res_by_addr.insert(r.address, (i, ri));
-            ix.res_by_client
-                .entry(r.client.clone())
-                .or_default()
-                .push((i, ri));
+            match &r.key {
+                ReservationKey::Client(c) => {
+                    ix.res_by_client.entry(c.clone()).or_default().push((i, ri));
+                }
+                ReservationKey::Relay(id) => match (&id.circuit_id, &id.remote_id) {
+                    (Some(c), _) => ix
+                        .res_by_circuit
+                        .entry(c.clone())
+                        .or_default()
+                        .push((i, ri)),
+                    (None, Some(r)) => ix.res_by_remote.entry(r.clone()).or_default().push((i, ri)),
+                    (None, None) => {}
+                },
+            }
         }
     }
     // Pools never overlap (within a subnet: subnets themselves are disjoint).

@@ -2,11 +2,12 @@
 //! identity (RFC 2131 §4.2, RFC 6842), the server identifier (RFC 2131 §4.3.1, RFC 5107), where
 //! an address belongs and whether a client may have it.
 
-use crate::config::{Config, LeasePolicy, Pool, Reservation, Subnet};
+use super::relay_policy;
+use crate::config::{Config, LeasePolicy, Pool, Reservation, ReservationKey, Subnet};
 use crate::decision::Arrival;
 use crate::lease::{ClientKey, Lease, LeaseState, Timestamp, INFINITE};
 use crate::table::LeaseTable;
-use leasehold_wire::Packet;
+use leasehold_wire::{Packet, RelayAgentInfo};
 use std::net::Ipv4Addr;
 
 /// One request being handled.
@@ -18,6 +19,8 @@ pub(crate) struct Ctx<'a> {
     pub leases: &'a LeaseTable,
     /// Option 61 when sent, else htype + chaddr.
     pub client: ClientKey,
+    /// Option 82 when it may identify the client's circuit (see [`relay_policy`]).
+    pub relay: Option<RelayAgentInfo>,
 }
 
 /// Where an address sits in the configuration: its subnet, pool and (the client's own)
@@ -49,6 +52,7 @@ impl<'a> Ctx<'a> {
             now,
             leases,
             client,
+            relay: relay_policy::trusted_info(cfg, req),
         }
     }
 
@@ -61,6 +65,18 @@ impl<'a> Ctx<'a> {
     /// True when `key` names this client (by option 61 or by hardware address).
     pub fn is_me(&self, key: &ClientKey) -> bool {
         *key == self.client || *key == self.hw_key()
+    }
+
+    /// True when reservation `r` is this client's: it names the client (option 61 or hardware
+    /// address), or its circuit id / remote id match the request's trusted option 82.
+    pub fn owns(&self, r: &Reservation) -> bool {
+        match &r.key {
+            ReservationKey::Client(k) => self.is_me(k),
+            ReservationKey::Relay(id) => self
+                .relay
+                .as_ref()
+                .is_some_and(|i| id.matches(i.circuit_id(), i.remote_id())),
+        }
     }
 
     /// The server identifier for this reply: the relay's RFC 5107 override, else the configured
@@ -81,7 +97,8 @@ impl<'a> Ctx<'a> {
             || id == self.arrival.local_addr
     }
 
-    /// The reservation of this client on `link`.
+    /// The reservation of this client on `link`: by option 61, by hardware address, then by
+    /// option 82 circuit id / remote id (see [`relay_policy`]).
     pub fn reservation(&self, link: &[usize]) -> Option<&'a Reservation> {
         let cfg = self.cfg;
         let by_id = cfg.reservations_of(&self.client);
@@ -91,6 +108,7 @@ impl<'a> Ctx<'a> {
             .chain(by_hw)
             .find(|(s, _)| link.contains(s))
             .map(|(_, r)| r)
+            .or_else(|| relay_policy::reservation(self, link))
     }
 
     /// The subnet, pool and reservation (if this client's) of `addr`.
@@ -102,7 +120,7 @@ impl<'a> Ctx<'a> {
         let reservation = cfg
             .reservation_by_addr(addr)
             .map(|(_, r)| r)
-            .filter(|r| self.is_me(&r.client));
+            .filter(|r| self.owns(r));
         Some(Place {
             subnet,
             pool,
@@ -123,7 +141,7 @@ impl<'a> Ctx<'a> {
             return false;
         }
         if let Some((_, r)) = self.cfg.reservation_by_addr(addr) {
-            return self.is_me(&r.client);
+            return self.owns(r);
         }
         self.cfg
             .pool_containing(addr)
@@ -138,7 +156,7 @@ impl<'a> Ctx<'a> {
         }
         self.cfg
             .reservation_by_addr(addr)
-            .is_some_and(|(_, r)| !self.is_me(&r.client))
+            .is_some_and(|(_, r)| !self.owns(r))
     }
 
     /// This client's lease record of `addr`, if the record names it.

@@ -17,7 +17,14 @@ pub(crate) fn handle(ctx: &Ctx<'_>) -> Decision {
     };
     let link = ctx.cfg.link(s);
     let Some(addr) = choose(ctx, link) else {
-        return Decision::drop("pool_exhausted");
+        // "pool_reserve" only when an address is still free: the rest is kept for known clients.
+        let free = ctx.leases.allocate(&ctx.pool_ids(link), ctx.now).is_some();
+        let reason = if free && reserve_applies(ctx, link) {
+            "pool_reserve"
+        } else {
+            "pool_exhausted"
+        };
+        return Decision::drop(reason);
     };
     let Some(place) = ctx.place(addr) else {
         return Decision::drop("no_subnet");
@@ -46,7 +53,6 @@ pub(crate) fn choose(ctx: &Ctx<'_>, link: &[usize]) -> Option<Ipv4Addr> {
     let candidates = [
         ctx.leases.offer_for(&ctx.client, ctx.now),
         ctx.leases.by_client(&ctx.client).map(|l| l.addr),
-        ctx.req.options.requested_ip(),
     ];
     if let Some(a) = candidates
         .into_iter()
@@ -55,5 +61,30 @@ pub(crate) fn choose(ctx: &Ctx<'_>, link: &[usize]) -> Option<Ipv4Addr> {
     {
         return Some(a);
     }
+    if reserve_applies(ctx, link) {
+        return None;
+    }
+    if let Some(a) = ctx.req.options.requested_ip() {
+        if ctx.assignable(a, link) {
+            return Some(a);
+        }
+    }
     ctx.leases.allocate(&ctx.pool_ids(link), ctx.now)
+}
+
+/// True when this client is new (no reservation on `link`, no address held) and the link's
+/// pools are past the `[security] pool_reserve_threshold`: the rest is kept for known clients.
+pub(crate) fn reserve_applies(ctx: &Ctx<'_>, link: &[usize]) -> bool {
+    let known = ctx.reservation(link).is_some()
+        || ctx
+            .leases
+            .by_client(&ctx.client)
+            .is_some_and(|l| l.holds_address(ctx.now));
+    !known
+        && crate::guard::reserve_blocks(
+            ctx.leases,
+            &ctx.pool_ids(link),
+            ctx.cfg.security.pool_reserve_threshold,
+            ctx.now,
+        )
 }

@@ -3,6 +3,8 @@
 //! - [`context`]: per-request state and the shared checks (client identity, server id, who may
 //!   have an address).
 //! - [`select`]: subnet selection (RFC 3527, RFC 3011, giaddr, ciaddr, arrival interface).
+//! - [`relay_policy`]: the relay allow-list, trusted option 82 and circuit-id / remote-id
+//!   reservations.
 //! - [`discover`], [`request`], [`release`] (DECLINE and RELEASE), [`inform`], [`bootp`]: one
 //!   message type each.
 //! - [`reply`]: reply header fields, options and encoding parameters.
@@ -13,6 +15,7 @@ mod context;
 mod destination;
 mod discover;
 mod inform;
+mod relay_policy;
 mod release;
 mod reply;
 mod request;
@@ -56,6 +59,9 @@ impl Engine {
     ) -> Decision {
         if req.op == Op::BootReply {
             return Decision::drop("bootreply");
+        }
+        if let Some(reason) = relay_policy::refuse(&self.config, req) {
+            return Decision::drop(reason);
         }
         let ctx = Ctx::new(&self.config, req, arrival, now, leases);
         match req.message_type() {

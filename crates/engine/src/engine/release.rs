@@ -21,7 +21,7 @@ pub(crate) fn decline(ctx: &Ctx<'_>) -> Decision {
     let reserved = ctx
         .cfg
         .reservation_by_addr(addr)
-        .is_some_and(|(_, r)| ctx.is_me(&r.client));
+        .is_some_and(|(_, r)| ctx.owns(r));
     if !(offered || leased || reserved) {
         return Decision::drop("decline_not_owned");
     }

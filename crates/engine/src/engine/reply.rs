@@ -1,8 +1,9 @@
 //! Building replies: header fields per RFC 2131 §4.3.1 Table 3, the option set (reservation >
-//! pool > subnet > global), which options to send, and how to encode.
+//! relay circuit > pool > subnet > global), which options to send, and how to encode.
 
 use super::context::{Ctx, Place};
 use super::destination;
+use super::relay_policy;
 use crate::config::OptionSet;
 use crate::decision::Reply;
 use leasehold_wire::options::code;
@@ -39,7 +40,8 @@ pub(crate) enum Kind {
     Bootp,
 }
 
-/// The merged option set of `place`: global, then subnet, pool, reservation (later wins), with
+/// The merged option set of `place`: global, then subnet, pool, matching `[[subnet.circuit]]`
+/// tables, reservation (later wins), with
 /// the subnet mask filled in from the subnet prefix.
 pub(crate) fn option_set(ctx: &Ctx<'_>, place: &Place<'_>) -> OptionSet {
     let mut set = ctx.cfg.server.options.clone();
@@ -47,12 +49,13 @@ pub(crate) fn option_set(ctx: &Ctx<'_>, place: &Place<'_>) -> OptionSet {
         code::SUBNET_MASK,
         place.subnet.net.netmask().octets().to_vec(),
     );
-    let layers = [
-        Some(&place.subnet.options),
-        place.pool.map(|p| &p.options),
-        place.reservation.map(|r| &r.options),
-    ];
-    for layer in layers.into_iter().flatten() {
+    let circuits = relay_policy::circuit_options(ctx, place.subnet);
+    let layers = [Some(&place.subnet.options), place.pool.map(|p| &p.options)]
+        .into_iter()
+        .flatten()
+        .chain(circuits)
+        .chain(place.reservation.map(|r| &r.options));
+    for layer in layers {
         for (c, v) in layer {
             set.insert(*c, v.clone());
         }
@@ -138,6 +141,13 @@ pub(crate) fn build(
         // RFC 6842 §3: echo the client identifier in OFFER, ACK and NAK.
         if let Some(id) = req.options.get(code::CLIENT_ID) {
             p.options.insert(code::CLIENT_ID, id.to_vec());
+        }
+    }
+    // RFC 3011 §3: a server that honours subnet selection returns an identical copy of it
+    // (clients that send it discard replies without it).
+    if let Some(sel) = req.options.get(code::SUBNET_SELECTION) {
+        if kind != Kind::Bootp {
+            p.options.insert(code::SUBNET_SELECTION, sel.to_vec());
         }
     }
     // RFC 3046 §2.2: the relay agent information comes back unchanged.

@@ -52,6 +52,9 @@ fn selecting(ctx: &Ctx<'_>, id: Ipv4Addr, requested: Option<Ipv4Addr>) -> Decisi
     let Some(s) = select::subnet(ctx) else {
         return Decision::drop("no_subnet");
     };
+    if !knows(ctx, addr) && super::discover::reserve_applies(ctx, ctx.cfg.link(s)) {
+        return nak(ctx, "pool_reserve");
+    }
     if ctx.assignable(addr, ctx.cfg.link(s)) {
         ack(ctx, addr)
     } else {
@@ -66,7 +69,7 @@ fn knows(ctx: &Ctx<'_>, addr: Ipv4Addr) -> bool {
         || ctx
             .cfg
             .reservation_by_addr(addr)
-            .is_some_and(|(_, r)| ctx.is_me(&r.client))
+            .is_some_and(|(_, r)| ctx.owns(r))
 }
 
 /// True when we hold any record of this client on `link` (another address).

@@ -10,7 +10,14 @@
 //!    `interface`, when set, must match), else a subnet whose `interface` names it.
 //!
 //! An explicit selector (1–3) that matches no subnet selects nothing: the relay told us the
-//! link and we do not serve it.
+//! link and we do not serve it. A malformed selector (not 4 bytes) is ignored and the next rule
+//! applies.
+//!
+//! Selection runs only after the relay check of [`super::relay_policy`]: with `allowed_relays`
+//! set, a request relayed through any other giaddr is dropped before its link selection or
+//! subnet selection option is looked at, so an untrusted relay cannot pick a subnet. The reply
+//! still goes to giaddr (RFC 3527 §3, RFC 3011 §3: the selectors choose the subnet, not the
+//! destination).
 
 use super::context::Ctx;
 use std::net::Ipv4Addr;

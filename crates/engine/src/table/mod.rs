@@ -15,6 +15,7 @@
 //! [`Decision`]: crate::Decision
 
 pub mod ranges;
+pub mod usage;
 
 use crate::config::Config;
 use crate::lease::{ClientKey, Lease, LeaseChange, LeaseState, Timestamp, INFINITE};
@@ -29,6 +30,15 @@ struct PoolFree {
     fresh: RangeSet,
     /// Addresses with a lease record and not offered, keyed by when they are free.
     recycle: BTreeSet<(Timestamp, u32)>,
+    /// Addresses of the range that may be handed out (range minus excluded and reserved).
+    size: u64,
+    /// Entries of `recycle` whose lease still holds the address (Bound or Declined).
+    holding: u64,
+}
+
+/// True when a lease in this state keeps its address from others until it expires.
+fn holds_state(l: &Lease) -> bool {
+    matches!(l.state, LeaseState::Bound | LeaseState::Declined)
 }
 
 /// An outstanding offer.
@@ -116,10 +126,18 @@ impl LeaseTable {
                 }
             }
         }
+        let mut blocked_in: Vec<u64> = vec![0; self.pools.len()];
+        for a in &self.blocked {
+            if let Some(n) = self.pool_of(*a).and_then(|id| blocked_in.get_mut(id)) {
+                *n += 1;
+            }
+        }
         for &(first, last, id) in &self.pool_ranges {
             if let (Some(pool), Some(h)) = (self.pools.get_mut(id), holes.get_mut(id)) {
                 h.sort_unstable();
                 pool.fresh = RangeSet::with_holes(first, last, h);
+                let blocked = blocked_in.get(id).copied().unwrap_or(0);
+                pool.size = (u64::from(last - first) + 1).saturating_sub(blocked);
             }
         }
         let recyclable: Vec<Ipv4Addr> = self
@@ -146,11 +164,13 @@ impl LeaseTable {
     /// Takes `addr` out of its pool's free structures (using the current lease record's key).
     fn detach(&mut self, addr: Ipv4Addr) {
         let Some(id) = self.pool_of(addr) else { return };
-        let key = self.leases.get(&addr).map(free_at);
+        let key = self.leases.get(&addr).map(|l| (free_at(l), holds_state(l)));
         if let Some(pool) = self.pools.get_mut(id) {
             pool.fresh.remove(u32::from(addr));
-            if let Some(k) = key {
-                pool.recycle.remove(&(k, u32::from(addr)));
+            if let Some((k, holds)) = key {
+                if pool.recycle.remove(&(k, u32::from(addr))) && holds {
+                    pool.holding = pool.holding.saturating_sub(1);
+                }
             }
         }
     }
@@ -161,11 +181,13 @@ impl LeaseTable {
             return;
         }
         let Some(id) = self.pool_of(addr) else { return };
-        let key = self.leases.get(&addr).map(free_at);
+        let key = self.leases.get(&addr).map(|l| (free_at(l), holds_state(l)));
         if let Some(pool) = self.pools.get_mut(id) {
             match key {
-                Some(k) => {
-                    pool.recycle.insert((k, u32::from(addr)));
+                Some((k, holds)) => {
+                    if pool.recycle.insert((k, u32::from(addr))) && holds {
+                        pool.holding += 1;
+                    }
                 }
                 None => {
                     pool.fresh.insert(u32::from(addr));
@@ -374,6 +396,23 @@ impl LeaseTable {
     /// Number of addresses of pool `pool_id` that have never had a lease record.
     pub fn fresh_count(&self, pool_id: usize) -> u64 {
         self.pools.get(pool_id).map(|p| p.fresh.len()).unwrap_or(0)
+    }
+
+    /// Use of pool `pool_id` at `now` as (addresses it may hand out, addresses in use), in O(1)
+    /// plus the lapsed offers not yet purged. In use: offered, or held by a Bound or Declined
+    /// lease (a lapsed lease counts until [`LeaseTable::expire`] reclaims it).
+    pub fn pool_fill(&self, pool_id: usize, now: Timestamp) -> (u64, u64) {
+        let Some(p) = self.pools.get(pool_id) else {
+            return (0, 0);
+        };
+        let lapsed = self
+            .offer_expiry
+            .range(..=(now, Ipv4Addr::BROADCAST))
+            .filter(|(_, a)| self.pool_of(*a) == Some(pool_id))
+            .filter(|(_, a)| !self.leases.get(a).is_some_and(|l| l.holds_address(now)))
+            .count() as u64;
+        let free = p.fresh.len() + (p.recycle.len() as u64).saturating_sub(p.holding) + lapsed;
+        (p.size, p.size.saturating_sub(free))
     }
 
     /// Every lease record, in no particular order.

@@ -123,7 +123,9 @@ fn decode_known(format: OptionFormat, value: &[u8]) -> Option<String> {
     let join = |v: Vec<String>| v.join(", ");
     match format {
         OptionFormat::Ip => Some(Ipv4Addr::from(<[u8; 4]>::try_from(value).ok()?).to_string()),
-        OptionFormat::IpList if !value.is_empty() && value.len().is_multiple_of(4) => Some(join(ips(value))),
+        OptionFormat::IpList if !value.is_empty() && value.len().is_multiple_of(4) => {
+            Some(join(ips(value)))
+        }
         OptionFormat::IpPairs if !value.is_empty() && value.len().is_multiple_of(8) => {
             let v = ips(value);
             Some(join(v.chunks(2).map(|p| p.join(" ")).collect()))

@@ -1,0 +1,291 @@
+#!/usr/bin/env bash
+# Leasehold vs Kea: one command, one run, same topology, same load generators.
+#
+#   sudo bench/run.sh            # defaults: 10 s per step (about 5-8 minutes in all)
+#
+# Topology: two network namespaces created here (server and client) joined by one veth pair,
+# addresses from 198.18.0.0/15 only; nothing touches the root namespace's interfaces. Everything
+# (processes, namespaces) is removed on exit, also on failure or Ctrl-C. Results stay in $WORK.
+#
+# Servers (each started fresh, with an empty lease file on the real disk, for every measurement):
+#   - Kea kea-dhcp4 (memfile backend, persist: true; it does not fsync)
+#   - Leasehold release build (SQLite WAL, synchronous=FULL: every ACKed lease fsynced first)
+# Both pinned to CPU 0 and logging at WARN; the load generators are pinned to CPU 1.
+#
+# Measurements:
+#   (a) rate ladder with perfdhcp (full DORA, relayed: perfdhcp acts as a relay, giaddr = its
+#       address): highest completed exchanges/s with < 1 % of exchanges unfinished.
+#   (b) server CPU seconds (utime+stime from /proc/PID/stat) per completed exchange, at the
+#       highest ladder rate both servers sustained.
+#   (c) full-exchange latency p50/p90/p99 at LAT_RATE/s with crates/leasehold/examples/loadgen.rs
+#       (perfdhcp prints only min/avg/max per phase; its averages are reported too).
+#   (d) Leasehold bytes per bound lease at 1,000,000 leases (crates/engine/examples/table_memory).
+#   Plus a `perf` profile of Leasehold just above its highest sustained rate, when perf exists.
+#
+# Tunables (environment): STEP_SECONDS (10), RATES ("1000 2000 4000 6000 8000 12000 16000
+# 24000"), LAT_RATE (1000), CLIENTS (100000), WORK (/var/tmp/lhb-bench.PID), SKIP_BUILD (0),
+# PROFILE (1), CARGO_TARGET_DIR (/tmp/target-bench).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+STEP_SECONDS=${STEP_SECONDS:-10}
+RATES=${RATES:-"1000 2000 4000 6000 8000 12000 16000 24000"}
+LAT_RATE=${LAT_RATE:-1000}
+CLIENTS=${CLIENTS:-100000}
+WORK=${WORK:-/var/tmp/lhb-bench.$$}
+TARGET=${CARGO_TARGET_DIR:-/tmp/target-bench}
+SKIP_BUILD=${SKIP_BUILD:-0}
+PROFILE=${PROFILE:-1}
+
+NS_S=lhb-srv-$$
+NS_C=lhb-cli-$$
+IF_S=lhbs$$
+IF_C=lhbc$$
+SRV_ADDR=198.18.0.1
+CLI_ADDR=198.18.0.2
+SERVERS="kea leasehold"
+HZ=$(getconf CLK_TCK)
+SERVER_PID=""
+
+die() { echo "run.sh: $*" >&2; exit 1; }
+
+[ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, port 67)"
+for tool in ip taskset kea-dhcp4 perfdhcp ss awk; do
+    command -v "$tool" >/dev/null || die "missing $tool"
+done
+[ "$(nproc)" -ge 2 ] || die "needs 2 CPUs (server on CPU 0, load generator on CPU 1)"
+case "$STEP_SECONDS" in ''|*[!0-9]*) die "STEP_SECONDS must be a number";; esac
+
+# ---------------------------------------------------------------------------------------------
+# Clean-up: only what this script started and created.
+stop_server() {
+    local pid=$SERVER_PID
+    [ -n "$pid" ] || return 0
+    SERVER_PID=""
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for _ in $(seq 1 50); do
+        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+    local rc=$?
+    stop_server
+    ip netns del "$NS_S" 2>/dev/null || true
+    ip netns del "$NS_C" 2>/dev/null || true
+    rm -f "$WORK"/*.db "$WORK"/*.db-wal "$WORK"/*.db-shm "$WORK"/*.lock "$WORK"/kea-leases4.csv* \
+        2>/dev/null || true
+    [ $rc -eq 0 ] || echo "run.sh: failed (exit $rc); partial results in $WORK" >&2
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+mkdir -p "$WORK"
+RESULTS=$WORK/results.txt
+: > "$RESULTS"
+log() { echo "$*" | tee -a "$RESULTS"; }
+
+# ---------------------------------------------------------------------------------------------
+# Build (release) the server, the load generator and the memory tool.
+if [ "$SKIP_BUILD" != 1 ]; then
+    (cd "$ROOT" && CARGO_TARGET_DIR=$TARGET cargo build --release -q -p leasehold \
+        --bin leasehold --example loadgen)
+    (cd "$ROOT" && CARGO_TARGET_DIR=$TARGET cargo build --release -q -p leasehold-engine \
+        --example table_memory)
+fi
+LEASEHOLD=$TARGET/release/leasehold
+LOADGEN=$TARGET/release/examples/loadgen
+TABLE_MEMORY=$TARGET/release/examples/table_memory
+for b in "$LEASEHOLD" "$LOADGEN" "$TABLE_MEMORY"; do [ -x "$b" ] || die "missing $b"; done
+
+# ---------------------------------------------------------------------------------------------
+# Topology: server namespace <-veth-> client namespace, 198.18.0.0/15.
+ip netns add "$NS_S"
+ip netns add "$NS_C"
+ip link add "$IF_S" type veth peer name "$IF_C"
+ip link set "$IF_S" netns "$NS_S"
+ip link set "$IF_C" netns "$NS_C"
+ip -n "$NS_S" addr add "$SRV_ADDR/15" dev "$IF_S"
+ip -n "$NS_C" addr add "$CLI_ADDR/15" dev "$IF_C"
+for ns in "$NS_S" "$NS_C"; do ip -n "$ns" link set lo up; done
+ip -n "$NS_S" link set "$IF_S" up
+ip -n "$NS_C" link set "$IF_C" up
+
+cat > "$WORK/kea.json" <<EOF
+{ "Dhcp4": {
+  "interfaces-config": { "interfaces": [ "$IF_S" ], "dhcp-socket-type": "udp" },
+  "lease-database": { "type": "memfile", "persist": true,
+                      "name": "$WORK/kea-leases4.csv", "lfc-interval": 0 },
+  "valid-lifetime": 3600,
+  "subnet4": [ { "subnet": "198.18.0.0/15",
+                 "pools": [ { "pool": "198.18.16.0 - 198.19.255.254" } ] } ],
+  "loggers": [ { "name": "kea-dhcp4", "severity": "WARN",
+                 "output_options": [ { "output": "$WORK/kea.log" } ] } ]
+} }
+EOF
+
+cat > "$WORK/leasehold.toml" <<EOF
+[server]
+interfaces = ["$IF_S"]
+server_port = 67
+client_port = 68
+lease_time = 3600
+
+[[subnet]]
+subnet = "198.18.0.0/15"
+
+[[subnet.pool]]
+range = "198.18.16.0-198.19.255.254"
+EOF
+
+# Starts server $1 fresh (empty lease file) in the server namespace on CPU 0; waits (bounded)
+# until it listens on UDP 67.
+start_server() {
+    rm -f "$WORK"/*.db "$WORK"/*.db-wal "$WORK"/*.db-shm "$WORK"/kea-leases4.csv* 2>/dev/null || true
+    case $1 in
+        kea)
+            KEA_PIDFILE_DIR=$WORK KEA_LOCKFILE_DIR=$WORK \
+                ip netns exec "$NS_S" taskset -c 0 kea-dhcp4 -c "$WORK/kea.json" \
+                >>"$WORK/kea.out" 2>&1 &
+            ;;
+        leasehold)
+            RUST_LOG=warn ip netns exec "$NS_S" taskset -c 0 "$LEASEHOLD" serve \
+                --config "$WORK/leasehold.toml" --db "$WORK/leasehold.db" \
+                >>"$WORK/leasehold.out" 2>&1 &
+            ;;
+    esac
+    SERVER_PID=$!
+    for _ in $(seq 1 100); do
+        if ip netns exec "$NS_S" ss -Hulnp 'sport = :67' 2>/dev/null | grep -q "pid=$SERVER_PID,"; then
+            return 0
+        fi
+        kill -0 "$SERVER_PID" 2>/dev/null || die "$1 exited at start-up (see $WORK/$1.out)"
+        sleep 0.1
+    done
+    die "$1 did not bind UDP 67 within 10 s"
+}
+
+# CPU ticks (utime + stime) of the running server.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
+
+# perfdhcp at rate $1 for STEP_SECONDS from the client namespace on CPU 1; output in file $2.
+run_perfdhcp() {
+    timeout $((STEP_SECONDS + 30)) ip netns exec "$NS_C" taskset -c 1 \
+        perfdhcp -4 -r "$1" -R "$CLIENTS" -p "$STEP_SECONDS" -W 1000000 -l "$CLI_ADDR" "$SRV_ADDR" \
+        >"$2" 2>&1 || true
+}
+
+# "discovers acks do_avg_ms ra_avg_ms" from a perfdhcp report.
+parse_perfdhcp() {
+    awk '
+        /^sent packets:/     { s[++ns] = $3 }
+        /^received packets:/ { r[++nr] = $3 }
+        /^avg delay: [0-9.]+ ms/ { d[++nd] = $3 }
+        END { printf "%d %d %s %s\n", s[1], r[2], (d[1] == "" ? "n/a" : d[1]), (d[2] == "" ? "n/a" : d[2]) }
+    ' "$1"
+}
+
+# ---------------------------------------------------------------------------------------------
+log "# Leasehold vs Kea, $(date -u '+%Y-%m-%d %H:%M UTC')"
+log "machine: nproc=$(nproc) cpu=\"$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)\" kernel=$(uname -r)"
+log "kea: $(kea-dhcp4 -v 2>&1 | head -1); perfdhcp $(perfdhcp -v 2>&1 | awk '/VERSION/ {print $2}')"
+log "leasehold: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) (release build)"
+log "disk: $(df -T "$WORK" | awk 'NR == 2 {print $1, $2}') for $WORK"
+log "step: ${STEP_SECONDS}s, clients (distinct MACs): $CLIENTS, load avg at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+log ""
+log "## (a) rate ladder (perfdhcp, full DORA; drop = exchanges without ACK)"
+log "server     offered/s  completed/s  drop%   DO_avg_ms  RA_avg_ms  cpu_s/exchange"
+
+declare -A MAX_XPS FAILED CPU_AT
+for s in $SERVERS; do MAX_XPS[$s]=0; FAILED[$s]=0; done
+BOTH_OK=""
+for rate in $RATES; do
+    all_ok=1
+    for s in $SERVERS; do
+        if [ "${FAILED[$s]}" = 1 ]; then all_ok=0; continue; fi
+        start_server "$s"
+        before=$(cpu_ticks)
+        out=$WORK/perfdhcp-$s-$rate.txt
+        run_perfdhcp "$rate" "$out"
+        after=$(cpu_ticks)
+        stop_server
+        read -r discovers acks do_avg ra_avg < <(parse_perfdhcp "$out")
+        line=$(awk -v s="$s" -v r="$rate" -v d="$discovers" -v a="$acks" -v t="$STEP_SECONDS" \
+            -v c=$((after - before)) -v hz="$HZ" -v da="$do_avg" -v ra="$ra_avg" 'BEGIN {
+                drop = d > 0 ? 100 * (d - a) / d : 100
+                cpu = a > 0 ? (c / hz) / a : 0
+                printf "%-10s %9d  %11.1f  %6.2f  %9s  %9s  %.3e\n", s, r, a / t, drop, da, ra, cpu }')
+        log "$line"
+        drop=$(echo "$line" | awk '{print $4}')
+        xps=$(echo "$line" | awk '{print $3}')
+        CPU_AT[$s,$rate]=$(echo "$line" | awk '{print $7}')
+        if awk -v d="$drop" 'BEGIN { exit !(d < 1) }'; then
+            MAX_XPS[$s]=$(awk -v a="${MAX_XPS[$s]}" -v b="$xps" 'BEGIN { print (b > a ? b : a) }')
+        else
+            FAILED[$s]=1
+            all_ok=0
+        fi
+    done
+    [ "$all_ok" = 1 ] && BOTH_OK=$rate
+    all_failed=1
+    for s in $SERVERS; do [ "${FAILED[$s]}" = 1 ] || all_failed=0; done
+    [ "$all_failed" = 1 ] && break
+done
+
+log ""
+log "## (c) full DORA latency at $LAT_RATE/s (loadgen, relayed, DISCOVER sent -> ACK received)"
+declare -A P50 P99
+for s in $SERVERS; do
+    start_server "$s"
+    out=$WORK/loadgen-$s.txt
+    timeout $((STEP_SECONDS + 30)) ip netns exec "$NS_C" taskset -c 1 "$LOADGEN" \
+        --server "$SRV_ADDR" --local "$CLI_ADDR" --rate "$LAT_RATE" --seconds "$STEP_SECONDS" \
+        --clients "$CLIENTS" >"$out" 2>&1 || true
+    stop_server
+    log "$s: $(cat "$out")"
+    P50[$s]=$(sed -n 's/.* p50_us=\([0-9]*\).*/\1/p' "$out")
+    P99[$s]=$(sed -n 's/.* p99_us=\([0-9]*\).*/\1/p' "$out")
+done
+
+log ""
+log "## (d) Leasehold memory per bound lease (1,000,000 leases, /8 pool)"
+"$TABLE_MEMORY" 1000000 > "$WORK/table_memory.txt"
+tee -a "$RESULTS" < "$WORK/table_memory.txt"
+BYTES=$(awk '/^heap:/ {h = $5} /^rss:/ {r = $5} END {print "heap " h ", rss " r}' "$WORK/table_memory.txt")
+
+if [ "$PROFILE" = 1 ] && command -v perf >/dev/null; then
+    prate=$(awk -v m="${MAX_XPS[leasehold]}" 'BEGIN { r = int(m * 1.25); print (r < 1000 ? 1000 : r) }')
+    log ""
+    log "## Leasehold profile at $prate/s (perf record -g, top symbols by self time)"
+    start_server leasehold
+    timeout 20 perf record -q -F 499 -g -p "$SERVER_PID" -o "$WORK/perf.data" -- sleep 5 \
+        >/dev/null 2>&1 &
+    perf_pid=$!
+    run_perfdhcp "$prate" "$WORK/perfdhcp-profile.txt"
+    wait "$perf_pid" 2>/dev/null || true
+    stop_server
+    log "by thread:"
+    perf report -i "$WORK/perf.data" --no-children --sort comm -g none --stdio 2>/dev/null \
+        | grep -E '^ +[0-9]' | sed 's/ *$//' | head -8 | tee -a "$RESULTS" || true
+    log "by symbol:"
+    perf report -i "$WORK/perf.data" --no-children --sort comm,dso,symbol -g none --stdio \
+        2>/dev/null | grep -E '^ +[0-9]' | sed 's/ *$//' | cut -c1-120 | sed 's/[[:space:]]*$//' | head -25 \
+        | tee -a "$RESULTS" || true
+fi
+
+log ""
+log "## Summary (Leasehold/Kea ratios; Leasehold fsyncs every ACKed lease, Kea memfile never fsyncs)"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "") printf "%.2f", a / b; else print "n/a" }'; }
+log "(a) max sustained exchanges/s (<1% drop): kea=${MAX_XPS[kea]} leasehold=${MAX_XPS[leasehold]} ratio=$(ratio "${MAX_XPS[leasehold]}" "${MAX_XPS[kea]}")"
+if [ -n "$BOTH_OK" ]; then
+    log "(b) CPU s/exchange at $BOTH_OK/s: kea=${CPU_AT[kea,$BOTH_OK]} leasehold=${CPU_AT[leasehold,$BOTH_OK]} ratio=$(ratio "${CPU_AT[leasehold,$BOTH_OK]}" "${CPU_AT[kea,$BOTH_OK]}")"
+else
+    log "(b) no ladder rate was sustained by both servers; see the per-step cpu_s/exchange column"
+fi
+log "(c) latency at $LAT_RATE/s: p50 kea=${P50[kea]}us leasehold=${P50[leasehold]}us ratio=$(ratio "${P50[leasehold]}" "${P50[kea]}"); p99 kea=${P99[kea]}us leasehold=${P99[leasehold]}us ratio=$(ratio "${P99[leasehold]}" "${P99[kea]}")"
+log "(d) leasehold bytes/lease at 1M: $BYTES"
+log "load avg at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+log "results: $RESULTS"

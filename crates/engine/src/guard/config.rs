@@ -1,0 +1,166 @@
+//! The `[security]` table: admission limits, relay and server allow-lists, the pool reserve and
+//! rogue-server probing. Every limit is on by default; `0` turns a rate limit off.
+
+use super::limiter::Rate;
+use std::net::Ipv4Addr;
+
+/// Validated `[security]` settings. See `docs/security.md` for the defaults table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecurityConfig {
+    /// Packets per client (option 61, else chaddr). Keys `client_rate` (default 2/s) and
+    /// `client_burst` (default 10).
+    pub client_rate: Rate,
+    /// Packets per relay circuit (giaddr + option 82 circuit-id). Keys `circuit_rate`
+    /// (default 10/s) and `circuit_burst` (default 30).
+    pub circuit_rate: Rate,
+    /// Packets per relay (giaddr). Keys `relay_rate` (default 500/s) and `relay_burst`
+    /// (default 1000).
+    pub relay_rate: Rate,
+    /// Buckets kept per limiter; older keys are evicted beyond it. Key `tracked_keys`,
+    /// default 16384 (about 384 KiB per limiter).
+    pub tracked_keys: usize,
+    /// Relayed packets (hops > 0 or giaddr set) with more hops are dropped. Key `max_hops`,
+    /// default 16 (RFC 1542 §4.1.1).
+    pub max_hops: u8,
+    /// Other DHCP servers allowed on the served links (not reported as rogue). Key
+    /// `allowed_servers`.
+    pub allowed_servers: Vec<Ipv4Addr>,
+    /// Percentage of a link's pool addresses in use beyond which clients with neither a
+    /// reservation nor a current binding get no address. Key `pool_reserve_threshold`,
+    /// default 90; 100 turns the reserve off.
+    pub pool_reserve_threshold: u8,
+    /// Most addresses bound at once per relay circuit-id. Key `max_leases_per_circuit`,
+    /// default none.
+    pub max_leases_per_circuit: Option<u32>,
+    /// Most addresses bound at once per relay (giaddr). Key `max_leases_per_relay`, default
+    /// none.
+    pub max_leases_per_relay: Option<u32>,
+    /// Most addresses bound at once per hardware-address prefix (OUI, first 3 bytes). Key
+    /// `max_leases_per_oui`, default none.
+    pub max_leases_per_oui: Option<u32>,
+    /// Listen for other servers' OFFER/ACK broadcasts on the client port and report them.
+    /// Key `detect_rogue_servers`, default true.
+    pub detect_rogue_servers: bool,
+    /// Seconds between active rogue probes (a DISCOVER with a throwaway client id on every
+    /// served interface); `None` disables. Key `probe_interval`, default none.
+    pub probe_interval: Option<u32>,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        SecurityConfig {
+            client_rate: Rate {
+                per_sec: 2,
+                burst: 10,
+            },
+            circuit_rate: Rate {
+                per_sec: 10,
+                burst: 30,
+            },
+            relay_rate: Rate {
+                per_sec: 500,
+                burst: 1000,
+            },
+            tracked_keys: 16_384,
+            max_hops: 16,
+            allowed_servers: Vec::new(),
+            pool_reserve_threshold: 90,
+            max_leases_per_circuit: None,
+            max_leases_per_relay: None,
+            max_leases_per_oui: None,
+            detect_rogue_servers: true,
+            probe_interval: None,
+        }
+    }
+}
+
+/// `[security]` as written.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSecurity {
+    pub client_rate: Option<u32>,
+    pub client_burst: Option<u32>,
+    pub circuit_rate: Option<u32>,
+    pub circuit_burst: Option<u32>,
+    pub relay_rate: Option<u32>,
+    pub relay_burst: Option<u32>,
+    pub tracked_keys: Option<toml::Spanned<u32>>,
+    pub max_hops: Option<u8>,
+    #[serde(default)]
+    pub allowed_servers: Vec<toml::Spanned<String>>,
+    pub pool_reserve_threshold: Option<toml::Spanned<u8>>,
+    pub max_leases_per_circuit: Option<u32>,
+    pub max_leases_per_relay: Option<u32>,
+    pub max_leases_per_oui: Option<u32>,
+    pub detect_rogue_servers: Option<bool>,
+    pub probe_interval: Option<toml::Spanned<u32>>,
+}
+
+/// Validates `[security]`.
+pub(crate) fn build(raw: &RawSecurity) -> Result<SecurityConfig, crate::config::error::SpanError> {
+    use crate::config::error::SpanError;
+    let d = SecurityConfig::default();
+    let rate = |r: Option<u32>, b: Option<u32>, def: Rate| {
+        let per_sec = r.unwrap_or(def.per_sec);
+        Rate {
+            per_sec,
+            burst: b.unwrap_or(def.burst.max(per_sec)).max(1),
+        }
+    };
+    let mut allowed_servers = Vec::with_capacity(raw.allowed_servers.len());
+    for s in &raw.allowed_servers {
+        let a: std::net::Ipv4Addr = s.get_ref().trim().parse().map_err(|_| {
+            SpanError::new(
+                s.span().start,
+                format!("allowed_servers: {:?} is not an IPv4 address", s.get_ref()),
+            )
+        })?;
+        allowed_servers.push(a);
+    }
+    if let Some(t) = &raw.pool_reserve_threshold {
+        if *t.get_ref() > 100 {
+            return Err(SpanError::new(
+                t.span().start,
+                "pool_reserve_threshold is a percentage (0-100; 100 turns the reserve off)",
+            ));
+        }
+    }
+    if let Some(k) = &raw.tracked_keys {
+        if !(64..=16_777_216).contains(k.get_ref()) {
+            return Err(SpanError::new(
+                k.span().start,
+                "tracked_keys must be between 64 and 16777216",
+            ));
+        }
+    }
+    if let Some(p) = &raw.probe_interval {
+        if *p.get_ref() == 0 {
+            return Err(SpanError::new(
+                p.span().start,
+                "probe_interval must be positive (leave it out to turn probing off)",
+            ));
+        }
+    }
+    Ok(SecurityConfig {
+        client_rate: rate(raw.client_rate, raw.client_burst, d.client_rate),
+        circuit_rate: rate(raw.circuit_rate, raw.circuit_burst, d.circuit_rate),
+        relay_rate: rate(raw.relay_rate, raw.relay_burst, d.relay_rate),
+        tracked_keys: raw
+            .tracked_keys
+            .as_ref()
+            .map(|k| *k.get_ref() as usize)
+            .unwrap_or(d.tracked_keys),
+        max_hops: raw.max_hops.unwrap_or(d.max_hops),
+        allowed_servers,
+        pool_reserve_threshold: raw
+            .pool_reserve_threshold
+            .as_ref()
+            .map(|t| *t.get_ref())
+            .unwrap_or(d.pool_reserve_threshold),
+        max_leases_per_circuit: raw.max_leases_per_circuit,
+        max_leases_per_relay: raw.max_leases_per_relay,
+        max_leases_per_oui: raw.max_leases_per_oui,
+        detect_rogue_servers: raw.detect_rogue_servers.unwrap_or(d.detect_rogue_servers),
+        probe_interval: raw.probe_interval.as_ref().map(|p| *p.get_ref()),
+    })
+}

@@ -1,0 +1,380 @@
+//! Admission control in front of the engine, with no I/O: rate limits per client, relay circuit
+//! and relay; a hop limit; dropping of server messages and of our own probes; optional caps on addresses bound per circuit,
+//! relay and hardware-address prefix; and drop counters. All per-key state lives in fixed-size
+//! tables ([`limiter::BoundedBuckets`]) or is bounded by the number of pool addresses, so a
+//! sender forging millions of identities cannot grow it.
+//!
+//! The caller passes the time (`now_ms`, a monotonic millisecond clock, and the lease clock in
+//! seconds), so every decision is reproducible in tests:
+//!
+//! ```text
+//! datagram ─► parse ─► Guard::admit ─► Engine::handle ─► Guard::observe(changes) ─► ...
+//!                        │ Err(reason): dropped, counted
+//! ```
+//!
+//! The pool reserve (no new clients past `pool_reserve_threshold` per cent use) is enforced by
+//! the engine itself, where it chooses addresses; see [`reserve_blocks`].
+//!
+//! Modules: [`config`] (the `[security]` table), [`limiter`] (bounded token buckets).
+
+pub mod config;
+pub mod limiter;
+
+pub use config::SecurityConfig;
+pub use limiter::{BoundedBuckets, Rate};
+
+use crate::decision::{Arrival, Outcome};
+use crate::lease::{ClientKey, LeaseChange, LeaseState, Timestamp};
+use crate::table::LeaseTable;
+use leasehold_wire::{MessageType, Op, Packet};
+use std::collections::hash_map::RandomState;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
+use std::net::Ipv4Addr;
+
+/// Option 61 value prefix of Leasehold's probe DISCOVERs (type 0, then this text and random
+/// hex). A server drops the probes it sent itself ([`Guard::set_own_probe_prefix`]), so they
+/// take no address; probes from elsewhere (`leasehold probe`) are answered like any client.
+pub const PROBE_CLIENT_ID_PREFIX: &[u8] = b"\0leasehold-probe:";
+
+/// Why the guard refused a packet (stable snake_case labels for logs and metrics).
+pub mod reason {
+    /// A BOOTREPLY arrived on the server port.
+    pub const BOOTREPLY: &str = "bootreply";
+    /// OFFER/ACK/NAK arrived on the server port.
+    pub const SERVER_MESSAGE: &str = "server_message";
+    /// One of our own rogue-server probes.
+    pub const OWN_PROBE: &str = "own_probe";
+    /// hops above `max_hops`.
+    pub const HOPS: &str = "hops_exceeded";
+    /// Client over `client_rate`.
+    pub const RATE_CLIENT: &str = "rate_client";
+    /// Circuit over `circuit_rate`.
+    pub const RATE_CIRCUIT: &str = "rate_circuit";
+    /// Relay over `relay_rate`.
+    pub const RATE_RELAY: &str = "rate_relay";
+    /// Circuit at `max_leases_per_circuit`.
+    pub const CAP_CIRCUIT: &str = "lease_cap_circuit";
+    /// Relay at `max_leases_per_relay`.
+    pub const CAP_RELAY: &str = "lease_cap_relay";
+    /// OUI at `max_leases_per_oui`.
+    pub const CAP_OUI: &str = "lease_cap_oui";
+}
+
+/// The keys a bound address counts against, as 64-bit keyed hashes (0 = none).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct CapKeys {
+    circuit: u64,
+    relay: u64,
+    oui: u64,
+}
+
+/// Admission control state. See the module documentation.
+#[derive(Debug)]
+pub struct Guard {
+    cfg: SecurityConfig,
+    clients: BoundedBuckets,
+    circuits: BoundedBuckets,
+    relays: BoundedBuckets,
+    hasher: RandomState,
+    /// Bound address → the cap keys it counts against. At most one entry per pool address.
+    bound: HashMap<Ipv4Addr, CapKeys>,
+    /// Cap key hash → addresses bound. At most one entry per bound address.
+    counts: HashMap<u64, u32>,
+    /// Drops by reason (guard's and the engine's); the key set is a fixed list of labels.
+    drops: BTreeMap<&'static str, u64>,
+    admitted: u64,
+    /// Client-id prefix of this server's own probes (see [`PROBE_CLIENT_ID_PREFIX`]).
+    own_probe: Option<Vec<u8>>,
+}
+
+impl Guard {
+    /// A guard enforcing `cfg`.
+    pub fn new(cfg: SecurityConfig) -> Self {
+        let n = cfg.tracked_keys;
+        Guard {
+            clients: BoundedBuckets::new(cfg.client_rate, n),
+            circuits: BoundedBuckets::new(cfg.circuit_rate, n),
+            relays: BoundedBuckets::new(cfg.relay_rate, n.min(4096)),
+            hasher: RandomState::new(),
+            bound: HashMap::new(),
+            counts: HashMap::new(),
+            drops: BTreeMap::new(),
+            admitted: 0,
+            own_probe: None,
+            cfg,
+        }
+    }
+
+    /// Requests whose option 61 starts with `prefix` are this server's own rogue-server probes
+    /// and are dropped (reason `own_probe`). The prefix should carry a per-process random token
+    /// after [`PROBE_CLIENT_ID_PREFIX`].
+    pub fn set_own_probe_prefix(&mut self, prefix: Vec<u8>) {
+        self.own_probe = Some(prefix).filter(|p| !p.is_empty());
+    }
+
+    /// The settings in force.
+    pub fn config(&self) -> &SecurityConfig {
+        &self.cfg
+    }
+
+    /// A guard for `cfg` that keeps this guard's bound-address caps bookkeeping (after a
+    /// configuration reload). Rate-limit state starts afresh.
+    pub fn reconfigure(self, cfg: SecurityConfig) -> Self {
+        let mut g = Guard::new(cfg);
+        g.hasher = self.hasher;
+        g.bound = self.bound;
+        g.counts = self.counts;
+        g.drops = self.drops;
+        g.admitted = self.admitted;
+        g.own_probe = self.own_probe;
+        g
+    }
+
+    /// Decides whether `req`, arrived as `arrival`, may reach the engine. `now_ms` is a
+    /// monotonic clock in milliseconds (rate limits), `now` the lease clock (caps: whether the
+    /// client already holds an address). A refusal is counted under its reason.
+    pub fn admit(
+        &mut self,
+        req: &Packet,
+        arrival: &Arrival,
+        now_ms: u64,
+        now: Timestamp,
+        leases: &LeaseTable,
+    ) -> Result<(), &'static str> {
+        let r = self.check(req, arrival, now_ms, now, leases);
+        match r {
+            Ok(()) => self.admitted += 1,
+            Err(reason) => self.count_drop(reason),
+        }
+        r
+    }
+
+    fn check(
+        &mut self,
+        req: &Packet,
+        _arrival: &Arrival,
+        now_ms: u64,
+        now: Timestamp,
+        leases: &LeaseTable,
+    ) -> Result<(), &'static str> {
+        if req.op == Op::BootReply {
+            return Err(reason::BOOTREPLY);
+        }
+        let kind = req.message_type();
+        if matches!(
+            kind,
+            Some(MessageType::Offer | MessageType::Ack | MessageType::Nak)
+        ) {
+            return Err(reason::SERVER_MESSAGE);
+        }
+        let client_id = req.options.client_id();
+        let own = self.own_probe.as_deref();
+        if client_id.is_some_and(|id| own.is_some_and(|p| id.starts_with(p))) {
+            return Err(reason::OWN_PROBE);
+        }
+        if req.hops > self.cfg.max_hops {
+            return Err(reason::HOPS);
+        }
+        // The relay allow-list (`[server] allowed_relays`) is the engine's first check.
+        let relayed = !req.giaddr.is_unspecified();
+        let circuit = req.options.relay_agent_info().and_then(|ri| {
+            ri.circuit_id()
+                .map(|c| self.hasher.hash_one((req.giaddr, c)))
+        });
+        let client = match client_id {
+            Some(id) => ClientKey::ClientId(id.to_vec()),
+            None => ClientKey::HwAddr(req.chaddr),
+        };
+        if !self.clients.take(&client, now_ms) {
+            return Err(reason::RATE_CLIENT);
+        }
+        if let Some(c) = circuit {
+            if !self.circuits.take(&c, now_ms) {
+                return Err(reason::RATE_CIRCUIT);
+            }
+        }
+        if relayed && !self.relays.take(&req.giaddr, now_ms) {
+            return Err(reason::RATE_RELAY);
+        }
+        if matches!(kind, Some(MessageType::Discover | MessageType::Request)) {
+            self.check_caps(req, &client, circuit, now, leases)?;
+        }
+        Ok(())
+    }
+
+    fn cap_keys(&self, req: &Packet, circuit: Option<u64>) -> CapKeys {
+        let relay = if req.giaddr.is_unspecified() {
+            0
+        } else {
+            self.hasher.hash_one(("relay", req.giaddr))
+        };
+        let oui = req
+            .chaddr
+            .mac()
+            .map(|m| self.hasher.hash_one(("oui", [m[0], m[1], m[2]])))
+            .unwrap_or(0);
+        CapKeys {
+            circuit: circuit
+                .map(|c| self.hasher.hash_one(("circuit", c)))
+                .unwrap_or(0),
+            relay,
+            oui,
+        }
+    }
+
+    fn check_caps(
+        &self,
+        req: &Packet,
+        client: &ClientKey,
+        circuit: Option<u64>,
+        now: Timestamp,
+        leases: &LeaseTable,
+    ) -> Result<(), &'static str> {
+        let c = &self.cfg;
+        if c.max_leases_per_circuit.is_none()
+            && c.max_leases_per_relay.is_none()
+            && c.max_leases_per_oui.is_none()
+        {
+            return Ok(());
+        }
+        // A client that already holds an address keeps it whatever the caps.
+        if leases
+            .by_client(client)
+            .is_some_and(|l| l.holds_address(now))
+        {
+            return Ok(());
+        }
+        let keys = self.cap_keys(req, circuit);
+        let full = |key: u64, cap: Option<u32>| {
+            key != 0 && cap.is_some_and(|cap| self.counts.get(&key).copied().unwrap_or(0) >= cap)
+        };
+        if full(keys.circuit, c.max_leases_per_circuit) {
+            return Err(reason::CAP_CIRCUIT);
+        }
+        if full(keys.relay, c.max_leases_per_relay) {
+            return Err(reason::CAP_RELAY);
+        }
+        if full(keys.oui, c.max_leases_per_oui) {
+            return Err(reason::CAP_OUI);
+        }
+        Ok(())
+    }
+
+    /// Records the lease changes the engine made for `req` (call after [`LeaseTable::apply`]),
+    /// keeping the per-circuit, per-relay and per-OUI bound counts current.
+    pub fn observe(&mut self, req: &Packet, changes: &[LeaseChange]) {
+        for ch in changes {
+            let LeaseChange::Put(lease) = ch else {
+                continue;
+            };
+            if lease.state == LeaseState::Bound {
+                let circuit = req.options.relay_agent_info().and_then(|ri| {
+                    ri.circuit_id()
+                        .map(|c| self.hasher.hash_one((req.giaddr, c)))
+                });
+                let keys = self.cap_keys(req, circuit);
+                self.bind(lease.addr, keys);
+            } else {
+                self.forget(lease.addr);
+            }
+        }
+    }
+
+    /// Counts an outcome of the engine: drops are counted by reason (`bootreply`,
+    /// `server_message`, `pool_reserve`, ...).
+    pub fn record_outcome(&mut self, outcome: &Outcome) {
+        if let Outcome::Dropped(r) = outcome {
+            self.count_drop(r);
+        }
+    }
+
+    /// Counts a drop decided elsewhere (e.g. `malformed` by the parser) under `reason`.
+    pub fn count_drop(&mut self, reason: &'static str) {
+        *self.drops.entry(reason).or_insert(0) += 1;
+    }
+
+    fn bind(&mut self, addr: Ipv4Addr, keys: CapKeys) {
+        if self.bound.get(&addr) == Some(&keys) {
+            return;
+        }
+        self.forget(addr);
+        for k in [keys.circuit, keys.relay, keys.oui] {
+            if k != 0 {
+                *self.counts.entry(k).or_insert(0) += 1;
+            }
+        }
+        self.bound.insert(addr, keys);
+    }
+
+    /// The address `addr` no longer holds a lease (released, expired, declined).
+    pub fn forget(&mut self, addr: Ipv4Addr) {
+        let Some(keys) = self.bound.remove(&addr) else {
+            return;
+        };
+        for k in [keys.circuit, keys.relay, keys.oui] {
+            if k == 0 {
+                continue;
+            }
+            if let Some(n) = self.counts.get_mut(&k) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    self.counts.remove(&k);
+                }
+            }
+        }
+    }
+
+    /// Drop counts by reason, guard and engine alike.
+    pub fn drops(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
+        self.drops.iter().map(|(k, v)| (*k, *v))
+    }
+
+    /// Total packets dropped.
+    pub fn dropped_total(&self) -> u64 {
+        self.drops.values().sum()
+    }
+
+    /// Packets let through to the engine.
+    pub fn admitted(&self) -> u64 {
+        self.admitted
+    }
+
+    /// Per-key state held, as (keys tracked, bytes): the three limiter tables (fixed size) and
+    /// the caps bookkeeping (bounded by the number of bound addresses).
+    pub fn state_size(&self) -> (usize, usize) {
+        let keys = self.clients.len() + self.circuits.len() + self.relays.len() + self.bound.len();
+        let bytes = self.clients.memory_bytes()
+            + self.circuits.memory_bytes()
+            + self.relays.memory_bytes()
+            + self.bound.capacity() * (4 + 24)
+            + self.counts.capacity() * 12;
+        (keys, bytes)
+    }
+
+    /// Buckets forgotten before they had refilled (a sign of many identities).
+    pub fn evictions(&self) -> u64 {
+        self.clients.evictions() + self.circuits.evictions() + self.relays.evictions()
+    }
+}
+
+/// True when a client that has neither a reservation nor a current binding must be refused an
+/// address from pools `pool_ids`: their combined use is at or above `threshold` per cent.
+/// `threshold >= 100` never refuses.
+pub fn reserve_blocks(
+    leases: &LeaseTable,
+    pool_ids: &[usize],
+    threshold: u8,
+    now: Timestamp,
+) -> bool {
+    if threshold >= 100 {
+        return false;
+    }
+    let (mut total, mut used) = (0u64, 0u64);
+    for id in pool_ids {
+        let (t, u) = leases.pool_fill(*id, now);
+        total += t;
+        used += u;
+    }
+    total > 0 && used * 100 >= total * u64::from(threshold)
+}

@@ -1,0 +1,89 @@
+//! Bearer-token authentication of writes.
+//!
+//! The token is read once at start-up from `[control] token_file` (surrounding whitespace
+//! trimmed). Every request that changes something (POST, PUT, DELETE, PATCH) must carry
+//! `Authorization: Bearer <token>`; without a configured token the API is read-only and every
+//! write is refused with 403.
+
+use anyhow::Context;
+use std::path::Path;
+
+/// The write token, if one is configured.
+#[derive(Clone, Debug, Default)]
+pub struct Token(Option<String>);
+
+/// Why a write was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Denied {
+    /// No token is configured: the API is read-only (403).
+    ReadOnly,
+    /// The token is missing or wrong (401).
+    BadToken,
+}
+
+impl Token {
+    /// Reads the token from `file`; `None` means no token (read-only API). An unreadable or
+    /// empty file is an error: the server must not start with a write API it cannot protect.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Token> {
+        let Some(file) = file else {
+            return Ok(Token(None));
+        };
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read the control token file {}", file.display()))?;
+        let token = text.trim();
+        if token.is_empty() {
+            anyhow::bail!("the control token file {} is empty", file.display());
+        }
+        Ok(Token(Some(token.to_string())))
+    }
+
+    /// A token given directly (tests).
+    #[cfg(test)]
+    pub fn new(token: Option<String>) -> Token {
+        Token(token)
+    }
+
+    /// Checks the `Authorization` header value of a write.
+    pub fn check(&self, header: Option<&str>) -> Result<(), Denied> {
+        let Some(expected) = &self.0 else {
+            return Err(Denied::ReadOnly);
+        };
+        let given = header
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or(Denied::BadToken)?;
+        if constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+            Ok(())
+        } else {
+            Err(Denied::BadToken)
+        }
+    }
+}
+
+/// Compares without an early exit on the first differing byte.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = u8::from(a.len() != b.len());
+    for (i, x) in a.iter().enumerate() {
+        diff |= x ^ b.get(i).copied().unwrap_or(0);
+    }
+    diff == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_need_the_exact_token() {
+        let t = Token::new(Some("s3cret".into()));
+        assert_eq!(t.check(Some("Bearer s3cret")), Ok(()));
+        assert_eq!(t.check(Some("Bearer s3cre")), Err(Denied::BadToken));
+        assert_eq!(t.check(Some("Bearer s3cret2")), Err(Denied::BadToken));
+        assert_eq!(t.check(Some("s3cret")), Err(Denied::BadToken));
+        assert_eq!(t.check(None), Err(Denied::BadToken));
+        assert_eq!(
+            Token::new(None).check(Some("Bearer x")),
+            Err(Denied::ReadOnly)
+        );
+    }
+}

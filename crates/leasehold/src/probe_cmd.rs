@@ -1,0 +1,149 @@
+//! `leasehold probe`: find every DHCP server answering on one interface.
+//!
+//! Broadcasts one DISCOVER with a throwaway identity and the broadcast flag
+//! ([`crate::rogue::probe_discover`]) out of `--interface`, then lists every OFFER with the same
+//! transaction id that arrives within `--timeout` seconds: server identifier, source, the
+//! address offered, routers, DNS servers and lease time. It never sends a REQUEST, so no
+//! server commits an address to it (offers lapse by themselves). Exit status: 0 when at least one
+//! server answered, 1 when none did, 2 on error.
+//!
+//! Binding the client port (68) needs root or `CAP_NET_BIND_SERVICE`; pinning the socket to the
+//! interface (`SO_BINDTODEVICE`) needs `CAP_NET_RAW`.
+
+use crate::rogue::{client_socket, probe_discover, recv_with_ifindex, send_broadcast, ServerReply};
+use anyhow::{bail, Context};
+use leasehold_wire::Packet;
+use std::io::Write;
+use std::os::fd::AsRawFd;
+use std::time::{Duration, Instant};
+
+/// Arguments of `probe`.
+#[derive(Debug, clap::Args)]
+pub struct ProbeArgs {
+    /// Interface to probe (the DISCOVER is broadcast there only).
+    #[arg(short, long)]
+    pub interface: String,
+    /// Seconds to collect offers.
+    #[arg(long, default_value_t = 3)]
+    pub timeout: u64,
+    /// UDP port to listen on for offers (the client port).
+    #[arg(long, default_value_t = leasehold_wire::CLIENT_PORT)]
+    pub client_port: u16,
+    /// UDP port servers listen on.
+    #[arg(long, default_value_t = leasehold_wire::SERVER_PORT)]
+    pub server_port: u16,
+    /// One JSON object per server instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `probe`; returns the number of servers that answered.
+pub fn run(args: &ProbeArgs, out: &mut impl Write) -> anyhow::Result<usize> {
+    if args.timeout == 0 || args.timeout > 600 {
+        bail!("--timeout must be between 1 and 600 seconds");
+    }
+    let ifindex = nix::net::if_::if_nametoindex(args.interface.as_str())
+        .with_context(|| format!("no interface named {:?}", args.interface))?;
+    let sock = client_socket(args.client_port, Some(&args.interface)).with_context(|| {
+        format!(
+            "cannot listen on UDP port {} on {} (needs root, or CAP_NET_BIND_SERVICE and CAP_NET_RAW)",
+            args.client_port, args.interface
+        )
+    })?;
+    let Some((xid, bytes)) = probe_discover() else {
+        bail!("could not build the probe DISCOVER");
+    };
+    let fd = sock.as_raw_fd();
+    send_broadcast(fd, &bytes, args.server_port, ifindex)
+        .with_context(|| format!("sending the DISCOVER on {}", args.interface))?;
+    let deadline = Instant::now() + Duration::from_secs(args.timeout);
+    let mut found: Vec<ServerReply> = Vec::new();
+    let mut buf = vec![0u8; 4096];
+    // Bounded: at most 10,000 datagrams or until the deadline.
+    for _ in 0..10_000 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        sock.set_read_timeout(Some(left))?;
+        let (len, source, _) = match recv_with_ifindex(fd, &mut buf) {
+            Ok(x) => x,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                break
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e).context("receiving offers"),
+        };
+        let Some(pkt) = buf.get(..len).and_then(|d| Packet::parse(d).ok()) else {
+            continue;
+        };
+        if pkt.xid != xid {
+            continue;
+        }
+        let Some(r) = ServerReply::from_packet(&pkt, source, Some(args.interface.clone())) else {
+            continue;
+        };
+        if !found.iter().any(|f| f.server_id == r.server_id) {
+            found.push(r);
+        }
+    }
+    print(&found, args, out)?;
+    Ok(found.len())
+}
+
+fn join(v: &[std::net::Ipv4Addr]) -> String {
+    v.iter()
+        .map(|a| a.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn print(found: &[ServerReply], args: &ProbeArgs, out: &mut impl Write) -> anyhow::Result<()> {
+    if args.json {
+        for r in found {
+            let v = serde_json::json!({
+                "server_id": r.server_id.to_string(),
+                "source": r.source.to_string(),
+                "offered": r.yiaddr.to_string(),
+                "routers": r.routers.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+                "dns": r.dns.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+                "lease_time": r.lease_time,
+                "interface": args.interface,
+            });
+            writeln!(out, "{v}")?;
+        }
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{:<16} {:<22} {:<16} {:<20} {:<24} LEASE",
+        "SERVER", "SOURCE", "OFFERED", "ROUTERS", "DNS"
+    )?;
+    for r in found {
+        writeln!(
+            out,
+            "{:<16} {:<22} {:<16} {:<20} {:<24} {}",
+            r.server_id.to_string(),
+            r.source.to_string(),
+            r.yiaddr.to_string(),
+            join(&r.routers),
+            join(&r.dns),
+            r.lease_time
+                .map(|t| t.to_string())
+                .unwrap_or_else(|| "-".into())
+        )?;
+    }
+    writeln!(
+        out,
+        "{} server(s) answered on {} within {}s",
+        found.len(),
+        args.interface,
+        args.timeout
+    )?;
+    Ok(())
+}
