@@ -25,7 +25,7 @@ missing=0
 for c in "${commands[@]}"; do
   command -v "$c" >/dev/null 2>&1 || missing=1
 done
-python3 -c 'import scapy' 2>/dev/null || missing=1
+/usr/bin/python3 -c 'import scapy' 2>/dev/null || missing=1  # Debian's python3-scapy
 
 if [ "$missing" = 1 ]; then
   if [ "$(id -u)" != 0 ]; then

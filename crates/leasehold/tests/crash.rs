@@ -13,18 +13,20 @@
 //! bound leases; and that the restarted server offers a previously acknowledged client its
 //! address again. At the end the operator's `leases export --format json` is cross-checked too.
 
+mod support;
+
 use leasehold_engine::{ClientKey, LeaseState};
 use leasehold_store::{LeaseStore, SqliteStore};
 use leasehold_wire::options::code;
-use leasehold_wire::{EncodeParams, HwAddr, MessageType, Op, Options, Packet};
+use leasehold_wire::{HwAddr, MessageType};
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
 use std::net::{Ipv4Addr, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use support::{exchange, free_udp_port, request, ServerProcess as Server};
 
 /// Kill/restart cycles.
 const ROUNDS: usize = 24;
@@ -58,31 +60,6 @@ impl SplitMix {
     }
 }
 
-/// A running server, killed with SIGKILL (by PID: it is our child) when dropped.
-struct Server {
-    child: Child,
-}
-
-impl Server {
-    /// SIGKILL, then reap. No flush, no shutdown path: what a power cut looks like to the process.
-    fn kill9(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_udp_port() -> u16 {
-    let s = UdpSocket::bind("127.0.0.1:0").expect("bind ephemeral");
-    s.local_addr().expect("local addr").port()
-}
-
 /// A loopback configuration with a /16 pool (far more addresses than the test acknowledges) and
 /// leases long enough that none expires during the test.
 fn write_config(dir: &Path, port: u16) -> PathBuf {
@@ -108,93 +85,14 @@ range = "127.1.0.0-127.1.255.255"
     path
 }
 
-/// Starts the server and waits (bounded) for its "serving" log line.
+/// Starts the server (logging only warnings and leasehold's info lines) and waits for it to serve.
 fn start(config: &Path, db: &Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_leasehold"))
-        .args(["serve", "--config"])
-        .arg(config)
-        .arg("--db")
-        .arg(db)
-        .env("RUST_LOG", "warn,leasehold=info")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn leasehold");
-    let stderr = child.stderr.take().expect("stderr piped");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            // After "serving" nobody listens; keep draining so the server never blocks on a pipe.
-            let _ = tx.send(line);
-        }
-    });
-    let server = Server { child };
-    let mut seen = Vec::new();
-    loop {
-        match rx.recv_timeout(Duration::from_secs(20)) {
-            Ok(line) if line.contains("serving") => break,
-            Ok(line) => seen.push(line),
-            Err(e) => panic!("server never said it is serving ({e}); log: {seen:#?}"),
-        }
-    }
-    server
-}
-
-/// A client request from `mac` (no client identifier, so the lease's client is the MAC).
-fn request(kind: MessageType, mac: [u8; 6], xid: u32, extra: &[(u8, Vec<u8>)]) -> Vec<u8> {
-    let mut options = Options::new();
-    options.insert(code::MESSAGE_TYPE, vec![kind.code()]);
-    options.insert(code::PARAM_REQUEST_LIST, vec![1, 3, 6, 51, 54]);
-    for (c, v) in extra {
-        options.insert(*c, v.clone());
-    }
-    let p = Packet {
-        op: Op::BootRequest,
-        chaddr: HwAddr::ethernet(mac),
-        hops: 0,
-        xid,
-        secs: 0,
-        flags: 0,
-        ciaddr: Ipv4Addr::UNSPECIFIED,
-        yiaddr: Ipv4Addr::UNSPECIFIED,
-        siaddr: Ipv4Addr::UNSPECIFIED,
-        giaddr: Ipv4Addr::UNSPECIFIED,
-        sname: Vec::new(),
-        file: Vec::new(),
-        has_cookie: true,
-        options,
-        vend: Vec::new(),
-    };
-    p.encode(&EncodeParams {
-        order: Vec::new(),
-        max_len: 1500,
-        pad_to_bootp_min: true,
-    })
-    .expect("encode request")
-}
-
-/// Sends `bytes` and returns the reply with `xid`, or `None` when none comes within the socket's
-/// read timeout (the server may just have been killed).
-fn exchange(sock: &UdpSocket, port: u16, bytes: &[u8], xid: u32) -> Option<Packet> {
-    sock.send_to(bytes, ("127.0.0.1", port)).ok()?;
-    let mut buf = [0u8; 1500];
-    loop {
-        let (n, _) = sock.recv_from(&mut buf).ok()?;
-        let Ok(p) = Packet::parse(&buf[..n]) else {
-            continue;
-        };
-        if p.xid == xid && p.op == Op::BootReply {
-            return Some(p);
-        }
-        // A late reply to an exchange this client gave up: skip it.
-    }
+    let env = [("RUST_LOG", "warn,leasehold=info")];
+    Server::start(config, db, &[], &env, |l| l.contains("serving")).0
 }
 
 fn client_socket() -> UdpSocket {
-    let sock = UdpSocket::bind("127.0.0.1:0").expect("client socket");
-    sock.set_read_timeout(Some(REPLY_TIMEOUT))
-        .expect("read timeout");
-    sock
+    support::client_socket(REPLY_TIMEOUT)
 }
 
 /// The MAC of the `n`th client of the whole test (distinct for every `n` < 2^32).

@@ -1,32 +1,15 @@
 //! `leasehold serve` on 127.0.0.1, driven by a client built on the wire codec: DORA, restart,
 //! lease kept. No root needed.
 
+mod support;
+
 use leasehold_wire::options::code;
-use leasehold_wire::{EncodeParams, HwAddr, MessageType, Op, Options, Packet};
-use std::io::{BufRead, BufReader};
+use leasehold_wire::{MessageType, Op, Packet};
 use std::net::{Ipv4Addr, UdpSocket};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::Duration;
-
-/// A running server that is killed (by PID, it is our child) when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_udp_port() -> u16 {
-    let s = UdpSocket::bind("127.0.0.1:0").expect("bind ephemeral");
-    s.local_addr().expect("local addr").port()
-}
+use support::{free_udp_port, request, ServerProcess};
 
 fn write_config(dir: &Path, port: u16) -> std::path::PathBuf {
     let cfg = format!(
@@ -56,91 +39,13 @@ range = "127.0.0.100-127.0.0.110"
     path
 }
 
-/// Starts the server and waits (bounded) for its "serving" log line.
-fn start(config: &Path, db: &Path, port: u16) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_leasehold"))
-        .args(["serve", "--config"])
-        .arg(config)
-        .arg("--db")
-        .arg(db)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn leasehold");
-    let stderr = child.stderr.take().expect("stderr piped");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let server = Server { child, port };
-    loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(20))
-            .expect("server never said it is serving");
-        if line.contains("serving") {
-            break;
-        }
-    }
-    // Keep draining the log so the server never blocks on a full pipe.
-    std::thread::spawn(move || while rx.recv().is_ok() {});
-    server
-}
-
-fn request(kind: MessageType, mac: [u8; 6], xid: u32, extra: &[(u8, Vec<u8>)]) -> Vec<u8> {
-    let mut options = Options::new();
-    options.insert(code::MESSAGE_TYPE, vec![kind.code()]);
-    options.insert(code::PARAM_REQUEST_LIST, vec![1, 3, 6, 51, 54]);
-    for (c, v) in extra {
-        options.insert(*c, v.clone());
-    }
-    let p = Packet {
-        op: Op::BootRequest,
-        chaddr: HwAddr::ethernet(mac),
-        hops: 0,
-        xid,
-        secs: 0,
-        flags: 0,
-        ciaddr: Ipv4Addr::UNSPECIFIED,
-        yiaddr: Ipv4Addr::UNSPECIFIED,
-        siaddr: Ipv4Addr::UNSPECIFIED,
-        giaddr: Ipv4Addr::UNSPECIFIED,
-        sname: Vec::new(),
-        file: Vec::new(),
-        has_cookie: true,
-        options,
-        vend: Vec::new(),
-    };
-    p.encode(&EncodeParams {
-        order: Vec::new(),
-        max_len: 1500,
-        pad_to_bootp_min: true,
-    })
-    .expect("encode request")
-}
-
+/// One exchange that must be answered.
 fn exchange(sock: &UdpSocket, port: u16, bytes: &[u8], xid: u32) -> Packet {
-    sock.send_to(bytes, ("127.0.0.1", port)).expect("send");
-    let mut buf = [0u8; 1500];
-    loop {
-        let (n, _) = sock
-            .recv_from(&mut buf)
-            .expect("no reply within the read timeout");
-        let p = Packet::parse(&buf[..n]).expect("reply parses");
-        if p.xid == xid {
-            return p;
-        }
-    }
+    support::exchange(sock, port, bytes, xid).expect("no reply within the read timeout")
 }
 
 fn client() -> UdpSocket {
-    let sock = UdpSocket::bind("127.0.0.1:0").expect("client socket");
-    sock.set_read_timeout(Some(Duration::from_secs(5)))
-        .expect("timeout");
-    sock
+    support::client_socket(Duration::from_secs(5))
 }
 
 /// DISCOVER → OFFER → REQUEST → ACK with the configured options, then the lease survives a
@@ -153,14 +58,9 @@ fn dora_on_loopback_and_lease_survives_restart() {
     let db = dir.path().join("leases.db");
     let mac = [0x52, 0x54, 0x00, 0xaa, 0xbb, 0x01];
 
-    let server = start(&config, &db, port);
+    let server = ServerProcess::serving(&config, &db);
     let sock = client();
-    let offer = exchange(
-        &sock,
-        server.port,
-        &request(MessageType::Discover, mac, 7, &[]),
-        7,
-    );
+    let offer = exchange(&sock, port, &request(MessageType::Discover, mac, 7, &[]), 7);
     assert_eq!(offer.op, Op::BootReply);
     assert_eq!(offer.message_type(), Some(MessageType::Offer));
     let addr = offer.yiaddr;
@@ -181,7 +81,7 @@ fn dora_on_loopback_and_lease_survives_restart() {
             (code::SERVER_ID, server_id.octets().to_vec()),
         ],
     );
-    let ack = exchange(&sock, server.port, &req, 8);
+    let ack = exchange(&sock, port, &req, 8);
     assert_eq!(ack.message_type(), Some(MessageType::Ack));
     assert_eq!(ack.yiaddr, addr);
     assert_eq!(ack.options.lease_time(), Some(600));
@@ -226,18 +126,13 @@ fn dora_on_loopback_and_lease_survives_restart() {
     );
 
     // After a restart the same client is offered its address again.
-    let server = start(&config, &db, port);
-    let offer = exchange(
-        &sock,
-        server.port,
-        &request(MessageType::Discover, mac, 9, &[]),
-        9,
-    );
+    let _server = ServerProcess::serving(&config, &db);
+    let offer = exchange(&sock, port, &request(MessageType::Discover, mac, 9, &[]), 9);
     assert_eq!(offer.yiaddr, addr);
     // Another client gets a different address.
     let other = exchange(
         &sock,
-        server.port,
+        port,
         &request(
             MessageType::Discover,
             [0x52, 0x54, 0, 0xaa, 0xbb, 0x02],
@@ -256,7 +151,7 @@ fn garbage_is_dropped_and_server_keeps_serving() {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_udp_port();
     let config = write_config(dir.path(), port);
-    let server = start(&config, &dir.path().join("leases.db"), port);
+    let _server = ServerProcess::serving(&config, &dir.path().join("leases.db"));
     let sock = client();
     for junk in [
         &b""[..],
@@ -264,12 +159,11 @@ fn garbage_is_dropped_and_server_keeps_serving() {
         &[0xffu8; 300][..],
         &[1u8; 240][..],
     ] {
-        sock.send_to(junk, ("127.0.0.1", server.port))
-            .expect("send junk");
+        sock.send_to(junk, ("127.0.0.1", port)).expect("send junk");
     }
     let offer = exchange(
         &sock,
-        server.port,
+        port,
         &request(MessageType::Discover, [2, 0, 0, 0, 0, 1], 42, &[]),
         42,
     );

@@ -43,7 +43,7 @@ fn reload_under_load_loses_no_lease_and_drops_no_packet() {
     });
 
     // Reload every few DORAs, alternating configurations and mechanisms.
-    let pid = server.child.id().to_string();
+    let pid = server.process.pid().to_string();
     let mut reloads = 0;
     while let Ok(i) = rx.recv() {
         if i % 10 != 0 {

@@ -3,13 +3,12 @@
 //! wire codec, and an HTTP helper. Everything stays on loopback; the child is killed by PID.
 #![allow(dead_code)]
 
-use leasehold_wire::options::code;
-use leasehold_wire::{EncodeParams, HwAddr, MessageType, Op, Options, Packet};
-use std::io::{BufRead, BufReader};
-use std::net::{Ipv4Addr, UdpSocket};
+#[path = "../support/mod.rs"]
+mod support;
+#[allow(unused_imports)] // each test binary uses a different subset
+pub use support::{client_socket, dora, exchange, free_udp_port, request, ServerProcess};
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 /// The write token the tests configure.
@@ -17,24 +16,12 @@ pub const TOKEN: &str = "test-token-0123456789";
 
 /// A running server, killed (it is our child) when dropped.
 pub struct Server {
-    pub child: Child,
+    pub process: ServerProcess,
     pub port: u16,
     pub api: String,
     pub dir: tempfile::TempDir,
     pub config: PathBuf,
     pub db: PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-pub fn free_udp_port() -> u16 {
-    let s = UdpSocket::bind("127.0.0.1:0").expect("bind ephemeral");
-    s.local_addr().expect("local addr").port()
 }
 
 /// A configuration serving `pool` (e.g. `127.0.0.100-127.0.0.199`) on loopback, with the
@@ -66,33 +53,10 @@ pub fn start(pools: &[&str], read_only: bool, extra: &str) -> Server {
     let text = config_text(port, pools, (!read_only).then_some(token.as_path()), extra);
     std::fs::write(&config, text).expect("write config");
     let db = dir.path().join("leases.db");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_leasehold"))
-        .args(["serve", "--log-format", "json", "--config"])
-        .arg(&config)
-        .arg("--db")
-        .arg(&db)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn leasehold");
-    let stderr = child.stderr.take().expect("stderr piped");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
     let mut api = None;
     let mut serving = false;
-    while api.is_none() || !serving {
-        let line = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("server never said it is serving with its control API");
-        if line.contains("serving") {
-            serving = true;
-        }
+    let (process, _) = ServerProcess::start(&config, &db, &["--log-format", "json"], &[], |line| {
+        serving |= line.contains("serving");
         if let Some(i) = line.find("control API listening on http://") {
             let rest = &line[i + "control API listening on ".len()..];
             let url: String = rest
@@ -101,10 +65,10 @@ pub fn start(pools: &[&str], read_only: bool, extra: &str) -> Server {
                 .collect();
             api = Some(url.trim_end_matches('/').to_string());
         }
-    }
-    std::thread::spawn(move || while rx.recv().is_ok() {});
+        serving && api.is_some()
+    });
     Server {
-        child,
+        process,
         port,
         api: api.unwrap_or_default(),
         dir,
@@ -113,84 +77,9 @@ pub fn start(pools: &[&str], read_only: bool, extra: &str) -> Server {
     }
 }
 
-pub fn request(kind: MessageType, mac: [u8; 6], xid: u32, extra: &[(u8, Vec<u8>)]) -> Vec<u8> {
-    let mut options = Options::new();
-    options.insert(code::MESSAGE_TYPE, vec![kind.code()]);
-    options.insert(code::PARAM_REQUEST_LIST, vec![1, 3, 6, 51, 54]);
-    for (c, v) in extra {
-        options.insert(*c, v.clone());
-    }
-    let p = Packet {
-        op: Op::BootRequest,
-        chaddr: HwAddr::ethernet(mac),
-        hops: 0,
-        xid,
-        secs: 0,
-        flags: 0,
-        ciaddr: Ipv4Addr::UNSPECIFIED,
-        yiaddr: Ipv4Addr::UNSPECIFIED,
-        siaddr: Ipv4Addr::UNSPECIFIED,
-        giaddr: Ipv4Addr::UNSPECIFIED,
-        sname: Vec::new(),
-        file: Vec::new(),
-        has_cookie: true,
-        options,
-        vend: Vec::new(),
-    };
-    p.encode(&EncodeParams {
-        order: Vec::new(),
-        max_len: 1500,
-        pad_to_bootp_min: true,
-    })
-    .expect("encode request")
-}
-
-pub fn client() -> UdpSocket {
-    let sock = UdpSocket::bind("127.0.0.1:0").expect("client socket");
-    sock.set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    sock
-}
-
-/// Sends `bytes` and returns the reply with `xid`, or `None` when none came in the timeout.
-pub fn exchange(sock: &UdpSocket, port: u16, bytes: &[u8], xid: u32) -> Option<Packet> {
-    sock.send_to(bytes, ("127.0.0.1", port)).expect("send");
-    let mut buf = [0u8; 1500];
-    loop {
-        let (n, _) = sock.recv_from(&mut buf).ok()?;
-        if let Ok(p) = Packet::parse(&buf[..n]) {
-            if p.xid == xid {
-                return Some(p);
-            }
-        }
-    }
-}
-
-/// DISCOVER/OFFER/REQUEST/ACK; returns (replies received, the ACKed address).
-pub fn dora(sock: &UdpSocket, port: u16, mac: [u8; 6], xid: u32) -> (u32, Option<Ipv4Addr>) {
-    let Some(offer) = exchange(
-        sock,
-        port,
-        &request(MessageType::Discover, mac, xid, &[]),
-        xid,
-    ) else {
-        return (0, None);
-    };
-    let sid = offer.options.server_id().unwrap_or(Ipv4Addr::LOCALHOST);
-    let req = request(
-        MessageType::Request,
-        mac,
-        xid + 1,
-        &[
-            (code::REQUESTED_IP, offer.yiaddr.octets().to_vec()),
-            (code::SERVER_ID, sid.octets().to_vec()),
-        ],
-    );
-    match exchange(sock, port, &req, xid + 1) {
-        Some(ack) if ack.message_type() == Some(MessageType::Ack) => (2, Some(ack.yiaddr)),
-        Some(_) => (2, None),
-        None => (1, None),
-    }
+/// A client socket with the 10 s read timeout these tests use.
+pub fn client() -> std::net::UdpSocket {
+    client_socket(Duration::from_secs(10))
 }
 
 /// An HTTP answer: status and body.
