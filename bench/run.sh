@@ -134,6 +134,12 @@ server_port = 67
 client_port = 68
 lease_time = 3600
 
+# The load generators are one relay agent standing for 100,000 clients: the guard's per-relay
+# rate limit (default 500 packets/s) would throttle them, so it is off here (the per-client
+# and per-circuit limits stay on).
+[security]
+relay_rate = 0
+
 [[subnet]]
 subnet = "198.18.0.0/15"
 

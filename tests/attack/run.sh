@@ -7,8 +7,8 @@
 #   sudo MILLION=200000 tests/attack/run.sh       # fewer client ids in the memory test
 #
 # Checks: privileges dropped to `nobody` with only the network capabilities; a malformed-packet
-# barrage leaves the server answering; a rogue dnsmasq is reported (time measured, ≤ 10 s) and
-# `leasehold probe` lists both servers; during a spoofed-MAC DISCOVER flood (dhcpstarv + a scapy
+# barrage leaves the server answering; a rogue dnsmasq is reported (time measured, ≤ 10 s) with
+# the MAC of its interface, and `leasehold probe` lists both servers and the rogue's MAC; during a spoofed-MAC DISCOVER flood (dhcpstarv + a scapy
 # loop, ≥ 10,000 packets) a known client still gets its lease and the pool is not exhausted; RSS
 # stays bounded under one million distinct client ids. Every loop is bounded in count and time.
 # Prints `PASS ...` / `FAIL ...` per check, measured figures as `FIGURE ...`, then
@@ -203,20 +203,37 @@ ip netns exec "$NS_ROG" dnsmasq --no-daemon --port=0 --conf-file=/dev/null --pid
   --dhcp-leasefile="$WORK/rogue.leases" --dhcp-option=3,198.19.10.2 >"$WORK/rogue.log" 2>&1 &
 ROGUE=$!
 PIDS+=("$ROGUE")
+ROGUE_MAC=$(ip -n "$NS_ROG" link show eth0 | awk '/link\/ether/ {print $2}')
+[[ $ROGUE_MAC =~ ^([0-9a-f]{2}:){5}[0-9a-f]{2}$ ]] || die "cannot read the rogue's MAC (got '$ROGUE_MAC')"
 reported() { grep -q 'rogue_dhcp_server.*198.19.10.2' "$WORK/srv.log"; }
 if wait_for 15 reported; then
   DT=$(( $(now_ms) - T0 ))
   figure "rogue detection time: ${DT} ms (probe_interval = 2 s)"
   if (( DT <= 10000 )); then pass "rogue: dnsmasq reported in ${DT} ms"; else fail "rogue: reported after ${DT} ms (> 10 s)"; fi
+  LINE=$(grep -m1 'rogue_dhcp_server.*198.19.10.2' "$WORK/srv.log")
+  if grep -q "mac=$ROGUE_MAC" <<<"$LINE" && grep -q 'mac_source="\?packet_socket' <<<"$LINE"; then
+    pass "rogue: reported MAC $ROGUE_MAC is the rogue's eth0 (from the packet socket)"
+  else
+    fail "rogue: log line does not name MAC $ROGUE_MAC from the packet socket: $LINE"
+  fi
 else
   fail "rogue: dnsmasq not reported within 15 s"
+  fail "rogue: no log line to check the MAC $ROGUE_MAC in"
 fi
-x "$NS_CLI" "$LEASEHOLD" probe --interface eth0 --timeout 3 >"$WORK/probe2.out" 2>&1 || true
+# dnsmasq pings every new address for 3 s before offering it (measured: OFFER 3.004 s after the
+# DISCOVER) and handles one DISCOVER at a time, so our probe waits behind the server's periodic
+# probes (every 2 s): its OFFER comes 6-9 s after it is sent. A 3 s probe never sees it.
+x "$NS_CLI" "$LEASEHOLD" probe --interface eth0 --timeout 10 >"$WORK/probe2.out" 2>&1 || true
 cat "$WORK/probe2.out"
 if grep -q "^198.19.10.1 " "$WORK/probe2.out" && grep -q "^198.19.10.2 " "$WORK/probe2.out"; then
   pass "probe: lists both servers"
 else
   fail "probe: did not list both servers"
+fi
+if grep -Eq "^198\.19\.10\.2 +198\.19\.10\.2:67 +$ROGUE_MAC " "$WORK/probe2.out"; then
+  pass "probe: lists the rogue's MAC $ROGUE_MAC"
+else
+  fail "probe: rogue's MAC $ROGUE_MAC not listed"
 fi
 kill "$ROGUE" 2>/dev/null; wait "$ROGUE" 2>/dev/null || true
 

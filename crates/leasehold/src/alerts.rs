@@ -168,9 +168,14 @@ impl Alerts {
         }
     }
 
-    /// Records that another DHCP server, `server`, was seen answering at `now`, and raises
-    /// `rogue_server:<server>` at once (unless `rogue_servers = false`). For the rogue detector.
-    pub fn raise_rogue(&self, server: Ipv4Addr, now: u64) {
+    /// Records that another DHCP server was seen answering at `now`, and raises
+    /// `rogue_server:<server id>` at once (unless `rogue_servers = false`); the message names its
+    /// MAC address too (`unknown` when it could not be learnt). For the rogue detector: pass the
+    /// sighting (`&ServerReply`) or its server id (the MAC of its latest sighting is then looked
+    /// up, see [`crate::rogue::RogueServer`]).
+    pub fn raise_rogue(&self, server: impl Into<crate::rogue::RogueServer>, now: u64) {
+        let rogue: crate::rogue::RogueServer = server.into();
+        let server = rogue.server_id;
         let Ok(mut i) = self.inner.lock() else { return };
         if !i.config.rogue_servers {
             return;
@@ -183,7 +188,7 @@ impl Alerts {
             true,
             count.max(1.0),
             0.0,
-            format!("another DHCP server is answering: {server}"),
+            format!("another DHCP server is answering: {}", rogue.describe()),
         );
     }
 

@@ -4,7 +4,11 @@
 //! leasehold ctl --url http://127.0.0.1:8067 leases list --state bound
 //! leasehold ctl --token-file /etc/leasehold/api.token leases add 127.0.0.150 --mac 52:54:00:00:00:99
 //! leasehold ctl config reload
+//! leasehold ctl --url https://127.0.0.1:8067 --ca /etc/leasehold/api-cert.pem --token-file F health
 //! ```
+//!
+//! An `https://` URL is checked against `--ca` (PEM certificates to trust, e.g. the server's own
+//! self-signed certificate) or, without it, against the public web PKI roots compiled in.
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
@@ -18,9 +22,14 @@ pub struct CtlArgs {
     /// Base URL of the control API.
     #[arg(long, default_value = "http://127.0.0.1:8067")]
     pub url: String,
-    /// File holding the bearer token (needed for writes).
+    /// File holding the bearer token (needed for writes, and for every request to a listener
+    /// that is not on loopback).
     #[arg(long)]
     pub token_file: Option<PathBuf>,
+    /// PEM file of the certificate(s) to trust for an https:// URL (e.g. the server's
+    /// self-signed `tls_cert`); without it the public web PKI roots are used.
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: CtlCommand,
@@ -163,6 +172,29 @@ fn query(pairs: &[(&str, Option<String>)]) -> String {
     }
 }
 
+/// A TLS configuration that trusts exactly the PEM certificates in `file`.
+fn tls_trusting(file: &std::path::Path) -> anyhow::Result<ureq::tls::TlsConfig> {
+    use ureq::tls::{PemItem, RootCerts, TlsConfig};
+    let pem = std::fs::read(file)
+        .with_context(|| format!("cannot read the CA file {}", file.display()))?;
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(&pem) {
+        match item.with_context(|| format!("the CA file {} is not valid PEM", file.display()))? {
+            PemItem::Certificate(c) => certs.push(c),
+            _ => continue,
+        }
+    }
+    if certs.is_empty() {
+        anyhow::bail!(
+            "the CA file {} holds no PEM CERTIFICATE block",
+            file.display()
+        );
+    }
+    Ok(TlsConfig::builder()
+        .root_certs(RootCerts::new_with_certs(&certs))
+        .build())
+}
+
 enum Body {
     None,
     Json(serde_json::Value),
@@ -265,11 +297,13 @@ pub fn run(args: &CtlArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         None => None,
     };
     let url = format!("{}{path}", args.url.trim_end_matches('/'));
-    let agent: ureq::Agent = ureq::Agent::config_builder()
+    let mut config = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(30)))
-        .http_status_as_error(false)
-        .build()
-        .into();
+        .http_status_as_error(false);
+    if let Some(ca) = &args.ca {
+        config = config.tls_config(tls_trusting(ca)?);
+    }
+    let agent: ureq::Agent = config.build().into();
     let auth = token.map(|t| format!("Bearer {t}"));
     let response = match (method, body) {
         ("GET", _) => {

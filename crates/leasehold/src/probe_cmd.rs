@@ -3,15 +3,23 @@
 //! Broadcasts one DISCOVER with a throwaway identity and the broadcast flag
 //! ([`crate::rogue::probe_discover`]) out of `--interface`, then lists every OFFER with the same
 //! transaction id that arrives within `--timeout` seconds: server identifier, source, the
-//! address offered, routers, DNS servers and lease time. It never sends a REQUEST, so no
+//! server's MAC address, the address offered, routers, DNS servers and lease time. It never sends a REQUEST, so no
 //! server commits an address to it (offers lapse by themselves). Exit status: 0 when at least one
 //! server answered, 1 when none did, 2 on error.
 //!
 //! Binding the client port (68) needs root or `CAP_NET_BIND_SERVICE`; pinning the socket to the
 //! interface (`SO_BINDTODEVICE`) needs `CAP_NET_RAW`.
+//!
+//! The offers are read from a packet socket on the interface ([`leasehold_net::PacketSocket`],
+//! also `CAP_NET_RAW`), so each server's MAC address is the Ethernet source of its OFFER. When
+//! one cannot be opened they are read from the UDP socket and the MAC comes from the kernel
+//! neighbour table (`unknown` when absent); the summary line says which.
 
-use crate::rogue::{client_socket, probe_discover, recv_with_ifindex, send_broadcast, ServerReply};
+use crate::rogue::{
+    client_socket, probe_discover, recv_with_ifindex, send_broadcast, MacSource, ServerReply,
+};
 use anyhow::{bail, Context};
+use leasehold_net::PacketSocket;
 use leasehold_wire::Packet;
 use std::io::Write;
 use std::os::fd::AsRawFd;
@@ -50,6 +58,8 @@ pub fn run(args: &ProbeArgs, out: &mut impl Write) -> anyhow::Result<usize> {
             args.client_port, args.interface
         )
     })?;
+    // Opened before the DISCOVER leaves, so no answer is missed.
+    let capture = PacketSocket::bind(ifindex, args.client_port);
     let Some((xid, bytes)) = probe_discover() else {
         bail!("could not build the probe DISCOVER");
     };
@@ -58,16 +68,34 @@ pub fn run(args: &ProbeArgs, out: &mut impl Write) -> anyhow::Result<usize> {
         .with_context(|| format!("sending the DISCOVER on {}", args.interface))?;
     let deadline = Instant::now() + Duration::from_secs(args.timeout);
     let mut found: Vec<ServerReply> = Vec::new();
-    let mut buf = vec![0u8; 4096];
+    let mut buf = vec![0u8; 65535];
+    let iface = Some(args.interface.clone());
     // Bounded: at most 10,000 datagrams or until the deadline.
     for _ in 0..10_000 {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             break;
         }
-        sock.set_read_timeout(Some(left))?;
-        let (len, source, _) = match recv_with_ifindex(fd, &mut buf) {
-            Ok(x) => x,
+        let received = match &capture {
+            Ok(cap) => cap.set_read_timeout(Some(left)).and_then(|()| {
+                let info = cap.recv_frame(&mut buf)?;
+                Ok(ServerReply::from_frame(
+                    &info,
+                    &buf,
+                    args.client_port,
+                    iface.clone(),
+                ))
+            }),
+            Err(_) => sock.set_read_timeout(Some(left)).and_then(|()| {
+                let (len, source, _) = recv_with_ifindex(fd, &mut buf)?;
+                Ok(buf
+                    .get(..len)
+                    .and_then(|d| Packet::parse(d).ok())
+                    .and_then(|p| ServerReply::from_packet(&p, source, iface.clone())))
+            }),
+        };
+        let reply = match received {
+            Ok(r) => r,
             Err(e)
                 if matches!(
                     e.kind(),
@@ -79,20 +107,25 @@ pub fn run(args: &ProbeArgs, out: &mut impl Write) -> anyhow::Result<usize> {
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e).context("receiving offers"),
         };
-        let Some(pkt) = buf.get(..len).and_then(|d| Packet::parse(d).ok()) else {
-            continue;
-        };
-        if pkt.xid != xid {
-            continue;
-        }
-        let Some(r) = ServerReply::from_packet(&pkt, source, Some(args.interface.clone())) else {
+        let Some(r) = reply.filter(|r| r.xid == xid) else {
             continue;
         };
         if !found.iter().any(|f| f.server_id == r.server_id) {
             found.push(r);
         }
     }
-    print(&found, args, out)?;
+    let mac_note = match &capture {
+        Ok(_) => "MACs from the packet socket".to_string(),
+        Err(e) => {
+            // After the deadline, so the neighbour table had the whole wait to fill in.
+            for r in &mut found {
+                r.mac = leasehold_net::neigh::lookup(*r.source.ip(), Some(&args.interface));
+                r.mac_source = MacSource::NeighbourTable;
+            }
+            format!("MACs from the neighbour table: no packet socket ({e})")
+        }
+    };
+    print(&found, args, &mac_note, out)?;
     Ok(found.len())
 }
 
@@ -103,12 +136,19 @@ fn join(v: &[std::net::Ipv4Addr]) -> String {
         .join(",")
 }
 
-fn print(found: &[ServerReply], args: &ProbeArgs, out: &mut impl Write) -> anyhow::Result<()> {
+fn print(
+    found: &[ServerReply],
+    args: &ProbeArgs,
+    mac_note: &str,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
     if args.json {
         for r in found {
             let v = serde_json::json!({
                 "server_id": r.server_id.to_string(),
                 "source": r.source.to_string(),
+                "mac": r.mac.map(|m| m.to_string()),
+                "mac_source": r.mac_source.as_str(),
                 "offered": r.yiaddr.to_string(),
                 "routers": r.routers.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
                 "dns": r.dns.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
@@ -121,15 +161,16 @@ fn print(found: &[ServerReply], args: &ProbeArgs, out: &mut impl Write) -> anyho
     }
     writeln!(
         out,
-        "{:<16} {:<22} {:<16} {:<20} {:<24} LEASE",
-        "SERVER", "SOURCE", "OFFERED", "ROUTERS", "DNS"
+        "{:<16} {:<22} {:<18} {:<16} {:<20} {:<24} LEASE",
+        "SERVER", "SOURCE", "MAC", "OFFERED", "ROUTERS", "DNS"
     )?;
     for r in found {
         writeln!(
             out,
-            "{:<16} {:<22} {:<16} {:<20} {:<24} {}",
+            "{:<16} {:<22} {:<18} {:<16} {:<20} {:<24} {}",
             r.server_id.to_string(),
             r.source.to_string(),
+            r.mac_text(),
             r.yiaddr.to_string(),
             join(&r.routers),
             join(&r.dns),
@@ -140,7 +181,7 @@ fn print(found: &[ServerReply], args: &ProbeArgs, out: &mut impl Write) -> anyho
     }
     writeln!(
         out,
-        "{} server(s) answered on {} within {}s",
+        "{} server(s) answered on {} within {}s ({mac_note})",
         found.len(),
         args.interface,
         args.timeout

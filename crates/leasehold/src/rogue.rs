@@ -16,11 +16,22 @@
 //! that answers is then seen by the passive listener. `leasehold probe` ([`crate::probe_cmd`])
 //! does the same once, from the command line.
 //!
+//! **Who**: every sighting carries the rogue's MAC address. When a packet socket can be opened
+//! (`CAP_NET_RAW`, kept by the privilege drop) the replies are read from a
+//! [`leasehold_net::PacketSocket`] on every interface, filtered in the kernel to UDP datagrams to
+//! the client port, and the MAC is the Ethernet source of the frame (`mac_source=packet_socket`);
+//! the UDP socket is then only used to send probes (what it receives is discarded). Otherwise
+//! the UDP socket receives the replies and the MAC is looked up in the kernel neighbour table by
+//! the reply's IP source (`mac_source=neighbour_table`), `unknown` when absent — usual for a
+//! server that only broadcast to us.
+//!
 //! Alerts: [`set_alert_hook`] registers a callback called for every sighting (for the alerting
 //! module, e.g. `Alerts::raise_rogue`); the log line is de-duplicated per server.
 
 use leasehold_engine::guard::PROBE_CLIENT_ID_PREFIX;
 use leasehold_engine::Config;
+use leasehold_net::packet::{parse_ipv4_udp, FrameInfo};
+use leasehold_net::{AsyncPacketSocket, MacAddr, PacketSocket};
 use leasehold_wire::{EncodeParams, HwAddr, MessageType, Op, Options, Packet};
 use nix::sys::socket::{
     recvmsg, sendmsg, setsockopt, sockopt, ControlMessage, ControlMessageOwned, MsgFlags,
@@ -33,7 +44,7 @@ use std::hash::BuildHasher;
 use std::io::{self, IoSlice, IoSliceMut};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::os::fd::{AsRawFd, RawFd};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::io::Interest;
 use tokio::net::UdpSocket;
@@ -44,6 +55,28 @@ pub const REALERT: Duration = Duration::from_secs(300);
 
 /// Most distinct rogue servers remembered for de-duplication (bounded state).
 const MAX_REMEMBERED: usize = 256;
+
+/// Where a sighting's MAC address came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MacSource {
+    /// The Ethernet source address of the frame, read from a packet socket.
+    PacketSocket,
+    /// The kernel neighbour table (`/proc/net/arp`), looked up by the reply's IP source.
+    NeighbourTable,
+    /// Not looked up (a reply built by [`ServerReply::from_packet`] alone).
+    NotLooked,
+}
+
+impl MacSource {
+    /// `packet_socket`, `neighbour_table` or `none` (log field and JSON value).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MacSource::PacketSocket => "packet_socket",
+            MacSource::NeighbourTable => "neighbour_table",
+            MacSource::NotLooked => "none",
+        }
+    }
+}
 
 /// One OFFER or ACK seen from some server.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,6 +99,10 @@ pub struct ServerReply {
     pub xid: u32,
     /// Interface the reply arrived on, if known.
     pub iface: Option<String>,
+    /// The sender's MAC address, when known.
+    pub mac: Option<MacAddr>,
+    /// Where [`mac`](Self::mac) came from (or would have).
+    pub mac_source: MacSource,
 }
 
 impl ServerReply {
@@ -99,7 +136,118 @@ impl ServerReply {
             lease_time: pkt.options.lease_time(),
             xid: pkt.xid,
             iface,
+            mac: None,
+            mac_source: MacSource::NotLooked,
         })
+    }
+
+    /// The same reply with its sender's MAC address and where it came from.
+    pub fn with_mac(mut self, mac: Option<MacAddr>, source: MacSource) -> Self {
+        self.mac = mac;
+        self.mac_source = source;
+        self
+    }
+
+    /// The MAC address as text, `unknown` when not known.
+    pub fn mac_text(&self) -> String {
+        self.mac
+            .map(|m| m.to_string())
+            .unwrap_or_else(|| "unknown".into())
+    }
+
+    /// Reads the reply out of one captured frame: `None` unless it is an incoming, well-formed
+    /// IPv4/UDP datagram to `port` carrying an OFFER or ACK. The MAC is the frame's source.
+    pub fn from_frame(
+        frame: &FrameInfo,
+        bytes: &[u8],
+        port: u16,
+        iface: Option<String>,
+    ) -> Option<Self> {
+        if frame.outgoing {
+            return None; // our own server's replies, seen leaving
+        }
+        let udp = parse_ipv4_udp(bytes.get(..frame.len)?)?;
+        if udp.dst.port() != port {
+            return None;
+        }
+        let pkt = Packet::parse(udp.payload).ok()?;
+        Some(
+            ServerReply::from_packet(&pkt, udp.src, iface)?
+                .with_mac(frame.src_mac, MacSource::PacketSocket),
+        )
+    }
+}
+
+/// Who a rogue server is, for the alerting module: its server identifier and, when known, its
+/// MAC address. `From<&ServerReply>` takes both from the sighting; `From<Ipv4Addr>` finds the
+/// MAC of that server's latest sighting in this process (a bounded table filled before the alert
+/// hook is called), so a hook that only passes `reply.server_id` still gets the MAC.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RogueServer {
+    /// Option 54, or the IP source address.
+    pub server_id: Ipv4Addr,
+    /// Its MAC address, when known.
+    pub mac: Option<MacAddr>,
+    /// Where the MAC came from.
+    pub mac_source: MacSource,
+}
+
+/// The MAC of each rogue server's latest sighting (at most [`MAX_REMEMBERED`] servers).
+static LATEST_MAC: LazyLock<Mutex<HashMap<Ipv4Addr, RogueServer>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+fn remember_mac(r: &ServerReply) {
+    let Ok(mut m) = LATEST_MAC.lock() else { return };
+    if m.len() >= MAX_REMEMBERED && !m.contains_key(&r.server_id) {
+        m.clear();
+    }
+    m.insert(r.server_id, RogueServer::from(r));
+}
+
+impl From<&ServerReply> for RogueServer {
+    fn from(r: &ServerReply) -> Self {
+        RogueServer {
+            server_id: r.server_id,
+            mac: r.mac,
+            mac_source: r.mac_source,
+        }
+    }
+}
+
+impl From<Ipv4Addr> for RogueServer {
+    fn from(server_id: Ipv4Addr) -> Self {
+        LATEST_MAC
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&server_id).copied())
+            .unwrap_or(RogueServer {
+                server_id,
+                mac: None,
+                mac_source: MacSource::NotLooked,
+            })
+    }
+}
+
+impl RogueServer {
+    /// `198.18.0.2 (MAC 02:00:5e:10:00:02, from the packet socket)`, or `… (MAC unknown: not in
+    /// the neighbour table)`.
+    pub fn describe(&self) -> String {
+        match (self.mac, self.mac_source) {
+            (Some(m), MacSource::PacketSocket) => {
+                format!("{} (MAC {m}, from the packet socket)", self.server_id)
+            }
+            (Some(m), _) => format!("{} (MAC {m}, from the neighbour table)", self.server_id),
+            (None, MacSource::PacketSocket) => {
+                format!("{} (MAC unknown: not an Ethernet link)", self.server_id)
+            }
+            (None, MacSource::NeighbourTable) => {
+                format!(
+                    "{} (MAC unknown: not in the neighbour table)",
+                    self.server_id
+                )
+            }
+            (None, MacSource::NotLooked) => format!("{} (MAC unknown)", self.server_id),
+        }
     }
 }
 
@@ -110,7 +258,6 @@ static ALERT_HOOK: OnceLock<AlertHook> = OnceLock::new();
 
 /// Registers the callback called for every rogue-server sighting (once per process; later
 /// calls are ignored and return false).
-#[allow(dead_code)] // the alerting module's entry point
 pub fn set_alert_hook(hook: AlertHook) -> bool {
     ALERT_HOOK.set(hook).is_ok()
 }
@@ -220,7 +367,8 @@ pub fn send_broadcast(fd: RawFd, bytes: &[u8], port: u16, ifindex: u32) -> io::R
 
 /// Starts the passive monitor (and the periodic probe when `probe_interval` is set) unless
 /// `detect_rogue_servers` is off or the server listens on loopback only. Never fails the
-/// server: a socket that cannot be opened is logged and detection stays off.
+/// server: a socket that cannot be opened is logged and detection stays off (UDP socket) or
+/// falls back to the neighbour table for MAC addresses (packet socket).
 pub fn spawn_monitor(config: Arc<Config>) {
     let sec = &config.security;
     if !sec.detect_rogue_servers {
@@ -251,12 +399,28 @@ pub fn spawn_monitor(config: Arc<Config>) {
             return;
         }
     };
+    let capture = match PacketSocket::bind(0, port).and_then(AsyncPacketSocket::new) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            warn!(
+                port,
+                "rogue-server MAC addresses from the neighbour table only (often unknown): cannot open a packet socket (needs CAP_NET_RAW): {e}"
+            );
+            None
+        }
+    };
+    let mac_source = if capture.is_some() {
+        MacSource::PacketSocket
+    } else {
+        MacSource::NeighbourTable
+    };
     info!(
         port,
         probe_interval = sec.probe_interval,
+        mac_source = mac_source.as_str(),
         "watching for other DHCP servers"
     );
-    tokio::spawn(monitor(config, sock));
+    tokio::spawn(monitor(config, sock, capture));
 }
 
 /// Our own addresses, the configured server id and the allowed servers.
@@ -292,11 +456,79 @@ fn probe_targets(config: &Config) -> Vec<(u32, String)> {
         .collect()
 }
 
-async fn monitor(config: Arc<Config>, sock: UdpSocket) {
+/// The name of interface `ifindex` when it is one we serve (any interface when none are
+/// configured); `Err(())` for an interface we do not serve.
+fn served_iface(config: &Config, ifindex: u32) -> Result<Option<String>, ()> {
+    let iface = nix::net::if_::if_indextoname(ifindex)
+        .ok()
+        .and_then(|n| n.into_string().ok());
+    if !config.server.interfaces.is_empty()
+        && !iface
+            .as_ref()
+            .is_some_and(|n| config.server.interfaces.contains(n))
+    {
+        return Err(());
+    }
+    Ok(iface)
+}
+
+/// De-duplication and trust state of the passive monitor.
+struct Sightings {
+    own: HashSet<Ipv4Addr>,
+    seen: HashMap<Ipv4Addr, Instant>,
+}
+
+impl Sightings {
+    /// Handles one OFFER/ACK: ignored when it is ours or allowed; otherwise handed to the alert
+    /// hook and logged (once per server per [`REALERT`]).
+    fn handle(&mut self, config: &Config, reply: ServerReply) {
+        if self.own.contains(&reply.server_id) {
+            return;
+        }
+        self.own = trusted(config); // an address may have been added since
+        if self.own.contains(&reply.server_id) {
+            return;
+        }
+        remember_mac(&reply);
+        if let Some(hook) = ALERT_HOOK.get() {
+            hook(&reply); // every sighting: the alert clears after a quiet window
+        }
+        let now = Instant::now();
+        if self
+            .seen
+            .get(&reply.server_id)
+            .is_some_and(|t| now.duration_since(*t) < REALERT)
+        {
+            return;
+        }
+        if self.seen.len() >= MAX_REMEMBERED {
+            self.seen.retain(|_, t| now.duration_since(*t) < REALERT);
+            if self.seen.len() >= MAX_REMEMBERED {
+                self.seen.clear();
+            }
+        }
+        self.seen.insert(reply.server_id, now);
+        report(&reply);
+    }
+}
+
+/// Waits for the next frame on `capture`, or forever when there is none.
+async fn next_frame(capture: Option<&AsyncPacketSocket>, buf: &mut [u8]) -> io::Result<FrameInfo> {
+    match capture {
+        Some(c) => c.recv_frame(buf).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn monitor(config: Arc<Config>, sock: UdpSocket, capture: Option<AsyncPacketSocket>) {
     let fd = sock.as_raw_fd();
-    let mut own = trusted(&config);
-    let mut seen: HashMap<Ipv4Addr, Instant> = HashMap::new();
+    let port = config.server.client_port;
+    let mut state = Sightings {
+        own: trusted(&config),
+        seen: HashMap::new(),
+    };
     let mut buf = vec![0u8; 4096];
+    let mut frame = vec![0u8; 65535];
     let interval = config
         .security
         .probe_interval
@@ -304,42 +536,28 @@ async fn monitor(config: Arc<Config>, sock: UdpSocket) {
     let mut probe = tokio::time::interval(interval.unwrap_or(Duration::from_secs(3600)));
     loop {
         tokio::select! {
+            r = next_frame(capture.as_ref(), &mut frame) => {
+                let info = match r {
+                    Ok(x) => x,
+                    Err(e) => { debug!("rogue monitor capture failed: {e}"); continue; }
+                };
+                let Ok(iface) = served_iface(&config, info.ifindex) else { continue };
+                let Some(reply) = ServerReply::from_frame(&info, &frame, port, iface) else { continue };
+                state.handle(&config, reply);
+            }
             r = sock.async_io(Interest::READABLE, || recv_with_ifindex(fd, &mut buf)) => {
                 let (len, source, ifindex) = match r {
                     Ok(x) => x,
                     Err(e) => { debug!("rogue monitor receive failed: {e}"); continue; }
                 };
-                let iface = nix::net::if_::if_indextoname(ifindex).ok()
-                    .and_then(|n| n.into_string().ok());
-                if !config.server.interfaces.is_empty()
-                    && !iface.as_ref().is_some_and(|n| config.server.interfaces.contains(n))
-                {
-                    continue;
+                if capture.is_some() {
+                    continue; // the packet socket saw it too, with the sender's MAC
                 }
+                let Ok(iface) = served_iface(&config, ifindex) else { continue };
                 let Some(pkt) = buf.get(..len).and_then(|d| Packet::parse(d).ok()) else { continue };
                 let Some(reply) = ServerReply::from_packet(&pkt, source, iface) else { continue };
-                if own.contains(&reply.server_id) {
-                    continue;
-                }
-                own = trusted(&config); // an address may have been added since
-                if own.contains(&reply.server_id) {
-                    continue;
-                }
-                if let Some(hook) = ALERT_HOOK.get() {
-                    hook(&reply); // every sighting: the alert clears after a quiet window
-                }
-                let now = Instant::now();
-                if seen.get(&reply.server_id).is_some_and(|t| now.duration_since(*t) < REALERT) {
-                    continue;
-                }
-                if seen.len() >= MAX_REMEMBERED {
-                    seen.retain(|_, t| now.duration_since(*t) < REALERT);
-                    if seen.len() >= MAX_REMEMBERED {
-                        seen.clear();
-                    }
-                }
-                seen.insert(reply.server_id, now);
-                report(&reply);
+                let mac = leasehold_net::neigh::lookup(*source.ip(), reply.iface.as_deref());
+                state.handle(&config, reply.with_mac(mac, MacSource::NeighbourTable));
             }
             _ = probe.tick(), if interval.is_some() => {
                 let Some((_, bytes)) = probe_discover() else { continue };
@@ -364,12 +582,14 @@ fn join(v: &[Ipv4Addr]) -> String {
         .join(",")
 }
 
-/// Logs (and hands to the alert hook) one rogue-server sighting.
+/// Logs one rogue-server sighting.
 fn report(r: &ServerReply) {
     warn!(
         event = "rogue_dhcp_server",
         server_id = %r.server_id,
         source = %r.source,
+        mac = %r.mac_text(),
+        mac_source = r.mac_source.as_str(),
         iface = r.iface.as_deref().unwrap_or("?"),
         kind = r.kind,
         yiaddr = %r.yiaddr,
@@ -414,5 +634,102 @@ mod tests {
         assert_eq!(r.routers, vec![Ipv4Addr::new(198, 18, 0, 254)]);
         assert_eq!(r.dns.len(), 2);
         assert!(ServerReply::from_packet(&req, src, None).is_none());
+    }
+
+    /// An OFFER from 198.18.0.2 wrapped in IPv4/UDP headers to `dport`, as a packet socket
+    /// delivers it.
+    fn offer_frame(dport: u16) -> Vec<u8> {
+        let (_, bytes) = probe_discover().expect("encodes");
+        let req = Packet::parse(&bytes).expect("parses");
+        let mut offer = Packet::reply_to(&req);
+        offer.yiaddr = Ipv4Addr::new(198, 18, 0, 50);
+        offer.options.insert(53, vec![2]);
+        offer.options.insert(54, vec![198, 18, 0, 2]);
+        let payload = offer.encode(&EncodeParams::default()).expect("encodes");
+        let total = u16::try_from(28 + payload.len()).expect("small");
+        let mut p = vec![0x45, 0, 0, 0, 0, 0, 0, 0, 64, 17, 0, 0];
+        p[2..4].copy_from_slice(&total.to_be_bytes());
+        p.extend([198, 18, 0, 2, 255, 255, 255, 255]);
+        p.extend(67u16.to_be_bytes());
+        p.extend(dport.to_be_bytes());
+        p.extend((total - 20).to_be_bytes());
+        p.extend([0, 0]);
+        p.extend(payload);
+        p
+    }
+
+    const MAC: MacAddr = MacAddr([0x02, 0x00, 0x5e, 0x10, 0x00, 0x02]);
+
+    fn frame(len: usize, outgoing: bool) -> FrameInfo {
+        FrameInfo {
+            len,
+            ifindex: 1,
+            src_mac: Some(MAC),
+            outgoing,
+        }
+    }
+
+    #[test]
+    fn a_captured_offer_carries_the_senders_mac() {
+        let bytes = offer_frame(68);
+        let r = ServerReply::from_frame(&frame(bytes.len(), false), &bytes, 68, None)
+            .expect("an offer");
+        assert_eq!(r.server_id, Ipv4Addr::new(198, 18, 0, 2));
+        assert_eq!(
+            r.source,
+            SocketAddrV4::new(Ipv4Addr::new(198, 18, 0, 2), 67)
+        );
+        assert_eq!(r.mac, Some(MAC));
+        assert_eq!(r.mac_source, MacSource::PacketSocket);
+        assert_eq!(r.mac_text(), "02:00:5e:10:00:02");
+        // Our own outgoing frames, other ports and every truncation are ignored, never a panic.
+        assert!(ServerReply::from_frame(&frame(bytes.len(), true), &bytes, 68, None).is_none());
+        assert!(ServerReply::from_frame(&frame(bytes.len(), false), &bytes, 1068, None).is_none());
+        for n in 0..bytes.len() {
+            assert!(ServerReply::from_frame(&frame(n, false), &bytes, 68, None).is_none());
+            let cut = bytes.get(..n).expect("in range");
+            assert!(ServerReply::from_frame(&frame(bytes.len(), false), cut, 68, None).is_none());
+        }
+    }
+
+    #[test]
+    fn alerts_name_the_mac() {
+        let bytes = offer_frame(68);
+        // A server id no other test uses: the latest-MAC table is process-wide.
+        let mut r = ServerReply::from_frame(&frame(bytes.len(), false), &bytes, 68, None)
+            .expect("an offer");
+        r.server_id = Ipv4Addr::new(198, 18, 200, 7);
+        remember_mac(&r);
+        let by_id = RogueServer::from(Ipv4Addr::new(198, 18, 200, 7));
+        assert_eq!(by_id, RogueServer::from(&r));
+        assert_eq!(
+            by_id.describe(),
+            "198.18.200.7 (MAC 02:00:5e:10:00:02, from the packet socket)"
+        );
+        let unseen = RogueServer::from(Ipv4Addr::new(198, 18, 200, 8));
+        assert_eq!(unseen.describe(), "198.18.200.8 (MAC unknown)");
+        let absent = RogueServer {
+            mac: None,
+            mac_source: MacSource::NeighbourTable,
+            ..unseen
+        };
+        assert!(absent
+            .describe()
+            .ends_with("(MAC unknown: not in the neighbour table)"));
+
+        let alerts = crate::alerts::Alerts::new(leasehold_engine::config::AlertsConfig {
+            rogue_servers: true,
+            ..Default::default()
+        });
+        alerts.raise_rogue(Ipv4Addr::new(198, 18, 200, 7), 1000);
+        alerts.raise_rogue(&r, 1001);
+        let active = alerts.snapshot().active;
+        assert_eq!(active.len(), 1);
+        assert_eq!(active[0].key, "rogue_server:198.18.200.7");
+        assert!(
+            active[0].message.contains("MAC 02:00:5e:10:00:02"),
+            "{}",
+            active[0].message
+        );
     }
 }

@@ -5,24 +5,42 @@
 //! requests' changes in one transaction and one fsync; a reply that carries a durable change is
 //! sent only after its commit has returned. Replies without durable changes (OFFER, INFORM ACK,
 //! NAK) leave at once.
+//!
+//! Threads, chosen to keep hand-offs per exchange few (each costs a context switch, which on
+//! small VMs costs more than deciding the reply):
+//!
+//! - `leasehold-io` runs the packet loop on its own single-threaded tokio runtime, so the thread
+//!   woken by the socket is the thread that handles the datagram (on the multi-threaded runtime
+//!   a worker polls the socket and then has to wake the loop).
+//! - `lease-writer` (the [`GroupCommitter`]) commits and then sends the ACKs of the batch itself
+//!   ([`GroupCommitter::submit_then`]): a reply waiting for its lease costs no extra wake-up. A
+//!   failed commit withholds its replies (logged).
+//! - The caller's runtime keeps the control API, the SIGHUP handler, alerts and the rogue-server
+//!   monitor, and waits for `shutdown`.
 
 use anyhow::Context;
 use leasehold_engine::{
     Arrival, Config, Decision, Destination, Engine, Lease, LeaseChange, LeaseTable, Outcome,
     Timestamp,
 };
-use leasehold_net::{BindOptions, DhcpSocket, Received};
-use leasehold_store::{GroupCommitter, LeaseStore, SqliteStore};
+use leasehold_net::{BindOptions, DhcpSocket, NetError, Received};
+use leasehold_store::group_commit::DEFAULT_MAX_BATCH;
+use leasehold_store::{CommitOptions, GroupCommitter, LeaseStore, SqliteStore};
 use leasehold_wire::Packet;
 use std::future::Future;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
+use std::pin::pin;
 use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll, Waker};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use tracing::{debug, error, info, warn};
+use tokio::sync::oneshot;
+use tracing::{debug, error, info, warn, Level};
 
 /// How often expired leases and probations are reclaimed.
 const RECLAIM_INTERVAL: Duration = Duration::from_secs(1);
+/// How often lease history older than `history_retention` is pruned (first at start-up).
+const PRUNE_INTERVAL: Duration = Duration::from_secs(3600);
 
 /// Runs the server until `shutdown` completes.
 pub async fn run(
@@ -37,16 +55,54 @@ pub async fn run(
         .load_all()
         .with_context(|| format!("cannot read leases from {}", db.display()))?;
     let loaded = leases.len();
-    let mut table = LeaseTable::from_leases(&config, leases);
-    let committer =
-        Arc::new(GroupCommitter::spawn(Box::new(store)).context("cannot start the lease writer")?);
-
-    let bind = BindOptions {
-        port: config.server.server_port,
-        interfaces: config.server.interfaces.clone(),
-        bind_addr: config.server.listen_address,
+    let table = LeaseTable::from_leases(&config, leases);
+    let options = CommitOptions {
+        max_batch: DEFAULT_MAX_BATCH,
+        delay: Duration::from_micros(u64::from(config.server.commit_delay_us)),
     };
-    let socket = Arc::new(DhcpSocket::bind(&bind)?);
+    let committer = Arc::new(
+        GroupCommitter::with_options(Box::new(store), options)
+            .context("cannot start the lease writer")?,
+    );
+
+    let metrics = Arc::new(crate::metrics::Metrics::new());
+    let (control_tx, control_rx) = tokio::sync::mpsc::channel(crate::control::CONTROL_QUEUE);
+    let (bound_tx, bound_rx) = oneshot::channel();
+    let (stop_tx, stop_rx) = oneshot::channel();
+    let (finished_tx, finished_rx) = oneshot::channel::<()>();
+    let packet_loop = PacketLoop {
+        config: config.clone(),
+        table,
+        committer: committer.clone(),
+        metrics: metrics.clone(),
+        control_rx,
+    };
+    let io_thread = std::thread::Builder::new()
+        .name("leasehold-io".into())
+        .spawn(move || {
+            // Dropped when the thread ends, however it ends: tells `run` the loop is gone.
+            let _finished = finished_tx;
+            packet_loop.run_on_own_runtime(bound_tx, stop_rx)
+        })
+        .context("cannot start the packet thread")?;
+    let stop_io = move |stop_tx: oneshot::Sender<()>| {
+        let _ = stop_tx.send(());
+        io_thread.join()
+    };
+    match bound_rx.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            let _ = stop_io(stop_tx);
+            return Err(e.into());
+        }
+        Err(_) => {
+            // The thread ended before binding: report why if it said so.
+            if let Ok(Err(e)) = stop_io(stop_tx) {
+                return Err(e);
+            }
+            anyhow::bail!("the packet thread stopped before binding its socket");
+        }
+    }
     info!(
         port = config.server.server_port,
         db = %db.display(),
@@ -55,85 +111,162 @@ pub async fn run(
         env!("CARGO_PKG_VERSION")
     );
 
-    let mut engine = Engine::new(config.clone());
-    let metrics = Arc::new(crate::metrics::Metrics::new());
-    let (control_tx, mut control_rx) = tokio::sync::mpsc::channel(crate::control::CONTROL_QUEUE);
-    let _control = crate::control::start(
+    let control = crate::control::start(
         &config,
         config_path,
         control_tx,
         Arc::downgrade(&committer),
         metrics.clone(),
     )
-    .await?;
-    let mut guard = leasehold_engine::Guard::new(config.security.clone());
-    guard.set_own_probe_prefix(crate::rogue::own_probe_prefix());
-    let clock = Instant::now();
-    let mut guard_report = GuardReport::default();
-    crate::rogue::spawn_monitor(config.clone());
-    let mut buf = vec![0u8; 4096];
-    let mut reclaim = tokio::time::interval(RECLAIM_INTERVAL);
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            received = socket.recv(&mut buf) => {
-                let received = match received {
-                    Ok(r) => r,
-                    Err(e) => {
-                        warn!("receive failed: {e}");
-                        continue;
-                    }
-                };
-                let started = Instant::now();
-                let Some(datagram) = buf.get(..received.len) else { continue };
-                let admit = (&mut guard, clock);
-                handle_datagram(&engine, &mut table, &committer, &socket, datagram, &received, started, admit, &metrics).await;
-            }
-            Some(request) = control_rx.recv() => {
-                crate::control::handle(request, &mut engine, &mut table, &committer, unix_now());
-            }
-            _ = reclaim.tick() => {
-                let now = unix_now();
-                let changed = table.expire(now);
-                changed.iter().for_each(|l| guard.forget(l.addr));
-                guard_report.tick(&guard, config.server.server_port);
-                if !changed.is_empty() {
-                    debug!(count = changed.len(), "reclaimed expired leases");
-                    let ticket = committer.submit(changed, now);
-                    tokio::spawn(async move {
-                        if let Err(e) = ticket.await {
-                            error!("could not persist reclaimed leases: {e}");
-                        }
-                    });
-                }
-            }
-            _ = &mut shutdown => {
-                info!("shutting down");
-                break;
-            }
-        }
+    .await;
+    if let Err(e) = control {
+        let _ = stop_io(stop_tx);
+        return Err(e);
     }
+    crate::rogue::spawn_monitor(config.clone());
+    tokio::pin!(shutdown);
+    tokio::select! {
+        _ = &mut shutdown => info!("shutting down"),
+        _ = finished_rx => error!("the packet loop stopped unexpectedly"),
+    }
+    let loop_result = tokio::task::spawn_blocking(move || stop_io(stop_tx))
+        .await
+        .ok()
+        .and_then(|joined| joined.ok());
     if let Ok(committer) = Arc::try_unwrap(committer) {
         committer
             .close()
             .context("flushing the lease store at shutdown")?;
     }
-    Ok(())
+    match loop_result {
+        Some(result) => result,
+        None => anyhow::bail!("the packet loop panicked"),
+    }
+}
+
+/// Everything the packet loop owns or shares, moved onto the `leasehold-io` thread.
+struct PacketLoop {
+    config: Arc<Config>,
+    table: LeaseTable,
+    committer: Arc<GroupCommitter>,
+    metrics: Arc<crate::metrics::Metrics>,
+    control_rx: tokio::sync::mpsc::Receiver<crate::control::ControlRequest>,
+}
+
+impl PacketLoop {
+    /// Builds a single-threaded runtime on this thread, binds the server socket (reporting the
+    /// outcome on `bound`) and serves until `stop` fires or its sender is dropped.
+    fn run_on_own_runtime(
+        self,
+        bound: oneshot::Sender<Result<(), NetError>>,
+        stop: oneshot::Receiver<()>,
+    ) -> anyhow::Result<()> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the packet loop's runtime")?;
+        runtime.block_on(async move {
+            let bind = BindOptions {
+                port: self.config.server.server_port,
+                interfaces: self.config.server.interfaces.clone(),
+                bind_addr: self.config.server.listen_address,
+            };
+            let socket = match DhcpSocket::bind(&bind) {
+                Ok(s) => Arc::new(s),
+                Err(e) => {
+                    let _ = bound.send(Err(e));
+                    return Ok(());
+                }
+            };
+            let _ = bound.send(Ok(()));
+            self.serve(socket, stop).await;
+            Ok(())
+        })
+    }
+
+    /// The loop: datagrams, control requests and reclaim ticks until `stop`.
+    async fn serve(self, socket: Arc<DhcpSocket>, stop: oneshot::Receiver<()>) {
+        let PacketLoop {
+            config,
+            mut table,
+            committer,
+            metrics,
+            mut control_rx,
+        } = self;
+        let mut engine = Engine::new(config.clone());
+        let mut guard = leasehold_engine::Guard::new(config.security.clone());
+        guard.set_own_probe_prefix(crate::rogue::own_probe_prefix());
+        let clock = Instant::now();
+        let mut guard_report = GuardReport::default();
+        let runtime = tokio::runtime::Handle::current();
+        let mut buf = vec![0u8; 4096];
+        let mut reclaim = tokio::time::interval(RECLAIM_INTERVAL);
+        let mut prune = tokio::time::interval(PRUNE_INTERVAL);
+        let mut stop = pin!(stop);
+        loop {
+            tokio::select! {
+                received = socket.recv(&mut buf) => {
+                    let received = match received {
+                        Ok(r) => r,
+                        Err(e) => {
+                            warn!("receive failed: {e}");
+                            continue;
+                        }
+                    };
+                    let started = Instant::now();
+                    let Some(datagram) = buf.get(..received.len) else { continue };
+                    let admit = (&mut guard, clock);
+                    let out = Out { committer: &committer, socket: &socket, runtime: &runtime, metrics: &metrics };
+                    handle_datagram(&engine, &mut table, out, datagram, &received, started, admit).await;
+                }
+                Some(request) = control_rx.recv() => {
+                    crate::control::handle(request, &mut engine, &mut table, &committer, unix_now());
+                }
+                _ = reclaim.tick() => {
+                    let now = unix_now();
+                    let changed = table.expire(now);
+                    changed.iter().for_each(|l| guard.forget(l.addr));
+                    guard_report.tick(&guard, config.server.server_port);
+                    if !changed.is_empty() {
+                        debug!(count = changed.len(), "reclaimed expired leases");
+                        committer.submit_then(changed, now, |result| {
+                            if let Err(e) = result {
+                                error!("could not persist reclaimed leases: {e}");
+                            }
+                        });
+                    }
+                }
+                _ = prune.tick() => prune_history(&committer, &runtime, config.server.history_retention),
+                _ = &mut stop => break,
+            }
+        }
+        // Every reply decided so far goes out (or is reported) before this runtime, which owns
+        // the socket's registration, goes away: a query runs after all earlier submissions.
+        let _ = committer.query(|_| Ok(())).await;
+    }
+}
+
+/// Where a decision's effects go: the lease writer, the socket, the runtime for sends that
+/// cannot complete at once, and the metrics.
+#[derive(Clone, Copy)]
+struct Out<'a> {
+    committer: &'a Arc<GroupCommitter>,
+    socket: &'a Arc<DhcpSocket>,
+    runtime: &'a tokio::runtime::Handle,
+    metrics: &'a Arc<crate::metrics::Metrics>,
 }
 
 /// Handles one datagram: parse, admit (guard), decide, apply, persist, reply.
-#[allow(clippy::too_many_arguments)]
 async fn handle_datagram(
     engine: &Engine,
     table: &mut LeaseTable,
-    committer: &Arc<GroupCommitter>,
-    socket: &Arc<DhcpSocket>,
+    out: Out<'_>,
     datagram: &[u8],
     received: &Received,
     started: Instant,
     (guard, clock): (&mut leasehold_engine::Guard, Instant),
-    metrics: &Arc<crate::metrics::Metrics>,
 ) {
+    let metrics = out.metrics;
     let request = match Packet::parse(datagram) {
         Ok(p) => p,
         Err(e) => {
@@ -176,9 +309,8 @@ async fn handle_datagram(
     let Decision { reply, outcome, .. } = decision;
     let Some(reply) = reply else {
         if !durable.is_empty() {
-            let ticket = committer.submit(durable, now);
-            tokio::spawn(async move {
-                if let Err(e) = ticket.await {
+            out.committer.submit_then(durable, now, move |result| {
+                if let Err(e) = result {
                     error!(?outcome, "lease change not persisted: {e}");
                 }
             });
@@ -195,29 +327,92 @@ async fn handle_datagram(
             return;
         }
     };
-    let destination = adjust_for_loopback(reply.destination, &arrival);
-    let ifindex = arrival.ifindex;
-    let source = arrival.local_addr;
-    let kind = crate::metrics::Metrics::reply_kind(&reply.packet);
+    let reply = Reply {
+        destination: adjust_for_loopback(reply.destination, &arrival),
+        ifindex: arrival.ifindex,
+        source: arrival.local_addr,
+        kind: crate::metrics::Metrics::reply_kind(&reply.packet),
+        started,
+        bytes,
+    };
     if durable.is_empty() {
-        if send(socket, &bytes, &destination, ifindex, source).await {
-            metrics.on_sent(kind, started);
+        if send(
+            out.socket,
+            &reply.bytes,
+            &reply.destination,
+            reply.ifindex,
+            reply.source,
+        )
+        .await
+        {
+            metrics.on_sent(reply.kind, started);
         }
         return;
     }
-    let ticket = committer.submit(durable, now);
-    let socket = socket.clone();
+    // Sent by the lease writer right after the commit that made `durable` durable; never before.
+    let socket = out.socket.clone();
     let metrics = metrics.clone();
-    tokio::spawn(async move {
-        match ticket.await {
-            Ok(_) => {
-                if send(&socket, &bytes, &destination, ifindex, source).await {
-                    metrics.on_sent(kind, started);
-                }
-            }
+    let runtime = out.runtime.clone();
+    out.committer
+        .submit_then(durable, now, move |result| match result {
+            Ok(_) => reply.send_from_any_thread(socket, metrics, &runtime),
             Err(e) => error!(?outcome, "lease not persisted, reply withheld: {e}"),
+        });
+}
+
+/// An encoded reply and where it goes, waiting for its commit.
+struct Reply {
+    destination: Destination,
+    ifindex: u32,
+    source: Ipv4Addr,
+    kind: &'static str,
+    /// When the request arrived (for the latency metric).
+    started: Instant,
+    bytes: Vec<u8>,
+}
+
+impl Reply {
+    /// Sends the reply from a thread outside the packet loop's runtime (the lease writer):
+    /// the non-blocking send is tried at once, which is how a UDP socket with room in its send
+    /// buffer always completes; only when it cannot complete now is the send handed to
+    /// `runtime` to await writability.
+    fn send_from_any_thread(
+        self,
+        socket: Arc<DhcpSocket>,
+        metrics: Arc<crate::metrics::Metrics>,
+        runtime: &tokio::runtime::Handle,
+    ) {
+        let attempt = poll_once(send(
+            &socket,
+            &self.bytes,
+            &self.destination,
+            self.ifindex,
+            self.source,
+        ));
+        match attempt {
+            Some(true) => metrics.on_sent(self.kind, self.started),
+            Some(false) => {}
+            None => {
+                runtime.spawn(async move {
+                    let r = &self;
+                    if send(&socket, &r.bytes, &r.destination, r.ifindex, r.source).await {
+                        metrics.on_sent(r.kind, r.started);
+                    }
+                });
+            }
         }
-    });
+    }
+}
+
+/// Polls `fut` once with a waker that does nothing: its output if it completed at once, `None`
+/// if it would have to wait (the future is then dropped, which cancels it).
+fn poll_once<F: Future>(fut: F) -> Option<F::Output> {
+    let mut fut = pin!(fut);
+    let mut cx = TaskContext::from_waker(Waker::noop());
+    match fut.as_mut().poll(&mut cx) {
+        Poll::Ready(v) => Some(v),
+        Poll::Pending => None,
+    }
 }
 
 /// Sends one reply; false (logged) when the socket refused it.
@@ -250,8 +445,12 @@ fn adjust_for_loopback(dest: Destination, arrival: &Arrival) -> Destination {
     }
 }
 
-/// One info line per transaction: xid, client, address, relay, outcome, latency.
+/// One info line per transaction: xid, client, address, relay, outcome, latency. Costs one
+/// level check when INFO is off (nothing below is computed then).
 fn log_transaction(request: &Packet, arrival: &Arrival, decision: &Decision, started: Instant) {
+    if !tracing::enabled!(Level::INFO) {
+        return;
+    }
     let kind = request.message_type().map(|m| m.name()).unwrap_or("BOOTP");
     let micros = started.elapsed().as_micros();
     let relay = (!request.giaddr.is_unspecified()).then_some(request.giaddr);
@@ -296,6 +495,23 @@ pub async fn shutdown_signal() {
     {
         let _ = ctrl_c.await;
     }
+}
+
+/// Removes lease history older than `retention` seconds on the lease writer's thread (after
+/// everything already queued), logging how much went. `0` keeps history forever.
+fn prune_history(committer: &GroupCommitter, runtime: &tokio::runtime::Handle, retention: u32) {
+    if retention == 0 {
+        return;
+    }
+    let older_than = unix_now().saturating_sub(u64::from(retention));
+    let ticket = committer.query(move |store| store.prune_history(older_than));
+    runtime.spawn(async move {
+        match ticket.await {
+            Ok(0) => {}
+            Ok(n) => info!(pruned = n, retention_s = retention, "pruned lease history"),
+            Err(e) => warn!("could not prune lease history: {e}"),
+        }
+    });
 }
 
 /// Logs a `guard_drops` summary at most every [`GuardReport::EVERY`] ticks when packets were

@@ -198,3 +198,55 @@ fn check_config_reports_file_and_line() {
     assert!(err.contains("bad.toml:3"), "no file:line in {err}");
     assert!(err.contains("lease_tmie"), "no reason in {err}");
 }
+
+/// Lease history older than `history_retention` is pruned by the running server (first at
+/// start-up), while the current lease record stays.
+#[test]
+fn old_lease_history_is_pruned() {
+    use leasehold_engine::{ClientKey, Lease, LeaseState};
+    use leasehold_store::{HistoryFilter, LeaseStore, SqliteStore};
+    use leasehold_wire::HwAddr;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("leases.db");
+    let addr = Ipv4Addr::new(127, 0, 0, 105);
+    {
+        let mut store = SqliteStore::open(&db).expect("create db");
+        let hw = HwAddr::ethernet([0x52, 0x54, 0, 0, 0, 0x55]);
+        let lease = Lease {
+            addr,
+            client: Some(ClientKey::HwAddr(hw)),
+            hwaddr: Some(hw),
+            state: LeaseState::Expired,
+            starts: 1_000,
+            expires: 2_000,
+            hostname: None,
+        };
+        // Committed "in 1970": its history entry is far older than any retention.
+        store.commit(&[lease], 1_000).expect("commit old lease");
+        let before = store
+            .history(&HistoryFilter::Addr(addr), 10)
+            .expect("history");
+        assert_eq!(before.len(), 1, "the seeded history entry exists");
+    }
+    let port = free_udp_port();
+    let config = dir.path().join("leasehold.toml");
+    let text = format!(
+        "[server]\nlisten_address = \"127.0.0.1\"\nserver_port = {port}\nhistory_retention = 60\n\n\
+         [[subnet]]\nsubnet = \"127.0.0.0/8\"\n[[subnet.pool]]\nrange = \"127.0.0.100-127.0.0.110\"\n"
+    );
+    std::fs::write(&config, text).expect("write config");
+    let (server, log) = ServerProcess::start(&config, &db, &[], &[], |l| {
+        l.contains("pruned lease history")
+    });
+    assert!(log.iter().any(|l| l.contains("pruned=1")), "log: {log:#?}");
+    drop(server);
+
+    let store = SqliteStore::open_read_only(&db).expect("open db");
+    let after = store
+        .history(&HistoryFilter::Addr(addr), 10)
+        .expect("history");
+    assert!(after.is_empty(), "history still holds {after:?}");
+    let current = store.get(addr).expect("get").expect("current record kept");
+    assert_eq!(current.state, LeaseState::Expired);
+}

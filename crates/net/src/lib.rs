@@ -32,19 +32,30 @@
 //! **`CAP_NET_ADMIN`** (as well as `CAP_NET_BIND_SERVICE` for port 67). Without it, or when chaddr
 //! is not a 6-byte Ethernet address, the reply is broadcast on the arrival interface instead — a
 //! reply every client accepts — and a warning saying why is logged once. The ioctl is the only
-//! `unsafe` code in Leasehold ([`arp`](crate) module, private).
+//! `unsafe` code in Leasehold besides [`packet`] (the `bind(2)` of a packet socket and its
+//! registration with tokio).
+//!
+//! **Who sent a datagram** ([`packet`], [`neigh`]): the rogue-server detector reports a server's
+//! MAC address. [`packet::PacketSocket`] (`AF_PACKET`, needs `CAP_NET_RAW`) captures the
+//! datagrams to the client port with their link-layer source; without it, [`neigh::lookup`]
+//! reads the kernel neighbour table.
 //!
 //! # Modules
 //! - [`socket`]: [`DhcpSocket`], [`BindOptions`], [`Received`].
 //! - [`iface`]: interface index → name and addresses.
+//! - [`packet`]: [`PacketSocket`], IPv4/UDP header parsing, [`MacAddr`].
+//! - [`neigh`]: MAC addresses from `/proc/net/arp`.
 //! - [`error`]: [`NetError`], one-line messages that name the fix.
 #![deny(unsafe_code)]
 
 mod arp;
 pub mod error;
 pub mod iface;
+pub mod neigh;
+pub mod packet;
 pub mod socket;
 
 pub use error::NetError;
 pub use leasehold_engine::Destination;
+pub use packet::{AsyncPacketSocket, MacAddr, PacketSocket};
 pub use socket::{BindOptions, DhcpSocket, Received};

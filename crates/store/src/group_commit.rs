@@ -2,10 +2,18 @@
 //!
 //! The store lives on one dedicated writer thread. Callers (tokio tasks) [`submit`] the durable
 //! lease changes of a decision and await the returned [`CommitTicket`]; awaiting never blocks the
-//! runtime. The writer takes the first queued submission, drains everything else already queued
-//! (until it holds `max_batch` leases), commits it all in one transaction and completes every
-//! ticket of the batch. Under load, batches grow by themselves; when idle, a lone submission is
-//! committed at once (no waiting for company).
+//! runtime. Or they [`submit_then`] with a completion that the writer runs itself once the
+//! batch is resolved, which saves waking another thread per batch (the server sends its ACKs
+//! that way). The writer takes the first queued submission, drains everything else already
+//! queued (until it holds `max_batch` leases), commits it all in one transaction and resolves
+//! every submission of the batch. Under load, batches grow by themselves.
+//!
+//! With a commit delay ([`CommitOptions::delay`], default 0), the writer, having taken the first
+//! submission of a batch, sleeps up to that long (less if `max_batch` leases are already queued)
+//! before draining the queue again and committing: at moderate rates this folds several
+//! submissions into one transaction and one fsync instead of one each, at the price of that much
+//! added commit latency. It sleeps rather than waiting on the queue, so submissions arriving
+//! meanwhile do not wake it. With delay 0 a lone submission is committed at once.
 //!
 //! A ticket resolves `Ok` only once its leases are on stable storage. If a batch of several
 //! submissions fails, each submission is retried alone, so a single unstorable lease fails only
@@ -13,6 +21,7 @@
 //! reply that depended on it.
 //!
 //! [`submit`]: GroupCommitter::submit
+//! [`submit_then`]: GroupCommitter::submit_then
 
 use crate::error::StoreError;
 use crate::store::LeaseStore;
@@ -23,11 +32,34 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::task::{Context, Poll};
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 /// Default upper bound on leases per transaction.
 pub const DEFAULT_MAX_BATCH: usize = 1024;
+
+/// Settings of a [`GroupCommitter`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CommitOptions {
+    /// Upper bound on leases per transaction: draining the queue stops once a batch holds this
+    /// many (a single larger submission is still committed whole). At least 1.
+    pub max_batch: usize,
+    /// How long the writer lingers after taking the first submission of a batch, collecting
+    /// more, before it commits. Zero commits at once. Every submission's commit (and so the
+    /// reply waiting for it) is delayed by up to this much; in exchange, at moderate rates many
+    /// submissions share one transaction and one fsync.
+    pub delay: Duration,
+}
+
+impl Default for CommitOptions {
+    /// [`DEFAULT_MAX_BATCH`], no delay.
+    fn default() -> Self {
+        CommitOptions {
+            max_batch: DEFAULT_MAX_BATCH,
+            delay: Duration::ZERO,
+        }
+    }
+}
 
 /// Upper bounds (µs) of the commit latency histogram buckets; the last one catches the rest.
 pub const LATENCY_BUCKETS_MICROS: [u64; 10] = [
@@ -146,11 +178,45 @@ impl<T> Future for Ticket<T> {
 
 type Query = Box<dyn FnOnce(&mut dyn LeaseStore) + Send>;
 
+/// The completion of a [`GroupCommitter::submit_then`].
+type Callback = Box<dyn FnOnce(Result<CommitReport, StoreError>) + Send>;
+
+/// Who learns the outcome of a submission. Resolved exactly once: a `Done` dropped unresolved
+/// (the writer died, or was gone at submission) resolves with [`StoreError::WriterGone`].
+struct Done(Option<Notify>);
+
+enum Notify {
+    Ticket(oneshot::Sender<Result<CommitReport, StoreError>>),
+    Callback(Callback),
+}
+
+impl Done {
+    fn resolve(mut self, result: Result<CommitReport, StoreError>) {
+        match self.0.take() {
+            // The ticket holder may have stopped waiting; nothing to do then.
+            Some(Notify::Ticket(tx)) => {
+                let _ = tx.send(result);
+            }
+            Some(Notify::Callback(f)) => f(result),
+            None => {}
+        }
+    }
+}
+
+impl Drop for Done {
+    fn drop(&mut self) {
+        if let Some(Notify::Callback(f)) = self.0.take() {
+            f(Err(StoreError::WriterGone));
+        }
+        // A dropped ticket sender already makes its ticket report WriterGone.
+    }
+}
+
 enum Job {
     Commit {
         leases: Vec<Lease>,
         now: Timestamp,
-        done: oneshot::Sender<Result<CommitReport, StoreError>>,
+        done: Done,
     },
     Query(Query),
 }
@@ -173,23 +239,42 @@ impl std::fmt::Debug for GroupCommitter {
 }
 
 impl GroupCommitter {
-    /// Starts the writer thread with [`DEFAULT_MAX_BATCH`].
+    /// Starts the writer thread with the default [`CommitOptions`] ([`DEFAULT_MAX_BATCH`], no
+    /// delay).
     pub fn spawn(store: Box<dyn LeaseStore>) -> Result<GroupCommitter, StoreError> {
-        GroupCommitter::with_max_batch(store, DEFAULT_MAX_BATCH)
+        GroupCommitter::with_options(store, CommitOptions::default())
     }
 
-    /// Starts the writer thread; a transaction stops draining the queue once it holds
-    /// `max_batch` leases (a single larger submission is still committed whole).
+    /// Starts the writer thread without delay; a transaction stops draining the queue once it
+    /// holds `max_batch` leases (a single larger submission is still committed whole).
     pub fn with_max_batch(
         store: Box<dyn LeaseStore>,
         max_batch: usize,
     ) -> Result<GroupCommitter, StoreError> {
+        GroupCommitter::with_options(
+            store,
+            CommitOptions {
+                max_batch,
+                delay: Duration::ZERO,
+            },
+        )
+    }
+
+    /// Starts the writer thread with `options`.
+    pub fn with_options(
+        store: Box<dyn LeaseStore>,
+        options: CommitOptions,
+    ) -> Result<GroupCommitter, StoreError> {
         let (tx, rx) = mpsc::channel();
         let counters = Arc::new(Counters::default());
         let c = Arc::clone(&counters);
+        let options = CommitOptions {
+            max_batch: options.max_batch.max(1),
+            delay: options.delay,
+        };
         let worker = thread::Builder::new()
             .name("lease-writer".into())
-            .spawn(move || writer(store, rx, &c, max_batch.max(1)))
+            .spawn(move || writer(store, rx, &c, options))
             .map_err(|source| StoreError::Io {
                 path: "lease-writer thread".into(),
                 source,
@@ -205,17 +290,36 @@ impl GroupCommitter {
     /// returns a ticket that resolves once they are durable, or with the error that stopped them.
     /// Never blocks.
     pub fn submit(&self, leases: Vec<Lease>, now: Timestamp) -> CommitTicket {
-        let (done, rx) = oneshot::channel();
-        self.counters.submitted.fetch_add(1, Ordering::Relaxed);
-        if let Some(tx) = &self.tx {
-            // If the writer is gone the job (and `done`) is dropped: the ticket reports WriterGone.
-            if tx.send(Job::Commit { leases, now, done }).is_err() {
-                self.counters
-                    .failed_submissions
-                    .fetch_add(1, Ordering::Relaxed);
-            }
-        }
+        let (tx, rx) = oneshot::channel();
+        self.enqueue(leases, now, Done(Some(Notify::Ticket(tx))));
         Ticket { rx }
+    }
+
+    /// Like [`submit`](GroupCommitter::submit), but instead of returning a ticket, calls
+    /// `on_done` with the outcome, exactly once, on the writer thread, right after the batch
+    /// carrying these leases committed (`Ok`: they are durable) or failed. `on_done` delays the
+    /// next commit, so it must be short and must not block (sending a datagram on a
+    /// non-blocking socket is fine). If the writer is gone, `on_done` gets
+    /// [`StoreError::WriterGone`] (possibly on the calling thread). Never blocks.
+    pub fn submit_then<F>(&self, leases: Vec<Lease>, now: Timestamp, on_done: F)
+    where
+        F: FnOnce(Result<CommitReport, StoreError>) + Send + 'static,
+    {
+        self.enqueue(leases, now, Done(Some(Notify::Callback(Box::new(on_done)))));
+    }
+
+    fn enqueue(&self, leases: Vec<Lease>, now: Timestamp, done: Done) {
+        self.counters.submitted.fetch_add(1, Ordering::Relaxed);
+        let sent = match &self.tx {
+            Some(tx) => tx.send(Job::Commit { leases, now, done }).is_ok(),
+            None => false,
+        };
+        // If the writer is gone the job (and `done`) is dropped: it resolves as WriterGone.
+        if !sent {
+            self.counters
+                .failed_submissions
+                .fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// Runs `f` on the writer thread, after every submission queued before it has been
@@ -281,15 +385,37 @@ impl Drop for GroupCommitter {
 struct Pending {
     leases: Vec<Lease>,
     now: Timestamp,
-    done: oneshot::Sender<Result<CommitReport, StoreError>>,
+    done: Done,
+}
+
+/// Moves queued commits into `batch` until it holds `max_batch` leases, the queue is empty or a
+/// query comes next (returned, to run after this batch).
+fn drain(
+    rx: &mpsc::Receiver<Job>,
+    batch: &mut Vec<Pending>,
+    count: &mut usize,
+    max_batch: usize,
+) -> Option<Job> {
+    while *count < max_batch {
+        match rx.try_recv() {
+            Ok(Job::Commit { leases, now, done }) => {
+                *count += leases.len();
+                batch.push(Pending { leases, now, done });
+            }
+            Ok(other) => return Some(other),
+            Err(_) => break,
+        }
+    }
+    None
 }
 
 fn writer(
     mut store: Box<dyn LeaseStore>,
     rx: mpsc::Receiver<Job>,
     counters: &Counters,
-    max_batch: usize,
+    options: CommitOptions,
 ) -> Box<dyn LeaseStore> {
+    let max_batch = options.max_batch;
     let mut carried: Option<Job> = None;
     loop {
         let job = match carried.take() {
@@ -302,20 +428,15 @@ fn writer(
         match job {
             Job::Query(f) => f(store.as_mut()),
             Job::Commit { leases, now, done } => {
+                let first_at = Instant::now();
                 let mut count = leases.len();
                 let mut batch = vec![Pending { leases, now, done }];
-                while count < max_batch {
-                    match rx.try_recv() {
-                        Ok(Job::Commit { leases, now, done }) => {
-                            count += leases.len();
-                            batch.push(Pending { leases, now, done });
-                        }
-                        Ok(other) => {
-                            carried = Some(other);
-                            break;
-                        }
-                        Err(_) => break,
-                    }
+                carried = drain(&rx, &mut batch, &mut count, max_batch);
+                if carried.is_none() && count < max_batch && !options.delay.is_zero() {
+                    // Linger for company. A plain sleep: submissions arriving meanwhile are
+                    // queued without waking this thread.
+                    thread::sleep(options.delay.saturating_sub(first_at.elapsed()));
+                    carried = drain(&rx, &mut batch, &mut count, max_batch);
                 }
                 commit_batch(store.as_mut(), batch, counters);
             }
@@ -330,7 +451,7 @@ fn commit_batch(store: &mut dyn LeaseStore, batch: Vec<Pending>, counters: &Coun
     match try_commit(store, &batch, counters) {
         Ok(report) => {
             for p in batch {
-                let _ = p.done.send(Ok(report));
+                p.done.resolve(Ok(report));
             }
         }
         Err(err) if batch.len() == 1 => fail(batch, &err, counters),
@@ -340,7 +461,7 @@ fn commit_batch(store: &mut dyn LeaseStore, batch: Vec<Pending>, counters: &Coun
                 match try_commit(store, &single, counters) {
                     Ok(report) => {
                         let [p] = single;
-                        let _ = p.done.send(Ok(report));
+                        p.done.resolve(Ok(report));
                     }
                     Err(err) => fail(single.into(), &err, counters),
                 }
@@ -387,6 +508,7 @@ fn fail(batch: Vec<Pending>, err: &Arc<StoreError>, counters: &Counters) {
         .failed_submissions
         .fetch_add(batch.len() as u64, Ordering::Relaxed);
     for p in batch {
-        let _ = p.done.send(Err(StoreError::BatchFailed(Arc::clone(err))));
+        p.done
+            .resolve(Err(StoreError::BatchFailed(Arc::clone(err))));
     }
 }

@@ -26,7 +26,9 @@ pub mod sqlite;
 pub mod store;
 
 pub use error::StoreError;
-pub use group_commit::{CommitReport, CommitTicket, GroupCommitStats, GroupCommitter, Ticket};
+pub use group_commit::{
+    CommitOptions, CommitReport, CommitTicket, GroupCommitStats, GroupCommitter, Ticket,
+};
 pub use memory::MemoryStore;
 pub use sqlite::SqliteStore;
 pub use store::{HistoryEntry, HistoryFilter, LeaseStore};

@@ -8,8 +8,8 @@ mod common;
 use common::lease;
 use leasehold_engine::{Lease, Timestamp};
 use leasehold_store::{
-    CommitReport, GroupCommitter, HistoryEntry, HistoryFilter, LeaseStore, MemoryStore,
-    SqliteStore, StoreError,
+    CommitOptions, CommitReport, GroupCommitter, HistoryEntry, HistoryFilter, LeaseStore,
+    MemoryStore, SqliteStore, StoreError,
 };
 use std::net::Ipv4Addr;
 use std::sync::mpsc;
@@ -248,6 +248,59 @@ fn query_sees_earlier_submissions() {
     t.wait().expect("ticket");
 }
 
+#[test]
+fn submit_then_completes_after_the_commit_in_order() {
+    let c = GroupCommitter::spawn(Box::new(MemoryStore::new())).expect("spawn");
+    let (tx, rx) = mpsc::channel();
+    for n in 1..=5u8 {
+        let tx = tx.clone();
+        c.submit_then(vec![lease(n, 1)], 1, move |r| {
+            let _ = tx.send((n, r));
+        });
+    }
+    let done: Vec<u8> = (0..5)
+        .map(|_| {
+            let (n, r) = rx.recv().expect("completion");
+            r.expect("committed");
+            n
+        })
+        .collect();
+    assert_eq!(done, vec![1, 2, 3, 4, 5], "completions in submission order");
+    let n = c
+        .query(|s| s.load_all().map(|v| v.len()))
+        .wait()
+        .expect("query");
+    assert_eq!(n, 5);
+}
+
+#[test]
+fn commit_delay_folds_submissions_into_one_transaction() {
+    // Generous delay: the five submissions below are queued within microseconds of the first.
+    let options = CommitOptions {
+        delay: std::time::Duration::from_millis(500),
+        ..CommitOptions::default()
+    };
+    let c = GroupCommitter::with_options(Box::new(MemoryStore::new()), options).expect("spawn");
+    let tickets: Vec<_> = (1..=5u8).map(|n| c.submit(vec![lease(n, 1)], 1)).collect();
+    for t in tickets {
+        let r = t.wait().expect("durable");
+        assert_eq!((r.batch_submissions, r.batch_leases), (5, 5));
+    }
+    assert_eq!(c.stats().batches, 1);
+}
+
+#[test]
+fn commit_delay_still_stops_at_max_batch() {
+    let options = CommitOptions {
+        max_batch: 2,
+        delay: std::time::Duration::from_secs(30),
+    };
+    let c = GroupCommitter::with_options(Box::new(MemoryStore::new()), options).expect("spawn");
+    let a = c.submit(vec![lease(1, 1), lease(2, 1)], 1);
+    // Full at once: committed without waiting out the 30 s delay.
+    assert_eq!(a.wait().expect("durable").batch_leases, 2);
+}
+
 /// A store whose commit panics (a bug): tickets report WriterGone rather than hanging.
 struct Panicking;
 
@@ -289,6 +342,22 @@ fn writer_death_is_reported_not_hung() {
         .expect_err("writer gone");
     assert!(matches!(err, StoreError::WriterGone), "{err:?}");
     assert!(matches!(c.close(), Err(StoreError::WriterGone)));
+}
+
+#[test]
+fn submit_then_hears_of_writer_death() {
+    let c = GroupCommitter::spawn(Box::new(Panicking)).expect("spawn");
+    for n in 1..=2u8 {
+        let (tx, rx) = mpsc::channel();
+        c.submit_then(vec![lease(n, 1)], 1, move |r| {
+            let _ = tx.send(r);
+        });
+        let err = rx
+            .recv()
+            .expect("called exactly once")
+            .expect_err("writer died");
+        assert!(matches!(err, StoreError::WriterGone), "{err:?}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -19,7 +19,9 @@ pub const DEFAULT_CONTROL_LISTEN: &str = "127.0.0.1:8067";
 pub(crate) struct RawControl {
     pub enabled: Option<bool>,
     pub listen: Option<Spanned<String>>,
-    pub token_file: Option<String>,
+    pub token_file: Option<Spanned<String>>,
+    pub tls_cert: Option<Spanned<String>>,
+    pub tls_key: Option<Spanned<String>>,
 }
 
 /// `[alerts]` as written.
@@ -40,12 +42,35 @@ pub(crate) struct RawAlerts {
 pub struct ControlConfig {
     /// Serve the API (key `enabled`, default true when the table is present).
     pub enabled: bool,
-    /// Address and port of the HTTP listener (key `listen`, default `127.0.0.1:8067`). Must be a
-    /// loopback address: this build has no TLS, so the server refuses anything else.
+    /// Address and port of the listener (key `listen`, default `127.0.0.1:8067`). A
+    /// non-loopback address is accepted only with both [`ControlConfig::tls`] and
+    /// [`ControlConfig::token_file`], and then every request needs the token
+    /// ([`ControlConfig::reads_need_token`]).
     pub listen: SocketAddr,
     /// File holding the bearer token required for every write (key `token_file`). Without it
     /// the API is read-only.
     pub token_file: Option<PathBuf>,
+    /// Serve HTTPS with this certificate and key (keys `tls_cert` and `tls_key`, both or
+    /// neither); `None` serves plain HTTP.
+    pub tls: Option<ControlTls>,
+}
+
+/// The PEM files of the control listener's TLS identity. They are read when the listener
+/// starts, not when the configuration is validated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ControlTls {
+    /// Certificate chain, leaf first (key `tls_cert`).
+    pub cert: PathBuf,
+    /// Private key of the leaf certificate: PKCS#8, PKCS#1 (RSA) or SEC1 (EC) (key `tls_key`).
+    pub key: PathBuf,
+}
+
+impl ControlConfig {
+    /// Whether reads (GET, HEAD, OPTIONS) need the bearer token too: on a non-loopback
+    /// listener every request does; on loopback only writes do.
+    pub fn reads_need_token(&self) -> bool {
+        !self.listen.ip().is_loopback()
+    }
 }
 
 /// Alert thresholds: `[alerts]`. Every threshold is optional; an absent one never raises.
@@ -102,22 +127,65 @@ pub(crate) fn control(raw: &RawControl) -> Result<ControlConfig, SpanError> {
                     ),
                 )
             })?;
-            if !addr.ip().is_loopback() {
-                return Err(SpanError::new(
-                    s.span().start,
-                    format!(
-                        "listen {addr}: the control API serves loopback only (this build has no \
-                         TLS; put a TLS-terminating proxy with authentication in front of it)"
-                    ),
-                ));
-            }
             addr
         }
     };
+    let path = |v: &Spanned<String>, name: &str| -> Result<PathBuf, SpanError> {
+        let p = v.get_ref().trim();
+        if p.is_empty() {
+            return Err(SpanError::new(
+                v.span().start,
+                format!("{name} must name a file"),
+            ));
+        }
+        Ok(PathBuf::from(p))
+    };
+    let token_file = raw
+        .token_file
+        .as_ref()
+        .map(|t| path(t, "token_file"))
+        .transpose()?;
+    let tls = match (&raw.tls_cert, &raw.tls_key) {
+        (None, None) => None,
+        (Some(cert), Some(key)) => Some(ControlTls {
+            cert: path(cert, "tls_cert")?,
+            key: path(key, "tls_key")?,
+        }),
+        (Some(cert), None) => {
+            return Err(SpanError::new(
+                cert.span().start,
+                "tls_cert is set but tls_key is not: give both (the PEM certificate and its \
+                 private key) or neither",
+            ))
+        }
+        (None, Some(key)) => {
+            return Err(SpanError::new(
+                key.span().start,
+                "tls_key is set but tls_cert is not: give both (the PEM certificate and its \
+                 private key) or neither",
+            ))
+        }
+    };
+    if !listen.ip().is_loopback() && (tls.is_none() || token_file.is_none()) {
+        let missing = match (tls.is_none(), token_file.is_none()) {
+            (true, true) => "tls_cert, tls_key and token_file",
+            (true, false) => "tls_cert and tls_key",
+            _ => "token_file",
+        };
+        let at = raw.listen.as_ref().map_or(0, |l| l.span().start);
+        return Err(SpanError::new(
+            at,
+            format!(
+                "listen {listen}: a control listener that is not loopback needs TLS and a token \
+                 (set {missing} in [control]), or listen on 127.0.0.1"
+            ),
+        ));
+    }
     Ok(ControlConfig {
         enabled: raw.enabled.unwrap_or(true),
         listen,
-        token_file: raw.token_file.as_ref().map(PathBuf::from),
+        token_file,
+        tls,
     })
 }
 

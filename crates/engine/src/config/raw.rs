@@ -55,6 +55,10 @@ pub(crate) struct RawServer {
     pub trust_option82_without_giaddr: Option<bool>,
     /// User to switch to after binding the sockets when started as root.
     pub user: Option<String>,
+    /// Group-commit delay of the lease writer, in microseconds.
+    pub commit_delay_us: Option<Spanned<u32>>,
+    /// Seconds lease history is kept; 0 keeps it forever.
+    pub history_retention: Option<u32>,
     #[serde(default)]
     pub options: RawOptions,
 }

@@ -114,6 +114,17 @@ fn server(rs: &RawServer) -> Result<ServerConfig> {
             ));
         }
     }
+    if let Some(d) = &rs.commit_delay_us {
+        if *d.get_ref() > super::model::MAX_COMMIT_DELAY_US {
+            return Err(SpanError::new(
+                d.span().start,
+                format!(
+                    "commit_delay_us must be at most {} (100 ms)",
+                    super::model::MAX_COMMIT_DELAY_US
+                ),
+            ));
+        }
+    }
     let mut always_send = Vec::new();
     for k in &rs.always_send {
         let def = option_key(k.get_ref(), k.span().start)?;
@@ -143,6 +154,14 @@ fn server(rs: &RawServer) -> Result<ServerConfig> {
             .transpose()?,
         trust_option82_without_giaddr: rs.trust_option82_without_giaddr.unwrap_or(false),
         user: rs.user.clone(),
+        commit_delay_us: rs
+            .commit_delay_us
+            .as_ref()
+            .map(|d| *d.get_ref())
+            .unwrap_or(super::model::DEFAULT_COMMIT_DELAY_US),
+        history_retention: rs
+            .history_retention
+            .unwrap_or(super::model::DEFAULT_HISTORY_RETENTION),
         options: options(&rs.options)?,
     })
 }

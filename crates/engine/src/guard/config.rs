@@ -13,8 +13,9 @@ pub struct SecurityConfig {
     /// Packets per relay circuit (giaddr + option 82 circuit-id). Keys `circuit_rate`
     /// (default 10/s) and `circuit_burst` (default 30).
     pub circuit_rate: Rate,
-    /// Packets per relay (giaddr). Keys `relay_rate` (default 500/s) and `relay_burst`
-    /// (default 1000).
+    /// Packets per relay (giaddr). Keys `relay_rate` (default 10,000/s) and `relay_burst`
+    /// (default 20,000). High on purpose: one relay may stand for a whole campus in a boot
+    /// storm; the per-client and per-circuit limits are the fine-grained defence.
     pub relay_rate: Rate,
     /// Buckets kept per limiter; older keys are evicted beyond it. Key `tracked_keys`,
     /// default 16384 (about 384 KiB per limiter).
@@ -58,8 +59,8 @@ impl Default for SecurityConfig {
                 burst: 30,
             },
             relay_rate: Rate {
-                per_sec: 500,
-                burst: 1000,
+                per_sec: 10_000,
+                burst: 20_000,
             },
             tracked_keys: 16_384,
             max_hops: 16,

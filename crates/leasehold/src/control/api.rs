@@ -1,14 +1,14 @@
 //! The HTTP router: JSON API under `/api`, Prometheus text at `/metrics`, the dashboard at `/`.
 //!
 //! Every route is listed in the OpenAPI document ([`super::openapi`]); a test checks the two
-//! agree. Reads are open (the listener is loopback-only); writes need the bearer token
-//! ([`super::auth`]).
+//! agree. Reads are open on a loopback listener; writes, and on a non-loopback (TLS) listener
+//! every request, need the bearer token ([`super::auth`]).
 
-use super::auth::{Denied, Token};
+use super::auth::{needs_token, Denied, Token};
 use super::{ControlContext, ControlError, ControlRequest, LeaseQuery, LeaseView, NewLease};
 use crate::metrics::SubnetLogLevel;
 use axum::extract::{Path, Query, Request, State};
-use axum::http::{header, Method, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -27,12 +27,18 @@ use tokio::sync::oneshot;
 pub struct ApiState {
     ctx: Arc<ControlContext>,
     token: Token,
+    reads_need_token: bool,
 }
 
 impl ApiState {
-    /// State for the router.
-    pub fn new(ctx: Arc<ControlContext>, token: Token) -> ApiState {
-        ApiState { ctx, token }
+    /// State for the router; `reads_need_token` makes every request, not only writes, carry the
+    /// bearer token (a non-loopback listener).
+    pub fn new(ctx: Arc<ControlContext>, token: Token, reads_need_token: bool) -> ApiState {
+        ApiState {
+            ctx,
+            token,
+            reads_need_token,
+        }
     }
 }
 
@@ -108,10 +114,9 @@ pub fn router(state: ApiState) -> Router {
         .with_state(state)
 }
 
-/// Refuses writes without the bearer token.
+/// Refuses writes (and, off loopback, every request) without the bearer token.
 async fn require_token(State(state): State<ApiState>, req: Request, next: Next) -> Response {
-    let write = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if write {
+    if needs_token(req.method(), state.reads_need_token) {
         let header = req
             .headers()
             .get(header::AUTHORIZATION)

@@ -3,9 +3,11 @@
 //! The token is read once at start-up from `[control] token_file` (surrounding whitespace
 //! trimmed). Every request that changes something (POST, PUT, DELETE, PATCH) must carry
 //! `Authorization: Bearer <token>`; without a configured token the API is read-only and every
-//! write is refused with 403.
+//! write is refused with 403. On a non-loopback listener (which the configuration allows only
+//! with TLS and a token) reads need the token too ([`needs_token`]).
 
 use anyhow::Context;
+use axum::http;
 use std::path::Path;
 
 /// The write token, if one is configured.
@@ -60,6 +62,16 @@ impl Token {
     }
 }
 
+/// Whether a request with `method` must carry the token: every write, and every request at all
+/// when `reads_need_token` (a non-loopback listener).
+pub fn needs_token(method: &http::Method, reads_need_token: bool) -> bool {
+    reads_need_token
+        || !matches!(
+            *method,
+            http::Method::GET | http::Method::HEAD | http::Method::OPTIONS
+        )
+}
+
 /// Compares without an early exit on the first differing byte.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     let mut diff = u8::from(a.len() != b.len());
@@ -85,5 +97,18 @@ mod tests {
             Token::new(None).check(Some("Bearer x")),
             Err(Denied::ReadOnly)
         );
+    }
+
+    #[test]
+    fn reads_need_the_token_only_off_loopback() {
+        use http::Method;
+        for m in [Method::GET, Method::HEAD, Method::OPTIONS] {
+            assert!(!needs_token(&m, false), "{m}");
+            assert!(needs_token(&m, true), "{m}");
+        }
+        for m in [Method::POST, Method::PUT, Method::DELETE, Method::PATCH] {
+            assert!(needs_token(&m, false), "{m}");
+            assert!(needs_token(&m, true), "{m}");
+        }
     }
 }

@@ -10,12 +10,14 @@
 //!
 //! Modules:
 //! - [`api`]: the axum router (`/api/...`, `/metrics`, the dashboard).
-//! - [`auth`]: bearer-token check for writes.
+//! - [`auth`]: bearer-token check for writes (and for reads on a non-loopback listener).
 //! - [`openapi`]: the OpenAPI 3 document served at `/api/openapi.json`.
+//! - [`tls`]: HTTPS on the listener when `[control] tls_cert`/`tls_key` are set.
 
 pub mod api;
 pub mod auth;
 pub mod openapi;
+pub mod tls;
 
 use crate::metrics::Metrics;
 use leasehold_engine::{
@@ -285,6 +287,17 @@ fn restart_warnings(old: &Config, new: &Config) -> Vec<String> {
     if old.control != new.control {
         w.push("[control] changes take effect at the next restart".to_string());
     }
+    if old.server.commit_delay_us != new.server.commit_delay_us
+        || old.server.history_retention != new.server.history_retention
+    {
+        w.push(
+            "[server] commit_delay_us and history_retention take effect at the next restart"
+                .to_string(),
+        );
+    }
+    if old.security != new.security {
+        w.push("[security] changes take effect at the next restart".to_string());
+    }
     w
 }
 
@@ -463,10 +476,10 @@ pub struct ControlContext {
     pub alerts: Arc<crate::alerts::Alerts>,
 }
 
-/// Starts everything around the serve task: the HTTP listener when `[control]` asks for one,
-/// the SIGHUP reload handler and the alert evaluator. Returns the bound API address, if any.
-/// Fails (and the server must not start) when the listener cannot bind or the token file cannot
-/// be read.
+/// Starts everything around the serve task: the HTTP (or, with `tls_cert`/`tls_key`, HTTPS)
+/// listener when `[control]` asks for one, the SIGHUP reload handler and the alert evaluator.
+/// Returns the bound API address, if any. Fails (and the server must not start) when the
+/// listener cannot bind, or the token file or the TLS certificate or key cannot be read.
 pub async fn start(
     config: &Arc<Config>,
     config_path: PathBuf,
@@ -490,7 +503,7 @@ pub async fn start(
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        hook_alerts.raise_rogue(r.server_id, now);
+        hook_alerts.raise_rogue(r, now);
     }));
     crate::reload::spawn_sighup(ctx.clone());
     crate::alerts::spawn_evaluator(ctx.clone());
@@ -498,6 +511,10 @@ pub async fn start(
         return Ok(None);
     };
     let token = auth::Token::load(control.token_file.as_deref())?;
+    let tls = match &control.tls {
+        Some(t) => Some(tls::server_config(&t.cert, &t.key)?),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(control.listen)
         .await
         .map_err(|e| {
@@ -507,12 +524,28 @@ pub async fn start(
             )
         })?;
     let addr = listener.local_addr()?;
-    let app = api::router(api::ApiState::new(ctx, token));
-    tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
-            tracing::error!("control API stopped: {e}");
+    let app = api::router(api::ApiState::new(ctx, token, control.reads_need_token()));
+    match tls {
+        Some(tls) => {
+            let listener = tls::TlsListener::spawn(listener, tls)?;
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, app).await {
+                    tracing::error!("control API stopped: {e}");
+                }
+            });
+            info!(%addr, "control API listening on https://{addr}/");
         }
-    });
-    info!(%addr, "control API listening on http://{addr}/");
+        None => {
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, app).await {
+                    tracing::error!("control API stopped: {e}");
+                }
+            });
+            info!(%addr, "control API listening on http://{addr}/");
+        }
+    }
+    if control.reads_need_token() {
+        info!(%addr, "the control API is not on loopback: every request needs the bearer token");
+    }
     Ok(Some(addr))
 }

@@ -45,7 +45,7 @@ pub fn document() -> Value {
         "info": {
             "title": "Leasehold control API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Inspect and steer a Leasehold DHCPv4 server. Reads are open on the loopback listener; every write (POST, DELETE) needs `Authorization: Bearer <token>` from `[control] token_file`."
+            "description": "Inspect and steer a Leasehold DHCPv4 server. Reads are open on a loopback listener; every write (POST, DELETE) needs `Authorization: Bearer <token>` from `[control] token_file`. Served over HTTPS when `[control] tls_cert` and `tls_key` are set; a listener that is not on loopback (allowed only with TLS and a token) needs the token on every request, reads included (401 without it)."
         },
         "components": {
             "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
