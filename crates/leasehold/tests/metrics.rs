@@ -84,5 +84,35 @@ fn metrics_follow_traffic() {
     assert!(v("leasehold_store_commits_total") >= 1.0);
     assert_eq!(v("leasehold_store_committed_leases_total"), 2.0);
     assert!(v("leasehold_store_commit_duration_seconds_count") >= 1.0);
+    assert!(v("leasehold_store_last_batch_leases") >= 1.0);
+    assert!(v("leasehold_store_max_batch_leases") >= 1.0);
     assert!(t.trim_end().ends_with("# EOF"));
+
+    // A DECLINE (RFC 2131 §4.3.3) of a bound address: counted, and the address shows as declined.
+    let mac = [2, 0, 0, 0, 0, 4];
+    let (_, bound) = dora(&sock, server.port, mac, 40);
+    let bound = bound.expect("ACKed address");
+    let decline = request(
+        MessageType::Decline,
+        mac,
+        42,
+        &[
+            (code::REQUESTED_IP, bound.octets().to_vec()),
+            (code::SERVER_ID, vec![127, 0, 0, 1]),
+        ],
+    );
+    sock.send_to(&decline, ("127.0.0.1", server.port))
+        .expect("send DECLINE");
+    // DECLINE has no reply; the next exchange is handled after it (one packet loop, in order).
+    assert_eq!(dora(&sock, server.port, [2, 0, 0, 0, 0, 5], 50).0, 2);
+    let m = get(&format!("{}/metrics", server.api));
+    let t = m.body;
+    let v = |s: &str| value(&t, s).unwrap_or_else(|| panic!("no {s} in\n{t}"));
+    assert_eq!(v("leasehold_declines_total"), 1.0);
+    assert_eq!(
+        v(&format!(
+            "leasehold_pool_addresses{{{pool},state=\"declined\"}}"
+        )),
+        1.0
+    );
 }
