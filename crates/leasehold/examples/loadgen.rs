@@ -123,21 +123,10 @@ fn message(
         options.insert(*c, v.clone());
     }
     let p = Packet {
-        op: Op::BootRequest,
-        chaddr: HwAddr::ethernet(mac),
         hops: 1,
-        xid,
-        secs: 0,
-        flags: 0,
-        ciaddr: Ipv4Addr::UNSPECIFIED,
-        yiaddr: Ipv4Addr::UNSPECIFIED,
-        siaddr: Ipv4Addr::UNSPECIFIED,
         giaddr,
-        sname: Vec::new(),
-        file: Vec::new(),
-        has_cookie: true,
         options,
-        vend: Vec::new(),
+        ..Packet::boot_request(HwAddr::ethernet(mac), xid)
     };
     p.encode(&EncodeParams {
         order: Vec::new(),

@@ -296,21 +296,9 @@ pub fn probe_discover() -> Option<(u32, Vec<u8>)> {
     options.insert(61, client_id);
     options.insert(55, vec![1, 3, 6, 15, 51, 54]);
     let pkt = Packet {
-        op: Op::BootRequest,
-        chaddr: HwAddr::new(1, &mac).ok()?,
-        hops: 0,
-        xid,
-        secs: 0,
         flags: leasehold_wire::BROADCAST_FLAG,
-        ciaddr: Ipv4Addr::UNSPECIFIED,
-        yiaddr: Ipv4Addr::UNSPECIFIED,
-        siaddr: Ipv4Addr::UNSPECIFIED,
-        giaddr: Ipv4Addr::UNSPECIFIED,
-        sname: Vec::new(),
-        file: Vec::new(),
-        has_cookie: true,
         options,
-        vend: Vec::new(),
+        ..Packet::boot_request(HwAddr::new(1, &mac).ok()?, xid)
     };
     let params = EncodeParams {
         pad_to_bootp_min: true,

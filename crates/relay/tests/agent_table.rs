@@ -4,7 +4,7 @@ use leasehold_engine::Destination;
 use leasehold_relay::{Action, DropReason, Option82Policy, RelayAgent, RelayConfig, RelayIface};
 use leasehold_wire::options::code;
 use leasehold_wire::relay::sub;
-use leasehold_wire::{HwAddr, MessageType, Op, Options, Packet, BROADCAST_FLAG};
+use leasehold_wire::{HwAddr, MessageType, Options, Packet, BROADCAST_FLAG};
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 const SERVER: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 1);
@@ -46,21 +46,8 @@ fn discover() -> Packet {
     options.insert(code::MESSAGE_TYPE, vec![MessageType::Discover.code()]);
     options.insert(code::PARAM_REQUEST_LIST, vec![1, 3, 6]);
     Packet {
-        op: Op::BootRequest,
-        chaddr: HwAddr::ethernet(MAC),
-        hops: 0,
-        xid: 0x1234_5678,
-        secs: 0,
-        flags: 0,
-        ciaddr: Ipv4Addr::UNSPECIFIED,
-        yiaddr: Ipv4Addr::UNSPECIFIED,
-        siaddr: Ipv4Addr::UNSPECIFIED,
-        giaddr: Ipv4Addr::UNSPECIFIED,
-        sname: Vec::new(),
-        file: Vec::new(),
-        has_cookie: true,
         options,
-        vend: Vec::new(),
+        ..Packet::boot_request(HwAddr::ethernet(MAC), 0x1234_5678)
     }
 }
 

@@ -17,21 +17,9 @@ fn discover() -> Packet {
     let mut options = Options::new();
     options.insert(code::MESSAGE_TYPE, vec![MessageType::Discover.code()]);
     Packet {
-        op: Op::BootRequest,
-        chaddr: HwAddr::ethernet([2, 0, 0, 0, 0, 7]),
-        hops: 0,
-        xid: 0xfeed_f00d,
-        secs: 0,
         flags: BROADCAST_FLAG,
-        ciaddr: Ipv4Addr::UNSPECIFIED,
-        yiaddr: Ipv4Addr::UNSPECIFIED,
-        siaddr: Ipv4Addr::UNSPECIFIED,
-        giaddr: Ipv4Addr::UNSPECIFIED,
-        sname: Vec::new(),
-        file: Vec::new(),
-        has_cookie: true,
         options,
-        vend: Vec::new(),
+        ..Packet::boot_request(HwAddr::ethernet([2, 0, 0, 0, 0, 7]), 0xfeed_f00d)
     }
 }
 

@@ -55,6 +55,29 @@ impl Packet {
         self.flags & crate::BROADCAST_FLAG != 0
     }
 
+    /// A blank BOOTREQUEST from `chaddr` with transaction id `xid`: every address 0.0.0.0, no
+    /// flags, hops 0, the magic cookie set and no options. Clients, probes, load generators and
+    /// tests start from this and fill in what their message needs.
+    pub fn boot_request(chaddr: HwAddr, xid: u32) -> Packet {
+        Packet {
+            op: Op::BootRequest,
+            chaddr,
+            hops: 0,
+            xid,
+            secs: 0,
+            flags: 0,
+            ciaddr: Ipv4Addr::UNSPECIFIED,
+            yiaddr: Ipv4Addr::UNSPECIFIED,
+            siaddr: Ipv4Addr::UNSPECIFIED,
+            giaddr: Ipv4Addr::UNSPECIFIED,
+            sname: Vec::new(),
+            file: Vec::new(),
+            has_cookie: true,
+            options: Options::default(),
+            vend: Vec::new(),
+        }
+    }
+
     /// A blank BOOTREPLY answering `req`: same xid, htype/chaddr, flags, giaddr and hops 0,
     /// magic cookie set when the request had it; options empty.
     pub fn reply_to(req: &Packet) -> Packet {

@@ -4,7 +4,7 @@
 
 use leasehold_engine::{Arrival, Config, Decision, Engine, LeaseTable, Outcome, Timestamp};
 use leasehold_wire::options::code;
-use leasehold_wire::{HwAddr, MessageType, Op, Options, Packet, BROADCAST_FLAG};
+use leasehold_wire::{HwAddr, MessageType, Op, Packet, BROADCAST_FLAG};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::path::Path;
 use std::sync::Arc;
@@ -93,23 +93,7 @@ impl Req {
 
     /// A plain BOOTP request (no option 53) with the magic cookie.
     pub fn bootp(n: u8) -> Req {
-        Req(Packet {
-            op: Op::BootRequest,
-            chaddr: mac(n),
-            hops: 0,
-            xid: 0x1000 + u32::from(n),
-            secs: 0,
-            flags: 0,
-            ciaddr: Ipv4Addr::UNSPECIFIED,
-            yiaddr: Ipv4Addr::UNSPECIFIED,
-            siaddr: Ipv4Addr::UNSPECIFIED,
-            giaddr: Ipv4Addr::UNSPECIFIED,
-            sname: Vec::new(),
-            file: Vec::new(),
-            has_cookie: true,
-            options: Options::new(),
-            vend: Vec::new(),
-        })
+        Req(Packet::boot_request(mac(n), 0x1000 + u32::from(n)))
     }
 
     pub fn discover(n: u8) -> Req {

@@ -116,21 +116,8 @@ pub fn request(kind: MessageType, mac: [u8; 6], xid: u32, extra: &[(u8, Vec<u8>)
         options.insert(*c, v.clone());
     }
     let p = Packet {
-        op: Op::BootRequest,
-        chaddr: HwAddr::ethernet(mac),
-        hops: 0,
-        xid,
-        secs: 0,
-        flags: 0,
-        ciaddr: Ipv4Addr::UNSPECIFIED,
-        yiaddr: Ipv4Addr::UNSPECIFIED,
-        siaddr: Ipv4Addr::UNSPECIFIED,
-        giaddr: Ipv4Addr::UNSPECIFIED,
-        sname: Vec::new(),
-        file: Vec::new(),
-        has_cookie: true,
         options,
-        vend: Vec::new(),
+        ..Packet::boot_request(HwAddr::ethernet(mac), xid)
     };
     p.encode(&EncodeParams {
         order: Vec::new(),
