@@ -37,50 +37,13 @@ TARGET=${CARGO_TARGET_DIR:-/tmp/target-bench}
 SKIP_BUILD=${SKIP_BUILD:-0}
 PROFILE=${PROFILE:-1}
 
-NS_S=lhb-srv-$$
-NS_C=lhb-cli-$$
-IF_S=lhbs$$
-IF_C=lhbc$$
-SRV_ADDR=198.18.0.1
-CLI_ADDR=198.18.0.2
 SERVERS="kea leasehold"
-HZ=$(getconf CLK_TCK)
-SERVER_PID=""
 
-die() { echo "run.sh: $*" >&2; exit 1; }
-
-[ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, port 67)"
-for tool in ip taskset kea-dhcp4 perfdhcp ss awk; do
-    command -v "$tool" >/dev/null || die "missing $tool"
-done
-[ "$(nproc)" -ge 2 ] || die "needs 2 CPUs (server on CPU 0, load generator on CPU 1)"
-case "$STEP_SECONDS" in ''|*[!0-9]*) die "STEP_SECONDS must be a number";; esac
-
-# ---------------------------------------------------------------------------------------------
-# Clean-up: only what this script started and created.
-stop_server() {
-    local pid=$SERVER_PID
-    [ -n "$pid" ] || return 0
-    SERVER_PID=""
-    kill -TERM "$pid" 2>/dev/null || return 0
-    for _ in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-    local rc=$?
-    stop_server
-    ip netns del "$NS_S" 2>/dev/null || true
-    ip netns del "$NS_C" 2>/dev/null || true
-    rm -f "$WORK"/*.db "$WORK"/*.db-wal "$WORK"/*.db-shm "$WORK"/*.lock "$WORK"/kea-leases4.csv* \
-        2>/dev/null || true
-    [ $rc -eq 0 ] || echo "run.sh: failed (exit $rc); partial results in $WORK" >&2
-}
-trap cleanup EXIT
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$ROOT/bench/lib.sh"
+bench_init lhb
+bench_preflight ip taskset kea-dhcp4 perfdhcp ss awk
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
 mkdir -p "$WORK"
@@ -101,18 +64,7 @@ LOADGEN=$TARGET/release/examples/loadgen
 TABLE_MEMORY=$TARGET/release/examples/table_memory
 for b in "$LEASEHOLD" "$LOADGEN" "$TABLE_MEMORY"; do [ -x "$b" ] || die "missing $b"; done
 
-# ---------------------------------------------------------------------------------------------
-# Topology: server namespace <-veth-> client namespace, 198.18.0.0/15.
-ip netns add "$NS_S"
-ip netns add "$NS_C"
-ip link add "$IF_S" type veth peer name "$IF_C"
-ip link set "$IF_S" netns "$NS_S"
-ip link set "$IF_C" netns "$NS_C"
-ip -n "$NS_S" addr add "$SRV_ADDR/15" dev "$IF_S"
-ip -n "$NS_C" addr add "$CLI_ADDR/15" dev "$IF_C"
-for ns in "$NS_S" "$NS_C"; do ip -n "$ns" link set lo up; done
-ip -n "$NS_S" link set "$IF_S" up
-ip -n "$NS_C" link set "$IF_C" up
+bench_topology
 
 cat > "$WORK/kea.json" <<EOF
 { "Dhcp4": {
@@ -127,62 +79,10 @@ cat > "$WORK/kea.json" <<EOF
 } }
 EOF
 
-cat > "$WORK/leasehold.toml" <<EOF
-[server]
-interfaces = ["$IF_S"]
-server_port = 67
-client_port = 68
-lease_time = 3600
+# shellcheck disable=SC2119  # no extra line in [server]
+write_leasehold_toml
 
-# The load generators are one relay agent standing for 100,000 clients: the guard's per-relay
-# rate limit (default 500 packets/s) would throttle them, so it is off here (the per-client
-# and per-circuit limits stay on).
-[security]
-relay_rate = 0
-
-[[subnet]]
-subnet = "198.18.0.0/15"
-
-[[subnet.pool]]
-range = "198.18.16.0-198.19.255.254"
-EOF
-
-# Starts server $1 fresh (empty lease file) in the server namespace on CPU 0; waits (bounded)
-# until it listens on UDP 67.
-start_server() {
-    rm -f "$WORK"/*.db "$WORK"/*.db-wal "$WORK"/*.db-shm "$WORK"/kea-leases4.csv* 2>/dev/null || true
-    case $1 in
-        kea)
-            KEA_PIDFILE_DIR=$WORK KEA_LOCKFILE_DIR=$WORK \
-                ip netns exec "$NS_S" taskset -c 0 kea-dhcp4 -c "$WORK/kea.json" \
-                >>"$WORK/kea.out" 2>&1 &
-            ;;
-        leasehold)
-            RUST_LOG=warn ip netns exec "$NS_S" taskset -c 0 "$LEASEHOLD" serve \
-                --config "$WORK/leasehold.toml" --db "$WORK/leasehold.db" \
-                >>"$WORK/leasehold.out" 2>&1 &
-            ;;
-    esac
-    SERVER_PID=$!
-    for _ in $(seq 1 100); do
-        if ip netns exec "$NS_S" ss -Hulnp 'sport = :67' 2>/dev/null | grep -q "pid=$SERVER_PID,"; then
-            return 0
-        fi
-        kill -0 "$SERVER_PID" 2>/dev/null || die "$1 exited at start-up (see $WORK/$1.out)"
-        sleep 0.1
-    done
-    die "$1 did not bind UDP 67 within 10 s"
-}
-
-# CPU ticks (utime + stime) of the running server.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
-
-# perfdhcp at rate $1 for STEP_SECONDS from the client namespace on CPU 1; output in file $2.
-run_perfdhcp() {
-    timeout $((STEP_SECONDS + 30)) ip netns exec "$NS_C" taskset -c 1 \
-        perfdhcp -4 -r "$1" -R "$CLIENTS" -p "$STEP_SECONDS" -W 1000000 -l "$CLI_ADDR" "$SRV_ADDR" \
-        >"$2" 2>&1 || true
-}
+# start_server, cpu_ticks, run_perfdhcp: bench/lib.sh.
 
 # "discovers acks do_avg_ms ra_avg_ms" from a perfdhcp report.
 parse_perfdhcp() {

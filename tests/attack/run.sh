@@ -23,8 +23,12 @@ MILLION=${MILLION:-1000000}
 FLOOD=${FLOOD:-12000}
 PY=/usr/bin/python3
 
-die() { echo "attack: $*" >&2; exit 2; }
-[[ $(id -u) -eq 0 ]] || die "must run as root (it creates network namespaces): sudo $0"
+NETNS_NAME=attack
+NETNS_KEEP_ON_FAIL=1
+# shellcheck source-path=SCRIPTDIR source=../lib/netns.sh
+. "$HERE/../lib/netns.sh"
+
+netns_require_root ": sudo $0"
 for t in ip timeout dhclient dnsmasq dhcpstarv bridge; do
   command -v "$t" >/dev/null 2>&1 || die "missing prerequisite '$t' (scripts/install-test-deps.sh)"
 done
@@ -37,49 +41,8 @@ NS_BR=lha-br-$TAG; NS_SRV=lha-srv-$TAG; NS_CLI=lha-cli-$TAG; NS_ATK=lha-atk-$TAG
 NS_ROG=lha-rog-$TAG; NS_MEM=lha-mem-$TAG
 WORK=$(mktemp -d "/tmp/lha-$TAG.XXXX")
 chmod 755 "$WORK"
-CREATED_NS=()
-PIDS=()
-PASSED=0
-FAILED=0
+netns_init
 
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  set +e
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-  sleep 0.3
-  # Anything still running inside our namespaces was started by this run.
-  for n in "${CREATED_NS[@]}"; do
-    for pid in $(ip netns pids "$n" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
-  done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
-  for n in "${CREATED_NS[@]}"; do ip netns del "$n" 2>/dev/null; done
-  if [[ $KEEP == 1 || $rc -ne 0 || $FAILED -ne 0 ]]; then
-    echo "attack: logs kept in $WORK" >&2
-  else
-    rm -rf "$WORK"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-pass() { echo "PASS $*"; PASSED=$((PASSED + 1)); }
-fail() { echo "FAIL $*"; FAILED=$((FAILED + 1)); }
-figure() { echo "FIGURE $*"; }
-# Background jobs use `ip netns exec` directly (it execs), so $! is the real PID.
-x() { local n=$1; shift; ip netns exec "$n" "$@"; }
-# wait_for SECONDS COMMAND...: polls every 0.2 s, bounded.
-wait_for() {
-  local limit=$1; shift
-  local i
-  for ((i = 0; i < limit * 5; i++)); do
-    if "$@"; then return 0; fi
-    sleep 0.2
-  done
-  return 1
-}
 now_ms() { date +%s%3N; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
@@ -90,27 +53,16 @@ hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
 #   lha-atk eth0 198.19.10.250/24 (attacker) ──┤ br0 (in lha-br)
 #   lha-rog eth0 198.19.10.2/24 (dnsmasq) ─────┘
 #   lha-mem lo 127.0.0.1 (memory test, loopback only)
-for n in "$NS_BR" "$NS_SRV" "$NS_CLI" "$NS_ATK" "$NS_ROG" "$NS_MEM"; do
-  ip netns add "$n"
-  CREATED_NS+=("$n")
-  ip -n "$n" link set lo up
-done
-ip -n "$NS_BR" link add br0 type bridge forward_delay 0 stp_state 0
-ip -n "$NS_BR" link set br0 up
-plug() { # plug NS PORT
-  ip -n "$NS_BR" link add "$2" type veth peer name eth0 netns "$1"
-  ip -n "$NS_BR" link set "$2" master br0 up
-  ip -n "$1" link set eth0 up
-}
-plug "$NS_SRV" p-srv
-plug "$NS_CLI" p-cli
-plug "$NS_ATK" p-atk
-plug "$NS_ROG" p-rog
+for n in "$NS_BR" "$NS_SRV" "$NS_CLI" "$NS_ATK" "$NS_ROG" "$NS_MEM"; do addns "$n"; done
+bridge_add "$NS_BR"
+bridge_plug "$NS_BR" "$NS_SRV" eth0 p-srv
+bridge_plug "$NS_BR" "$NS_CLI" eth0 p-cli
+bridge_plug "$NS_BR" "$NS_ATK" eth0 p-atk
+bridge_plug "$NS_BR" "$NS_ROG" eth0 p-rog
 ip -n "$NS_SRV" addr add 198.19.10.1/24 dev eth0
 ip -n "$NS_ATK" addr add 198.19.10.250/24 dev eth0
 ip -n "$NS_ROG" addr add 198.19.10.2/24 dev eth0
-bridge_ready() { ! bridge -n "$NS_BR" link show | grep -v 'state forwarding' | grep -q .; }
-wait_for 10 bridge_ready || die "bridge ports did not reach forwarding state in 10 s"
+wait_for 10 bridge_ready "$NS_BR" || die "bridge ports did not reach forwarding state in 10 s"
 
 # ---------------------------------------------------------------- server
 mkdir -p "$WORK/srv"
@@ -174,7 +126,7 @@ dhclient_once() { # LOG: one attempt, at most 60 s (dhclient's default timeout)
     kill -0 "$p" 2>/dev/null || break
     sleep 0.2
   done
-  kill "$p" 2>/dev/null; wait "$p" 2>/dev/null || true
+  stop "$p"
   echo "$got $(( $(now_ms) - t0 ))"
 }
 read -r ADDR MS < <(dhclient_once "$WORK/dhclient1.log")
@@ -235,7 +187,7 @@ if grep -Eq "^198\.19\.10\.2 +198\.19\.10\.2:67 +$ROGUE_MAC " "$WORK/probe2.out"
 else
   fail "probe: rogue's MAC $ROGUE_MAC not listed"
 fi
-kill "$ROGUE" 2>/dev/null; wait "$ROGUE" 2>/dev/null || true
+stop "$ROGUE"
 
 # ---------------------------------------------------------------- 5. starvation flood
 timeout 40 ip netns exec "$NS_ATK" dhcpstarv -i eth0 -e 198.19.10.2 >"$WORK/dhcpstarv.log" 2>&1 &
@@ -252,7 +204,7 @@ else
   fail "flood: known client got '${ADDR2}' (want $ADDR) (see $WORK/dhclient2.log)"
 fi
 wait "$FLOODER" 2>/dev/null || true
-kill "$STARV" 2>/dev/null; wait "$STARV" 2>/dev/null || true
+stop "$STARV"
 figure "scapy flood: $(cat "$WORK/flood.out"); dhcpstarv lines: $(wc -l <"$WORK/dhcpstarv.log")"
 sleep 11 # let a guard_drops summary (every 10 s) reach the log
 grep 'guard_drops' "$WORK/srv.log" | tail -1 | sed 's/^/FIGURE guard: /' || true
@@ -295,5 +247,4 @@ else
   fail "memory: RSS grew $(( HWM - RSS0 )) kB or the server died"
 fi
 
-echo "$PASSED passed, $FAILED failed"
-[[ $FAILED -eq 0 ]]
+netns_summary

@@ -27,9 +27,12 @@ ROOT=$(cd "$HERE/../.." && pwd)
 BIN=${LEASEHOLD_BIN:-$ROOT/target/debug/leasehold}
 KEEP=${KEEP:-0}
 
-die() { echo "relay-e2e: $*" >&2; exit 2; }
-[[ $(id -u) -eq 0 ]] || die "must run as root (it creates network namespaces)"
-need() { command -v "$1" >/dev/null 2>&1 || die "missing prerequisite '$1' (Debian package: $2)"; }
+NETNS_NAME=relay-e2e
+NETNS_KEPT="logs and captures"
+# shellcheck source-path=SCRIPTDIR source=../lib/netns.sh
+. "$HERE/../lib/netns.sh"
+
+netns_require_root ""
 need ip iproute2
 need ss iproute2
 need timeout coreutils
@@ -47,63 +50,12 @@ NS_R=lhr-$TAG-r
 NS_S=lhr-$TAG-s
 WORK=$(mktemp -d "/tmp/lhr-e2e-$TAG.XXXX")
 chmod 755 "$WORK"
-CREATED_NS=()
-PIDS=()
-PASSED=0
-FAILED=0
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  set +e
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-  sleep 0.3
-  # Anything still running inside our namespaces was started by this run.
-  for n in "${CREATED_NS[@]}"; do
-    for pid in $(ip netns pids "$n" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
-  done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
-  for n in "${CREATED_NS[@]}"; do ip netns del "$n" 2>/dev/null; done
-  if [[ $KEEP == 1 || $rc -ne 0 ]]; then
-    echo "relay-e2e: logs and captures kept in $WORK" >&2
-  else
-    rm -rf "$WORK"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-pass() { echo "PASS $1"; PASSED=$((PASSED + 1)); }
-fail() { echo "FAIL $1 — $2"; FAILED=$((FAILED + 1)); }
-x() { local n=$1; shift; ip netns exec "$n" "$@"; }
-addns() { ip netns add "$1"; CREATED_NS+=("$1"); ip -n "$1" link set lo up; }
-
-# wait_for SECONDS CMD...: poll until CMD succeeds, at most SECONDS.
-wait_for() {
-  local secs=$1; shift
-  local end=$((SECONDS + secs))
-  until "$@" >/dev/null 2>&1; do
-    ((SECONDS < end)) || return 1
-    sleep 0.2
-  done
-}
-# stop PID: terminate a process this script started and reap it (bounded).
-stop() {
-  local pid=$1
-  kill "$pid" 2>/dev/null || return 0
-  # A finished child stays a zombie (kill -0 succeeds) until reaped, so look at its state.
-  wait_for 10 bash -c "! ps -o stat= -p $pid | grep -qv Z" || kill -9 "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null || true
-}
-port_open() { x "$1" ss -Hulpn "sport = :$2" | grep -q .; }
-port_free() { ! port_open "$1" "$2"; }
+netns_init
 
 # ---------------------------------------------------------------- topology
 addns "$NS_C"; addns "$NS_R"; addns "$NS_S"
-ip -n "$NS_R" link add ra type veth peer name c0 netns "$NS_C"
-ip -n "$NS_R" link add rb type veth peer name sb netns "$NS_S"
+veth "$NS_R" ra "$NS_C" c0
+veth "$NS_R" rb "$NS_S" sb
 ip -n "$NS_R" addr add 198.18.20.1/24 dev ra
 ip -n "$NS_R" addr add 198.18.21.254/24 dev rb
 ip -n "$NS_R" link set ra up
@@ -411,5 +363,4 @@ fi
 stop "$DHCRELAY_PID"
 stop_server
 
-echo "$PASSED passed, $FAILED failed"
-((FAILED == 0))
+netns_summary

@@ -18,10 +18,13 @@ PARALLEL=${PARALLEL:-4}     # extra udhcpc clients started at once
 KEEP=${KEEP:-0}             # 1: keep the work directory (logs, pcap) after the run
 PY=/usr/bin/python3         # Debian's python3, where python3-scapy lives
 
-die() { echo "e2e: $*" >&2; exit 2; }
+NETNS_NAME=e2e
+NETNS_SETTLE=0.5
+NETNS_KEPT="logs and capture"
+# shellcheck source-path=SCRIPTDIR source=../lib/netns.sh
+. "$HERE/../lib/netns.sh"
 
-[[ $(id -u) -eq 0 ]] || die "must run as root (it creates network namespaces): sudo $0"
-need() { command -v "$1" >/dev/null 2>&1 || die "missing prerequisite '$1' (Debian package: $2)"; }
+netns_require_root ": sudo $0"
 need ip iproute2
 need timeout coreutils
 need dhclient isc-dhcp-client
@@ -49,49 +52,7 @@ CLIENTS=(c1 c2 c3 c4 c5)
 for ((i = 1; i <= PARALLEL; i++)); do CLIENTS+=("p$i"); done
 ns() { echo "lh-$1-$TAG"; }           # client namespace name
 WORK=$(mktemp -d "/tmp/lh-e2e-$TAG.XXXX")
-CREATED_NS=()
-PIDS=()
-PASSED=0
-FAILED=0
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  set +e
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-  sleep 0.5
-  # Anything still running inside our namespaces was started by this run.
-  for n in "${CREATED_NS[@]}"; do
-    for pid in $(ip netns pids "$n" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
-  done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
-  for n in "${CREATED_NS[@]}"; do ip netns del "$n" 2>/dev/null; done
-  if [[ $KEEP == 1 || $rc -ne 0 ]]; then
-    echo "e2e: logs and capture kept in $WORK" >&2
-  else
-    rm -rf "$WORK"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-pass() { echo "PASS $1 $2"; PASSED=$((PASSED + 1)); }
-fail() { echo "FAIL $1 $2 — $3"; FAILED=$((FAILED + 1)); }
-
-addns() { ip netns add "$1"; CREATED_NS+=("$1"); ip -n "$1" link set lo up; }
-x() { local n=$1; shift; ip netns exec "$n" "$@"; }   # run in a namespace
-
-# Wait up to $1 seconds for command "$2..." to succeed.
-wait_for() {
-  local secs=$1; shift
-  local end=$((SECONDS + secs))
-  until "$@" >/dev/null 2>&1; do
-    ((SECONDS < end)) || return 1
-    sleep 0.2
-  done
-}
+netns_init
 
 # ---------------------------------------------------------------- topology
 #   lh-c1..cN, lh-pN: eth0 ──┐
@@ -99,24 +60,17 @@ wait_for() {
 #   lh-rtr: r0 198.18.0.254/24 ────┘      r1 198.18.1.1/24 ── eth0 in lh-rc (relayed client)
 topology() {
   addns "$NS_BR"
-  ip -n "$NS_BR" link add br0 type bridge forward_delay 0 stp_state 0
-  ip -n "$NS_BR" link set br0 up
-  plug() { # plug NS IFNAME PORT [MAC]: veth IFNAME in NS, PORT in the bridge namespace
-    ip -n "$NS_BR" link add "$3" type veth peer name "$2" netns "$1"
-    ip -n "$NS_BR" link set "$3" master br0 up
-    [[ -n ${4:-} ]] && ip -n "$1" link set "$2" address "$4"
-    ip -n "$1" link set "$2" up
-  }
+  bridge_add "$NS_BR"
   addns "$NS_SRV"
-  plug "$NS_SRV" veth-s p-srv
+  bridge_plug "$NS_BR" "$NS_SRV" veth-s p-srv
   ip -n "$NS_SRV" addr add 198.18.0.1/24 dev veth-s
   ip -n "$NS_SRV" route add 198.18.1.0/24 via 198.18.0.254
 
   addns "$NS_RTR"
-  plug "$NS_RTR" r0 p-rtr
+  bridge_plug "$NS_BR" "$NS_RTR" r0 p-rtr
   ip -n "$NS_RTR" addr add 198.18.0.254/24 dev r0
   addns "$NS_RC"
-  ip -n "$NS_RTR" link add r1 type veth peer name eth0 netns "$NS_RC"
+  veth "$NS_RTR" r1 "$NS_RC" eth0
   ip -n "$NS_RTR" addr add 198.18.1.1/24 dev r1
   ip -n "$NS_RTR" link set r1 up
   ip -n "$NS_RC" link set eth0 address 02:00:00:00:01:01 up
@@ -126,16 +80,11 @@ topology() {
   for c in "${CLIENTS[@]}"; do
     i=$((i + 1))
     addns "$(ns "$c")"
-    plug "$(ns "$c")" eth0 "p-$c" "$(printf '02:00:00:00:00:%02x' "$i")"
+    bridge_plug "$NS_BR" "$(ns "$c")" eth0 "p-$c" "$(printf '02:00:00:00:00:%02x' "$i")"
   done
   # Links need a moment to come up: wait (bounded) until every bridge port forwards.
-  wait_for 10 bridge_ready || die "topology: bridge ports did not reach forwarding state in 10 s"
-}
-bridge_ready() {
-  local want=$((${#CLIENTS[@]} + 2)) got
-  got=$(ip -n "$NS_BR" -o link show master br0 | grep -c 'state UP') || return 1
-  [[ $got -eq $want ]] || return 1
-  ! bridge -n "$NS_BR" link show | grep -v 'state forwarding' | grep -q .
+  wait_for 10 bridge_ready "$NS_BR" $((${#CLIENTS[@]} + 2)) ||
+    die "topology: bridge ports did not reach forwarding state in 10 s"
 }
 
 # ---------------------------------------------------------------- server
@@ -197,7 +146,7 @@ start_server() {
   esac
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
-  if ! wait_for 20 bash -c "ip netns exec $NS_SRV ss -Hulpn 'sport = :67' | grep -q ."; then
+  if ! wait_for 20 port_open "$NS_SRV" 67; then
     cat "$WORK/server.log" >&2
     die "$SERVER did not open UDP port 67 within 20 s"
   fi
@@ -389,7 +338,7 @@ dhcpcd_in() { # CLIENT ARGS...
 test_dhcpcd() {
   local c=c5 d=$WORK/c5 line
   write_env_script "$d.sh" "$d.events"
-  # dhcpcd's privilege-separation proxy ignores SIGTERM; cleanup() kills it with SIGKILL.
+  # dhcpcd's privilege-separation proxy ignores SIGTERM; netns_cleanup kills it with SIGKILL.
   printf 'option subnet_mask, routers, domain_name_servers, domain_name\nnoipv4ll\nnoarp\n' >"$d.conf"
   if dhcpcd_in $c -4 -1 -B -d -t 20 -f "$d.conf" -c "$d.sh" eth0 >>"$d.log" 2>&1 &&
     line=$(last_event "$d.events" BOUND) && [[ -n $line ]]; then
@@ -533,5 +482,4 @@ test_no_sharing
 test_server_alive
 test_pcap
 
-echo "$PASSED passed, $FAILED failed"
-((FAILED == 0))
+netns_summary
