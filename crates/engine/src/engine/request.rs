@@ -82,26 +82,29 @@ fn knows_client(ctx: &Ctx<'_>, link: &[usize]) -> bool {
 }
 
 fn init_reboot(ctx: &Ctx<'_>, addr: Ipv4Addr) -> Decision {
-    let Some(s) = select::subnet(ctx) else {
-        return Decision::drop("no_subnet");
-    };
-    let link = ctx.cfg.link(s);
-    if !ctx.on_link(addr, link) {
-        return nak_if_authoritative(ctx, "wrong_network");
-    }
-    if knows(ctx, addr) && ctx.assignable(addr, link) {
-        return ack(ctx, addr);
-    }
-    if ctx.taken_by_other(addr) || knows(ctx, addr) {
-        return nak(ctx, "address_taken");
-    }
-    if knows_client(ctx, link) {
-        return nak(ctx, "wrong_address");
-    }
-    nak_if_authoritative(ctx, "unknown_client")
+    confirm(ctx, addr, |ctx, link| {
+        if knows_client(ctx, link) {
+            nak(ctx, "wrong_address")
+        } else {
+            nak_if_authoritative(ctx, "unknown_client")
+        }
+    })
 }
 
 fn renewing(ctx: &Ctx<'_>, addr: Ipv4Addr) -> Decision {
+    confirm(ctx, addr, |ctx, _| {
+        nak_if_authoritative(ctx, "unknown_lease")
+    })
+}
+
+/// INIT-REBOOT, RENEWING and REBINDING (RFC 2131 §4.3.2): the client names an address it believes
+/// it holds. ACK when it is still theirs and fits the link; NAK when it is on the wrong network or
+/// belongs to someone else; otherwise `unknown` decides (NAK, or silence when not authoritative).
+fn confirm(
+    ctx: &Ctx<'_>,
+    addr: Ipv4Addr,
+    unknown: impl FnOnce(&Ctx<'_>, &[usize]) -> Decision,
+) -> Decision {
     let Some(s) = select::subnet(ctx) else {
         return Decision::drop("no_subnet");
     };
@@ -115,7 +118,7 @@ fn renewing(ctx: &Ctx<'_>, addr: Ipv4Addr) -> Decision {
     if ctx.taken_by_other(addr) || knows(ctx, addr) {
         return nak(ctx, "address_taken");
     }
-    nak_if_authoritative(ctx, "unknown_lease")
+    unknown(ctx, link)
 }
 
 fn nak_if_authoritative(ctx: &Ctx<'_>, reason: &'static str) -> Decision {
