@@ -4,7 +4,7 @@
 
 mod observe_support;
 
-use observe_support::{config_text, free_udp_port, ServerProcess, TOKEN};
+use observe_support::{api_url, config_text, free_udp_port, ServerProcess, TOKEN};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -52,13 +52,8 @@ fn start_tls() -> TlsServer {
             !line.contains("control API listening on http://"),
             "TLS configured but plain HTTP served: {line}"
         );
-        if let Some(i) = line.find("control API listening on https://") {
-            let rest = &line[i + "control API listening on ".len()..];
-            let url: String = rest
-                .chars()
-                .take_while(|c| !c.is_whitespace() && *c != '"')
-                .collect();
-            api = Some(url.trim_end_matches('/').to_string());
+        if let Some(url) = api_url(line, "https") {
+            api = Some(url);
         }
         serving && api.is_some()
     });

@@ -43,6 +43,18 @@ pub fn config_text(port: u16, pools: &[&str], token_file: Option<&Path>, extra: 
     s
 }
 
+/// The control API's base URL (`SCHEME://addr:port`, no trailing slash) from the server's
+/// "control API listening on ..." log line, if `line` is that line.
+pub fn api_url(line: &str, scheme: &str) -> Option<String> {
+    let marker = "control API listening on ";
+    let rest = &line[line.find(&format!("{marker}{scheme}://"))? + marker.len()..];
+    let url: String = rest
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '"')
+        .collect();
+    Some(url.trim_end_matches('/').to_string())
+}
+
 /// Starts a server with `pools`; with the token file unless `read_only`.
 pub fn start(pools: &[&str], read_only: bool, extra: &str) -> Server {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -57,13 +69,8 @@ pub fn start(pools: &[&str], read_only: bool, extra: &str) -> Server {
     let mut serving = false;
     let (process, _) = ServerProcess::start(&config, &db, &["--log-format", "json"], &[], |line| {
         serving |= line.contains("serving");
-        if let Some(i) = line.find("control API listening on http://") {
-            let rest = &line[i + "control API listening on ".len()..];
-            let url: String = rest
-                .chars()
-                .take_while(|c| !c.is_whitespace() && *c != '"')
-                .collect();
-            api = Some(url.trim_end_matches('/').to_string());
+        if let Some(url) = api_url(line, "http") {
+            api = Some(url);
         }
         serving && api.is_some()
     });
