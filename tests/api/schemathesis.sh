@@ -17,6 +17,8 @@ fi
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 cargo build -q -p leasehold || { echo "0 passed, 1 failed"; exit 1; }
 BIN=$TARGET/debug/leasehold
+# shellcheck source=tests/lib/control_api.sh
+. "$ROOT/tests/lib/control_api.sh"
 
 WORK=$(mktemp -d)
 SERVER_PID=
@@ -48,15 +50,7 @@ listen = "127.0.0.1:0"
 token_file = "$WORK/token"
 CONF
 
-"$BIN" serve --config "$WORK/leasehold.toml" --db "$WORK/leases.db" 2> "$WORK/server.log" &
-SERVER_PID=$!
-API=
-for _ in $(seq 1 300); do
-  API=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$WORK/server.log" | head -1)
-  [ -n "$API" ] && break
-  kill -0 "$SERVER_PID" 2>/dev/null || break
-  sleep 0.1
-done
+start_server_with_api "$BIN" "$WORK/leasehold.toml" "$WORK/leases.db" "$WORK/server.log"
 if [ -z "$API" ]; then
   cat "$WORK/server.log" >&2
   echo "0 passed, 1 failed"

@@ -30,6 +30,8 @@ fi
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 cargo build -q -p leasehold || { fail=1; finish; }
 BIN=$TARGET/debug/leasehold
+# shellcheck source=tests/lib/control_api.sh
+. "$ROOT/tests/lib/control_api.sh"
 
 WORK=$(mktemp -d)
 PROFILE=$(mktemp -d)
@@ -62,17 +64,7 @@ listen = "127.0.0.1:0"
 pool_utilization_percent = 20
 CONF
 
-"$BIN" serve --config "$WORK/leasehold.toml" --db "$WORK/leases.db" 2> "$WORK/server.log" &
-SERVER_PID=$!
-
-# Wait (bounded, on the condition itself) for the control API's log line.
-API=
-for _ in $(seq 1 300); do
-  API=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$WORK/server.log" | head -1)
-  [ -n "$API" ] && break
-  kill -0 "$SERVER_PID" 2>/dev/null || break
-  sleep 0.1
-done
+start_server_with_api "$BIN" "$WORK/leasehold.toml" "$WORK/leases.db" "$WORK/server.log"
 check "server started with its control API" test -n "$API"
 [ -n "$API" ] || { cat "$WORK/server.log"; finish; }
 
