@@ -57,23 +57,25 @@ for rate in $RATES; do
     wait_server_bound leasehold || true   # measured even if it is not listening after 10 s
     thread_ticks > "$WORK/threads-before"
     before=$(cpu_ticks)
+    srv_err0=$(udp_rcvbuf_errors "$NS_S"); cli_err0=$(udp_rcvbuf_errors "$NS_C")
     out=$WORK/perfdhcp-$rate.txt
     run_perfdhcp "$rate" "$out"
     thread_ticks > "$WORK/threads-after"
     after=$(cpu_ticks)
+    srv_err=$(($(udp_rcvbuf_errors "$NS_S") - srv_err0)); cli_err=$(($(udp_rcvbuf_errors "$NS_C") - cli_err0))
     stop_server
     acks=$(awk '/^received packets:/ { r[++n] = $3 } END { print r[2] + 0 }' "$out")
     discovers=$(awk '/^sent packets:/ { s[++n] = $3 } END { print s[1] + 0 }' "$out")
     ra=$(awk '/^avg delay: [0-9.]+ ms/ { d[++n] = $3 } END { print (d[2] == "" ? "n/a" : d[2]) }' "$out")
     join -a 2 -e 0 -o 2.1,1.2,2.2 "$WORK/threads-before" "$WORK/threads-after" |
         awk -v a="$acks" -v d="$discovers" -v hz="$HZ" -v r="$rate" -v ra="$ra" \
-            -v total=$(((after - before))) '
+            -v total=$(((after - before))) -v se="$srv_err" -v ce="$cli_err" '
             BEGIN { total /= hz }
             { per[$1] = ($3 - $2) / hz }
             END {
                 printf "rate %d: acks %d/%d (drop %.2f%%), RA avg %s ms, cpu_s/exchange %.3e |", r, a, d,
                     (d > 0 ? 100 * (d - a) / d : 100), ra, (a > 0 ? total / a : 0)
                 for (n in per) if (per[n] > 0) printf " %s=%.2e", n, (a > 0 ? per[n] / a : 0)
-                printf "\n" }'
+                printf " | rcvbuf drops: server %d, client %d\n", se, ce }'
 done
 echo "load avg at end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -148,6 +148,13 @@ start_server() {
     wait_server_bound "$1" || die "$1 did not bind UDP 67 within 10 s"
 }
 
+# udp_rcvbuf_errors NS: datagrams the kernel dropped in namespace NS because a UDP socket's
+# receive buffer was full (RcvbufErrors of /proc/net/snmp), to tell server drops from client drops.
+udp_rcvbuf_errors() {
+    ip netns exec "$1" awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) c[$i] = i; h = 1 }
+        else print $c["RcvbufErrors"] }' /proc/net/snmp
+}
+
 # CPU ticks (utime + stime) of the running server.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
 

@@ -120,6 +120,7 @@ fn errors_name_line_and_reason() {
         ("wrong type", "[server]\nlease_time = \"long\"\n".into(), 2, "invalid type"),
         ("bad server_id", "[server]\nserver_id = \"1.2.3\"\n".into(), 2, "not an IPv4 address"),
         ("commit delay too long", "[server]\n\ncommit_delay_us = 100001\n".into(), 3, "commit_delay_us must be at most"),
+        ("coalescing window too long", "[server]\ncoalesce_us = 10001\n".into(), 2, "coalesce_us must be at most"),
         ("negative history retention", "[server]\nhistory_retention = -1\n".into(), 2, "invalid value"),
         ("bad subnet", "[[subnet]]\nsubnet = \"198.18.0.0/33\"\n".into(), 2, "not an IPv4 network"),
         ("host bits", "[[subnet]]\nsubnet = \"198.18.0.1/24\"\n".into(), 2, "host bits"),

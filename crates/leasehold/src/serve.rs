@@ -15,6 +15,14 @@
 //! - `lease-writer` (the [`GroupCommitter`]) commits and then sends the ACKs of the batch itself
 //!   ([`GroupCommitter::submit_then`]): a reply waiting for its lease costs no extra wake-up. A
 //!   failed commit withholds its replies (logged).
+//!
+//! Each wake-up of the packet loop takes every queued datagram with batched receives
+//! ([`RecvBatch`], up to 64 per system call). For each receive batch it decides the datagrams in
+//! arrival order, sends the replies that need no disk write together
+//! ([`DhcpSocket::try_send_batch`]) and hands the batch's durable changes to the writer as one
+//! submission whose ACKs again leave together. While datagrams arrive closer
+//! together than `[server] coalesce_us`, the loop waits that long between cycles so the next one
+//! finds several datagrams queued; a lone request is handled at once.
 //! - The caller's runtime keeps the control API, the SIGHUP handler, alerts and the rogue-server
 //!   monitor, and waits for `shutdown`.
 
@@ -23,16 +31,14 @@ use leasehold_engine::{
     Arrival, Config, Decision, Destination, Engine, Lease, LeaseChange, LeaseTable, Outcome,
     Timestamp,
 };
-use leasehold_net::{BindOptions, DhcpSocket, NetError, Received};
+use leasehold_net::{BindOptions, DhcpSocket, NetError, Outgoing, Received, RecvBatch};
 use leasehold_store::group_commit::DEFAULT_MAX_BATCH;
 use leasehold_store::{CommitOptions, GroupCommitter, LeaseStore, SqliteStore};
 use leasehold_wire::Packet;
 use std::future::Future;
-use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::pin::pin;
 use std::sync::Arc;
-use std::task::{Context as TaskContext, Poll, Waker};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::oneshot;
 use tracing::{debug, error, info, warn, Level};
@@ -41,6 +47,10 @@ use tracing::{debug, error, info, warn, Level};
 const RECLAIM_INTERVAL: Duration = Duration::from_secs(1);
 /// How often lease history older than `history_retention` is pruned (first at start-up).
 const PRUNE_INTERVAL: Duration = Duration::from_secs(3600);
+/// Datagrams taken per `recvmmsg`.
+const RECV_BATCH: usize = 64;
+/// Most datagrams one cycle handles before the loop looks at control requests and timers again.
+const MAX_PER_CYCLE: usize = 1024;
 
 /// Runs the server until `shutdown` completes.
 pub async fn run(
@@ -199,25 +209,45 @@ impl PacketLoop {
         let clock = Instant::now();
         let mut guard_report = GuardReport::default();
         let runtime = tokio::runtime::Handle::current();
-        let mut buf = vec![0u8; 4096];
+        let mut batch = RecvBatch::new(RECV_BATCH);
+        let coalesce = Duration::from_micros(u64::from(config.server.coalesce_us));
+        let mut last_wake: Option<Instant> = None;
         let mut reclaim = tokio::time::interval(RECLAIM_INTERVAL);
         let mut prune = tokio::time::interval(PRUNE_INTERVAL);
         let mut stop = pin!(stop);
         loop {
             tokio::select! {
-                received = socket.recv(&mut buf) => {
-                    let received = match received {
-                        Ok(r) => r,
-                        Err(e) => {
-                            warn!("receive failed: {e}");
-                            continue;
+                ready = socket.readable() => {
+                    if let Err(e) = ready {
+                        warn!("waiting for datagrams failed: {e}");
+                        continue;
+                    }
+                    let woke = Instant::now();
+                    let mut taken = 0;
+                    while taken < MAX_PER_CYCLE {
+                        match socket.try_recv_batch(&mut batch) {
+                            Ok(0) => break,
+                            Ok(n) => taken += n,
+                            Err(e) => {
+                                warn!("receive failed: {e}");
+                                break;
+                            }
                         }
-                    };
-                    let started = Instant::now();
-                    let Some(datagram) = buf.get(..received.len) else { continue };
-                    let admit = (&mut guard, clock);
-                    let out = Out { committer: &committer, socket: &socket, runtime: &runtime, metrics: &metrics };
-                    handle_datagram(&engine, &mut table, out, datagram, &received, started, admit).await;
+                        // Replies leave per receive batch, so a burst of requests is answered in
+                        // bursts no larger than the one that came in.
+                        let mut cycle = Cycle::default();
+                        for (datagram, received) in batch.iter() {
+                            let admit = (&mut guard, clock);
+                            handle_datagram(&engine, &mut table, &metrics, &mut cycle, datagram, received, admit);
+                        }
+                        cycle.finish(Out { committer: &committer, socket: &socket, runtime: &runtime, metrics: &metrics });
+                    }
+                    // Under load, let datagrams gather: the next cycle then takes many at once.
+                    let busy = taken > 1 || last_wake.is_some_and(|t| woke.duration_since(t) < coalesce);
+                    if busy && !coalesce.is_zero() {
+                        std::thread::sleep(coalesce);
+                    }
+                    last_wake = Some(woke);
                 }
                 Some(request) = control_rx.recv() => {
                     crate::control::handle(request, &mut engine, &mut table, &committer, unix_now());
@@ -246,8 +276,8 @@ impl PacketLoop {
     }
 }
 
-/// Where a decision's effects go: the lease writer, the socket, the runtime for sends that
-/// cannot complete at once, and the metrics.
+/// Where a cycle's effects go: the lease writer, the socket, the runtime for sends that cannot
+/// complete at once, and the metrics.
 #[derive(Clone, Copy)]
 struct Out<'a> {
     committer: &'a Arc<GroupCommitter>,
@@ -256,17 +286,116 @@ struct Out<'a> {
     metrics: &'a Arc<crate::metrics::Metrics>,
 }
 
-/// Handles one datagram: parse, admit (guard), decide, apply, persist, reply.
-async fn handle_datagram(
+/// What the packet loop decided for one receive batch: replies to send now, and durable lease
+/// changes with the replies that wait for their commit.
+#[derive(Default)]
+struct Cycle {
+    /// OFFERs, NAKs, INFORM ACKs: nothing to persist, sent when the cycle ends.
+    immediate: Replies,
+    /// Lease changes to commit, in decision order.
+    durable: Vec<Lease>,
+    /// Replies sent by the lease writer once `durable` is on disk, never before.
+    after_commit: Replies,
+}
+
+impl Cycle {
+    /// Sends the immediate replies and submits the durable changes (with their replies) as one
+    /// group-commit submission.
+    fn finish(self, out: Out<'_>) {
+        let Cycle {
+            immediate,
+            durable,
+            after_commit,
+        } = self;
+        immediate.send(out.socket, out.metrics, out.runtime);
+        if durable.is_empty() {
+            return;
+        }
+        let socket = out.socket.clone();
+        let metrics = out.metrics.clone();
+        let runtime = out.runtime.clone();
+        let leases = durable.len();
+        out.committer
+            .submit_then(durable, unix_now(), move |result| match result {
+                Ok(_) => after_commit.send(&socket, &metrics, &runtime),
+                Err(e) => error!(
+                    leases,
+                    withheld_replies = after_commit.len(),
+                    "lease changes not persisted, their replies withheld: {e}"
+                ),
+            });
+    }
+}
+
+/// Encoded replies with where they go, and for the metrics their kind and when their request
+/// arrived.
+#[derive(Default)]
+struct Replies {
+    outgoing: Vec<Outgoing>,
+    meta: Vec<(&'static str, Instant)>,
+}
+
+impl Replies {
+    fn push(&mut self, reply: Outgoing, kind: &'static str, started: Instant) {
+        self.outgoing.push(reply);
+        self.meta.push((kind, started));
+    }
+
+    fn len(&self) -> usize {
+        self.outgoing.len()
+    }
+
+    /// Sends every reply, from any thread: batched and without waiting first; what would block
+    /// (the socket's send buffer is full) is handed to `runtime` to await writability.
+    fn send(
+        self,
+        socket: &Arc<DhcpSocket>,
+        metrics: &Arc<crate::metrics::Metrics>,
+        runtime: &tokio::runtime::Handle,
+    ) {
+        if self.outgoing.is_empty() {
+            return;
+        }
+        let handled = socket.try_send_batch(&self.outgoing, |i, result| match result {
+            Ok(()) => {
+                if let Some((kind, started)) = self.meta.get(i) {
+                    metrics.on_sent(kind, *started);
+                }
+            }
+            Err(e) => warn!("send failed: {e}"),
+        });
+        if handled == self.outgoing.len() {
+            return;
+        }
+        let socket = socket.clone();
+        let metrics = metrics.clone();
+        runtime.spawn(async move {
+            let rest = self.outgoing.iter().zip(&self.meta).skip(handled);
+            for (reply, (kind, started)) in rest {
+                match socket
+                    .send(&reply.bytes, &reply.dest, reply.ifindex, reply.src)
+                    .await
+                {
+                    Ok(()) => metrics.on_sent(kind, *started),
+                    Err(e) => warn!(dest = ?reply.dest, "send failed: {e}"),
+                }
+            }
+        });
+    }
+}
+
+/// Handles one datagram: parse, admit (guard), decide, apply; its reply and durable changes go
+/// into `cycle`.
+fn handle_datagram(
     engine: &Engine,
     table: &mut LeaseTable,
-    out: Out<'_>,
+    metrics: &crate::metrics::Metrics,
+    cycle: &mut Cycle,
     datagram: &[u8],
     received: &Received,
-    started: Instant,
     (guard, clock): (&mut leasehold_engine::Guard, Instant),
 ) {
-    let metrics = out.metrics;
+    let started = Instant::now();
     let request = match Packet::parse(datagram) {
         Ok(p) => p,
         Err(e) => {
@@ -276,12 +405,7 @@ async fn handle_datagram(
             return;
         }
     };
-    let arrival = Arrival {
-        iface: received.iface.clone(),
-        ifindex: received.ifindex,
-        local_addr: received.local_addr,
-        source: received.source,
-    };
+    let arrival = received.arrival();
     let now = unix_now();
     metrics.on_received(&request, now);
     let now_ms = u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -296,27 +420,16 @@ async fn handle_datagram(
     table.apply(&decision.changes, now);
     guard.observe(&request, &decision.changes);
     guard.record_outcome(&decision.outcome);
-    let durable: Vec<Lease> = decision
-        .changes
-        .iter()
-        .filter_map(|c| match c {
-            LeaseChange::Put(lease) => Some(lease.clone()),
-            _ => None,
-        })
-        .collect();
     log_transaction(&request, &arrival, &decision, started);
-
-    let Decision { reply, outcome, .. } = decision;
-    let Some(reply) = reply else {
-        if !durable.is_empty() {
-            out.committer.submit_then(durable, now, move |result| {
-                if let Err(e) = result {
-                    error!(?outcome, "lease change not persisted: {e}");
-                }
-            });
-        }
-        return;
-    };
+    let Decision { reply, changes, .. } = decision;
+    let durable_before = cycle.durable.len();
+    cycle
+        .durable
+        .extend(changes.into_iter().filter_map(|c| match c {
+            LeaseChange::Put(lease) => Some(lease),
+            _ => None,
+        }));
+    let Some(reply) = reply else { return };
     let bytes = match reply.packet.encode(&reply.encode) {
         Ok(b) => b,
         Err(e) => {
@@ -327,108 +440,17 @@ async fn handle_datagram(
             return;
         }
     };
-    let reply = Reply {
-        destination: adjust_for_loopback(reply.destination, &arrival),
-        ifindex: arrival.ifindex,
-        source: arrival.local_addr,
-        kind: crate::metrics::Metrics::reply_kind(&reply.packet),
-        started,
+    let kind = crate::metrics::Metrics::reply_kind(&reply.packet);
+    let outgoing = Outgoing {
         bytes,
+        dest: adjust_for_loopback(reply.destination, &arrival),
+        ifindex: arrival.ifindex,
+        src: arrival.local_addr,
     };
-    if durable.is_empty() {
-        if send(
-            out.socket,
-            &reply.bytes,
-            &reply.destination,
-            reply.ifindex,
-            reply.source,
-        )
-        .await
-        {
-            metrics.on_sent(reply.kind, started);
-        }
-        return;
-    }
-    // Sent by the lease writer right after the commit that made `durable` durable; never before.
-    let socket = out.socket.clone();
-    let metrics = metrics.clone();
-    let runtime = out.runtime.clone();
-    out.committer
-        .submit_then(durable, now, move |result| match result {
-            Ok(_) => reply.send_from_any_thread(socket, metrics, &runtime),
-            Err(e) => error!(?outcome, "lease not persisted, reply withheld: {e}"),
-        });
-}
-
-/// An encoded reply and where it goes, waiting for its commit.
-struct Reply {
-    destination: Destination,
-    ifindex: u32,
-    source: Ipv4Addr,
-    kind: &'static str,
-    /// When the request arrived (for the latency metric).
-    started: Instant,
-    bytes: Vec<u8>,
-}
-
-impl Reply {
-    /// Sends the reply from a thread outside the packet loop's runtime (the lease writer):
-    /// the non-blocking send is tried at once, which is how a UDP socket with room in its send
-    /// buffer always completes; only when it cannot complete now is the send handed to
-    /// `runtime` to await writability.
-    fn send_from_any_thread(
-        self,
-        socket: Arc<DhcpSocket>,
-        metrics: Arc<crate::metrics::Metrics>,
-        runtime: &tokio::runtime::Handle,
-    ) {
-        let attempt = poll_once(send(
-            &socket,
-            &self.bytes,
-            &self.destination,
-            self.ifindex,
-            self.source,
-        ));
-        match attempt {
-            Some(true) => metrics.on_sent(self.kind, self.started),
-            Some(false) => {}
-            None => {
-                runtime.spawn(async move {
-                    let r = &self;
-                    if send(&socket, &r.bytes, &r.destination, r.ifindex, r.source).await {
-                        metrics.on_sent(r.kind, r.started);
-                    }
-                });
-            }
-        }
-    }
-}
-
-/// Polls `fut` once with a waker that does nothing: its output if it completed at once, `None`
-/// if it would have to wait (the future is then dropped, which cancels it).
-fn poll_once<F: Future>(fut: F) -> Option<F::Output> {
-    let mut fut = pin!(fut);
-    let mut cx = TaskContext::from_waker(Waker::noop());
-    match fut.as_mut().poll(&mut cx) {
-        Poll::Ready(v) => Some(v),
-        Poll::Pending => None,
-    }
-}
-
-/// Sends one reply; false (logged) when the socket refused it.
-async fn send(
-    socket: &DhcpSocket,
-    bytes: &[u8],
-    dest: &Destination,
-    ifindex: u32,
-    src: Ipv4Addr,
-) -> bool {
-    match socket.send(bytes, dest, ifindex, src).await {
-        Ok(_) => true,
-        Err(e) => {
-            warn!(?dest, "send failed: {e}");
-            false
-        }
+    if cycle.durable.len() == durable_before {
+        cycle.immediate.push(outgoing, kind, started);
+    } else {
+        cycle.after_commit.push(outgoing, kind, started);
     }
 }
 

@@ -42,6 +42,7 @@
 //!
 //! # Modules
 //! - [`socket`]: [`DhcpSocket`], [`BindOptions`], [`Received`].
+//! - [`batch`]: many datagrams per system call ([`RecvBatch`], [`Outgoing`]).
 //! - [`iface`]: interface index → name and addresses.
 //! - [`packet`]: [`PacketSocket`], IPv4/UDP header parsing, [`MacAddr`].
 //! - [`neigh`]: MAC addresses from `/proc/net/arp`.
@@ -49,12 +50,14 @@
 #![deny(unsafe_code)]
 
 mod arp;
+pub mod batch;
 pub mod error;
 pub mod iface;
 pub mod neigh;
 pub mod packet;
 pub mod socket;
 
+pub use batch::{Outgoing, RecvBatch};
 pub use error::NetError;
 pub use leasehold_engine::Destination;
 pub use packet::{AsyncPacketSocket, MacAddr, PacketSocket};

@@ -73,13 +73,13 @@ impl Received {
 }
 
 /// The raw result of one `recvmsg`.
-struct RawRecv {
-    len: usize,
-    truncated: bool,
-    source: Option<SocketAddrV4>,
-    ifindex: u32,
-    spec_dst: Ipv4Addr,
-    dst_addr: Ipv4Addr,
+pub(crate) struct RawRecv {
+    pub(crate) len: usize,
+    pub(crate) truncated: bool,
+    pub(crate) source: Option<SocketAddrV4>,
+    pub(crate) ifindex: u32,
+    pub(crate) spec_dst: Ipv4Addr,
+    pub(crate) dst_addr: Ipv4Addr,
 }
 
 /// The server's UDP socket.
@@ -88,7 +88,7 @@ struct RawRecv {
 /// `IP_PKTINFO`; see the crate documentation for why it is one socket and not one per interface.
 #[derive(Debug)]
 pub struct DhcpSocket {
-    sock: UdpSocket,
+    pub(crate) sock: UdpSocket,
     port: u16,
     interfaces: Vec<String>,
     cache: InterfaceCache,
@@ -98,6 +98,19 @@ pub struct DhcpSocket {
     arp_denied: AtomicBool,
     warned_arp: AtomicBool,
     warned_hw: AtomicBool,
+}
+
+/// Receive buffer the server asks for: room for a few thousand queued requests, so a burst (or
+/// the packet loop waiting out its coalescing window) does not overflow the kernel queue.
+const RECEIVE_BUFFER: usize = 4 << 20;
+
+/// Sets `SO_RCVBUF` to [`RECEIVE_BUFFER`]: with `SO_RCVBUFFORCE` when privileged (not capped by
+/// `net.core.rmem_max`), else the plain option, which the kernel caps at `rmem_max`. Failure
+/// leaves the default, which only lowers the burst a server absorbs.
+fn enlarge_receive_buffer(sock: &Socket) {
+    if setsockopt(sock, sockopt::RcvBufForce, &RECEIVE_BUFFER).is_err() {
+        let _ = sock.set_recv_buffer_size(RECEIVE_BUFFER);
+    }
 }
 
 fn bind_error(port: u16, e: io::Error) -> NetError {
@@ -129,6 +142,7 @@ impl DhcpSocket {
             .map_err(|e| NetError::socket("setting SO_BROADCAST", e))?;
         setsockopt(&sock, sockopt::Ipv4PacketInfo, &true)
             .map_err(|e| NetError::socket("setting IP_PKTINFO", e))?;
+        enlarge_receive_buffer(&sock);
         sock.set_nonblocking(true)
             .map_err(|e| NetError::socket("setting O_NONBLOCK", e))?;
         let addr = SocketAddrV4::new(opts.bind_addr.unwrap_or(Ipv4Addr::UNSPECIFIED), opts.port);
@@ -224,7 +238,7 @@ impl DhcpSocket {
     }
 
     /// Applies the truncation check and interface filter; fills in name and local address.
-    fn accept(&self, raw: RawRecv) -> Option<Received> {
+    pub(crate) fn accept(&self, raw: RawRecv) -> Option<Received> {
         if raw.truncated {
             self.dropped_truncated.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(
@@ -277,20 +291,7 @@ impl DhcpSocket {
         ifindex: u32,
         src: Ipv4Addr,
     ) -> Result<(), NetError> {
-        let (to, oif) = match dest {
-            Destination::Relay { addr, port } | Destination::Unicast { addr, port } => {
-                (SocketAddrV4::new(*addr, *port), 0)
-            }
-            Destination::Broadcast { port } => {
-                (SocketAddrV4::new(Ipv4Addr::BROADCAST, *port), ifindex)
-            }
-            Destination::UnicastToHw { addr, hw, port } => {
-                match self.prepare_hw(*addr, hw, ifindex) {
-                    Ok(()) => (SocketAddrV4::new(*addr, *port), ifindex),
-                    Err(()) => (SocketAddrV4::new(Ipv4Addr::BROADCAST, *port), ifindex),
-                }
-            }
-        };
+        let (to, oif) = resolve_destination(self, dest, ifindex);
         self.send_to(bytes, to, oif, src).await
     }
 
@@ -374,7 +375,29 @@ impl DhcpSocket {
     }
 }
 
-fn ipv4_from_in_addr(a: libc::in_addr) -> Ipv4Addr {
+/// The UDP destination and outgoing interface (0: let the kernel route) of a reply to `dest` for
+/// a request that arrived on `ifindex`; inserts the ARP entry a [`Destination::UnicastToHw`]
+/// needs, or falls back to broadcast.
+pub(crate) fn resolve_destination(
+    socket: &DhcpSocket,
+    dest: &Destination,
+    ifindex: u32,
+) -> (SocketAddrV4, u32) {
+    match dest {
+        Destination::Relay { addr, port } | Destination::Unicast { addr, port } => {
+            (SocketAddrV4::new(*addr, *port), 0)
+        }
+        Destination::Broadcast { port } => (SocketAddrV4::new(Ipv4Addr::BROADCAST, *port), ifindex),
+        Destination::UnicastToHw { addr, hw, port } => {
+            match socket.prepare_hw(*addr, hw, ifindex) {
+                Ok(()) => (SocketAddrV4::new(*addr, *port), ifindex),
+                Err(()) => (SocketAddrV4::new(Ipv4Addr::BROADCAST, *port), ifindex),
+            }
+        }
+    }
+}
+
+pub(crate) fn ipv4_from_in_addr(a: libc::in_addr) -> Ipv4Addr {
     Ipv4Addr::from(u32::from_be(a.s_addr))
 }
 

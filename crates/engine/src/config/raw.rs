@@ -57,6 +57,8 @@ pub(crate) struct RawServer {
     pub user: Option<String>,
     /// Group-commit delay of the lease writer, in microseconds.
     pub commit_delay_us: Option<Spanned<u32>>,
+    /// Packet-loop coalescing window under load, in microseconds.
+    pub coalesce_us: Option<Spanned<u32>>,
     /// Seconds lease history is kept; 0 keeps it forever.
     pub history_retention: Option<u32>,
     #[serde(default)]

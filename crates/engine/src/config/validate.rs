@@ -125,6 +125,17 @@ fn server(rs: &RawServer) -> Result<ServerConfig> {
             ));
         }
     }
+    if let Some(d) = &rs.coalesce_us {
+        if *d.get_ref() > super::model::MAX_COALESCE_US {
+            return Err(SpanError::new(
+                d.span().start,
+                format!(
+                    "coalesce_us must be at most {} (10 ms)",
+                    super::model::MAX_COALESCE_US
+                ),
+            ));
+        }
+    }
     let mut always_send = Vec::new();
     for k in &rs.always_send {
         let def = option_key(k.get_ref(), k.span().start)?;
@@ -159,6 +170,11 @@ fn server(rs: &RawServer) -> Result<ServerConfig> {
             .as_ref()
             .map(|d| *d.get_ref())
             .unwrap_or(super::model::DEFAULT_COMMIT_DELAY_US),
+        coalesce_us: rs
+            .coalesce_us
+            .as_ref()
+            .map(|d| *d.get_ref())
+            .unwrap_or(super::model::DEFAULT_COALESCE_US),
         history_retention: rs
             .history_retention
             .unwrap_or(super::model::DEFAULT_HISTORY_RETENTION),

@@ -288,10 +288,11 @@ fn restart_warnings(old: &Config, new: &Config) -> Vec<String> {
         w.push("[control] changes take effect at the next restart".to_string());
     }
     if old.server.commit_delay_us != new.server.commit_delay_us
+        || old.server.coalesce_us != new.server.coalesce_us
         || old.server.history_retention != new.server.history_retention
     {
         w.push(
-            "[server] commit_delay_us and history_retention take effect at the next restart"
+            "[server] commit_delay_us, coalesce_us and history_retention take effect at the next restart"
                 .to_string(),
         );
     }
