@@ -80,8 +80,14 @@ impl LeaseStore for MemoryStore {
     }
 
     fn prune_history(&mut self, older_than: Timestamp) -> Result<u64, StoreError> {
-        let before = self.history.len();
-        self.history.retain(|e| e.recorded >= older_than);
-        Ok((before - self.history.len()) as u64)
+        // The same rule as the SQL backends: everything before the first entry (in id order)
+        // recorded at or after `older_than`.
+        let keep_from = self
+            .history
+            .iter()
+            .position(|e| e.recorded >= older_than)
+            .unwrap_or(self.history.len());
+        self.history.drain(..keep_from);
+        Ok(keep_from as u64)
     }
 }

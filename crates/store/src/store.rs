@@ -87,6 +87,13 @@ pub trait LeaseStore: Send {
 
     /// Deletes history entries recorded before `older_than` (the caller computes it from its
     /// `history_retention`). Current records are never pruned. Returns how many were removed.
+    ///
+    /// Precisely: deletes every entry older (by `id`) than the oldest entry recorded at or after
+    /// `older_than`, or all of them when there is none. `recorded` grows with `id` as long as the
+    /// wall clock does, so this is the same; after the clock stepped backwards, entries committed
+    /// after the step are kept until the newest entry committed before it ages out (at most the
+    /// size of the step longer than the retention). This lets a backend delete a range of ids
+    /// instead of searching by time.
     fn prune_history(&mut self, older_than: Timestamp) -> Result<u64, StoreError>;
 }
 

@@ -197,6 +197,51 @@ mod checks {
         );
     }
 
+    pub fn prune_history_everything(s: &mut dyn LeaseStore) {
+        assert_eq!(s.prune_history(1_000).expect("prune"), 0, "empty history");
+        s.commit(&[lease(1, 100), lease(2, 100)], 100)
+            .expect("commit");
+        s.commit(&[lease(1, 200)], 200).expect("commit");
+        assert_eq!(s.prune_history(100).expect("prune"), 0, "none before 100");
+        assert_eq!(
+            s.prune_history(201).expect("prune"),
+            3,
+            "a finite cutoff after every entry removes them all"
+        );
+        assert_eq!(s.history(&HistoryFilter::All, 10).expect("history"), vec![]);
+        s.commit(&[lease(3, 300)], 300).expect("commit");
+        assert_eq!(
+            s.history(&HistoryFilter::All, 10).expect("history").len(),
+            1,
+            "history continues after a full prune"
+        );
+    }
+
+    /// The documented rule after the wall clock stepped backwards: everything before the first
+    /// entry (by id) recorded at or after the cutoff goes; later entries wait for it.
+    pub fn prune_history_clock_step_back(s: &mut dyn LeaseStore) {
+        s.commit(&[lease(1, 100)], 100).expect("commit");
+        s.commit(&[lease(2, 500)], 500).expect("commit");
+        // The clock stepped back from 500 to 150.
+        s.commit(&[lease(3, 150)], 150).expect("commit");
+        s.commit(&[lease(4, 600)], 600).expect("commit");
+        assert_eq!(s.prune_history(200).expect("prune"), 1);
+        let left = |s: &mut dyn LeaseStore| -> Vec<u64> {
+            s.history(&HistoryFilter::All, 10)
+                .expect("history")
+                .iter()
+                .map(|e| e.recorded)
+                .collect()
+        };
+        assert_eq!(
+            left(s),
+            vec![600, 150, 500],
+            "the entry of 150 waits for the one of 500"
+        );
+        assert_eq!(s.prune_history(501).expect("prune"), 2);
+        assert_eq!(left(s), vec![600]);
+    }
+
     pub fn delete(s: &mut dyn LeaseStore) {
         s.commit(&[lease(1, 0), lease(2, 0)], 1).expect("commit");
         assert!(s.delete(Ipv4Addr::new(10, 0, 0, 1)).expect("delete"));
@@ -264,6 +309,14 @@ macro_rules! battery {
             #[test]
             fn prune_history() {
                 run(checks::prune_history)
+            }
+            #[test]
+            fn prune_history_everything() {
+                run(checks::prune_history_everything)
+            }
+            #[test]
+            fn prune_history_clock_step_back() {
+                run(checks::prune_history_clock_step_back)
             }
             #[test]
             fn delete() {

@@ -244,6 +244,137 @@ fn older_schema_migrated_on_open() {
     assert_eq!(v, i64::from(SCHEMA_VERSION));
 }
 
+/// A version-2 database exactly as schema version 2 wrote it (history with its three indexes,
+/// `leases_client`), holding one current record and two history entries.
+fn write_v2(path: &Path) {
+    let c = Connection::open(path).expect("create");
+    c.execute_batch(&format!(
+        "PRAGMA journal_mode = WAL;
+         CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+         INSERT INTO meta (key, value) VALUES ('application', 'leasehold'), ('schema_version', '2');
+         CREATE TABLE leases (
+             addr INTEGER PRIMARY KEY NOT NULL CHECK (addr BETWEEN 0 AND 4294967295),
+             client TEXT, htype INTEGER CHECK (htype BETWEEN 0 AND 255), hwaddr TEXT,
+             state TEXT NOT NULL CHECK (state IN ('bound', 'released', 'expired', 'declined')),
+             starts INTEGER NOT NULL, expires INTEGER, hostname TEXT);
+         CREATE INDEX leases_client ON leases (client);
+         CREATE TABLE history (
+             id INTEGER PRIMARY KEY NOT NULL, recorded INTEGER NOT NULL, addr INTEGER NOT NULL,
+             client TEXT, htype INTEGER, hwaddr TEXT, state TEXT NOT NULL,
+             starts INTEGER NOT NULL, expires INTEGER, hostname TEXT);
+         CREATE INDEX history_addr ON history (addr, id);
+         CREATE INDEX history_client ON history (client, id);
+         CREATE INDEX history_recorded ON history (recorded);
+         CREATE VIEW leases_readable AS
+             SELECT ((addr >> 24) & 255) || '.' || ((addr >> 16) & 255) || '.' ||
+                    ((addr >> 8) & 255) || '.' || (addr & 255) AS address,
+                    client, htype, hwaddr, state,
+                    datetime(starts, 'unixepoch') AS starts,
+                    CASE WHEN expires IS NULL THEN 'never' ELSE datetime(expires, 'unixepoch') END AS expires,
+                    hostname
+             FROM leases;
+         INSERT INTO leases VALUES (167772161, 'hw:1:52:54:00:00:00:01', 1, '52:54:00:00:00:01', 'released', 20, 3620, 'host-1');
+         INSERT INTO history VALUES
+             (1, 10, 167772161, 'hw:1:52:54:00:00:00:01', 1, '52:54:00:00:00:01', 'bound', 10, 3610, 'host-1'),
+             (2, 20, 167772161, 'hw:1:52:54:00:00:00:01', 1, '52:54:00:00:00:01', 'released', 20, 3620, 'host-1');
+         PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = 2;"
+    ))
+    .expect("v2 schema");
+}
+
+/// Names of the indexes in the database, SQLite's automatic ones excluded.
+fn indexes(c: &Connection) -> Vec<String> {
+    let mut st = c
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name",
+        )
+        .expect("prep");
+    st.query_map([], |r| r.get(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows")
+}
+
+#[test]
+fn version_2_migrated_keeps_data_drops_indexes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("leases.db");
+    write_v2(&path);
+    assert_eq!(indexes(&Connection::open(&path).expect("open")).len(), 4);
+    let err = SqliteStore::open_read_only(&path).expect_err("read-only cannot migrate");
+    assert!(
+        matches!(err, StoreError::OlderSchema { found: 2, .. }),
+        "{err:?}"
+    );
+
+    let mut s = SqliteStore::open(&path).expect("migrates");
+    let released = leasehold_engine::Lease {
+        state: leasehold_engine::LeaseState::Released,
+        ..lease(1, 20)
+    };
+    assert_eq!(s.load_all().expect("load"), vec![released.clone()]);
+    let history = s.history(&HistoryFilter::All, 10).expect("history");
+    assert_eq!(
+        history
+            .iter()
+            .map(|e| (e.id, e.recorded, e.lease.clone()))
+            .collect::<Vec<_>>(),
+        vec![(2, 20, released), (1, 10, lease(1, 10))]
+    );
+    let c = lease(1, 0).client.expect("client");
+    assert_eq!(s.by_client(&c).expect("by_client").len(), 1);
+    assert_eq!(
+        s.history(&HistoryFilter::Client(c), 10)
+            .expect("history")
+            .len(),
+        2
+    );
+    assert_eq!(indexes(s.connection()), Vec::<String>::new());
+    let q = |sql: &str| {
+        s.connection()
+            .query_row(sql, [], |r| r.get::<_, rusqlite::types::Value>(0))
+            .expect(sql)
+    };
+    assert_eq!(
+        q("PRAGMA user_version"),
+        rusqlite::types::Value::Integer(i64::from(SCHEMA_VERSION))
+    );
+    assert_eq!(
+        q("SELECT value FROM meta WHERE key = 'schema_version'"),
+        rusqlite::types::Value::Text(SCHEMA_VERSION.to_string())
+    );
+    assert_eq!(
+        q("SELECT address FROM leases_readable"),
+        rusqlite::types::Value::Text("10.0.0.1".into())
+    );
+    assert_eq!(
+        q("PRAGMA integrity_check"),
+        rusqlite::types::Value::Text("ok".into())
+    );
+
+    s.commit(&[lease(2, 30)], 30)
+        .expect("commit after migration");
+    assert_eq!(s.prune_history(20).expect("prune"), 1);
+    assert_eq!(
+        s.history(&HistoryFilter::All, 10)
+            .expect("history")
+            .iter()
+            .map(|e| e.id)
+            .collect::<Vec<_>>(),
+        vec![3, 2],
+        "ids continue after the migrated ones"
+    );
+    drop(s);
+    SqliteStore::open_read_only(&path).expect("current now");
+}
+
+#[test]
+fn fresh_database_has_no_secondary_indexes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = SqliteStore::open(dir.path().join("leases.db")).expect("open");
+    assert_eq!(indexes(s.connection()), Vec::<String>::new());
+}
+
 #[test]
 fn empty_file_is_initialised() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -13,17 +13,79 @@ use crate::error::StoreError;
 use crate::store::{HistoryEntry, HistoryFilter, LeaseStore};
 use leasehold_engine::{ClientKey, Lease, Timestamp};
 use migrate::Inspection;
-use rusqlite::{params, Connection, OpenFlags, TransactionBehavior};
-use schema::LEASE_COLUMNS;
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+use schema::lease_columns;
 use std::fs::File;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
+
+/// Constant SQL (prepared once per connection through the statement cache).
+mod sql {
+    use super::lease_columns;
+
+    /// Every current record.
+    pub(super) const LOAD_ALL: &str =
+        concat!("SELECT ", lease_columns!(), " FROM leases ORDER BY addr");
+    /// The current record of `?1`.
+    pub(super) const GET: &str =
+        concat!("SELECT ", lease_columns!(), " FROM leases WHERE addr = ?1");
+    /// Current records of client text `?1`: a scan of `leases` in address order (no index).
+    pub(super) const BY_CLIENT: &str = concat!(
+        "SELECT ",
+        lease_columns!(),
+        " FROM leases WHERE client = ?1 ORDER BY addr"
+    );
+    /// The commit's upsert of a current record.
+    pub(super) const UPSERT: &str = concat!(
+        "INSERT INTO leases (",
+        lease_columns!(),
+        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (addr) DO UPDATE SET client = excluded.client, htype = excluded.htype,
+           hwaddr = excluded.hwaddr, state = excluded.state, starts = excluded.starts,
+           expires = excluded.expires, hostname = excluded.hostname"
+    );
+    /// The commit's history append (`recorded`, then the lease columns).
+    pub(super) const APPEND_HISTORY: &str = concat!(
+        "INSERT INTO history (recorded, ",
+        lease_columns!(),
+        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+    );
+    /// Newest `?1` history entries. This and the two below walk the `id` B-tree backwards and
+    /// stop after `?1` matches (no sort).
+    pub(super) const HISTORY_ALL: &str = concat!(
+        "SELECT id, recorded, ",
+        lease_columns!(),
+        " FROM history ORDER BY id DESC LIMIT ?1"
+    );
+    /// Newest `?1` history entries of address `?2`.
+    pub(super) const HISTORY_ADDR: &str = concat!(
+        "SELECT id, recorded, ",
+        lease_columns!(),
+        " FROM history WHERE addr = ?2 ORDER BY id DESC LIMIT ?1"
+    );
+    /// Newest `?1` history entries of client text `?2`.
+    pub(super) const HISTORY_CLIENT: &str = concat!(
+        "SELECT id, recorded, ",
+        lease_columns!(),
+        " FROM history WHERE client = ?2 ORDER BY id DESC LIMIT ?1"
+    );
+    /// The oldest history entry recorded at or after `?1`: walks `id` upwards and stops at the
+    /// first hit, so it reads about as many rows as pruning will delete.
+    pub(super) const FIRST_KEPT: &str =
+        "SELECT id FROM history WHERE recorded >= ?1 ORDER BY id LIMIT 1";
+    /// Deletes the history entries before id `?1` (a rowid range).
+    pub(super) const PRUNE_BEFORE: &str = "DELETE FROM history WHERE id < ?1";
+    /// Deletes every history entry.
+    pub(super) const PRUNE_ALL: &str = "DELETE FROM history";
+}
 
 /// A lease store in one SQLite file.
 #[derive(Debug)]
 pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
+    /// Text column buffers reused by every commit.
+    text: codec::TextBuffers,
     /// Held for the life of a read-write store; `None` when read-only.
     _lock: Option<File>,
 }
@@ -97,6 +159,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             conn,
             path,
+            text: codec::TextBuffers::default(),
             _lock: Some(lock),
         })
     }
@@ -138,6 +201,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             conn,
             path,
+            text: codec::TextBuffers::default(),
             _lock: None,
         })
     }
@@ -190,25 +254,16 @@ impl SqliteStore {
 
 impl LeaseStore for SqliteStore {
     fn load_all(&mut self) -> Result<Vec<Lease>, StoreError> {
-        self.query_leases(
-            &format!("SELECT {LEASE_COLUMNS} FROM leases ORDER BY addr"),
-            [],
-        )
+        self.query_leases(sql::LOAD_ALL, [])
     }
 
     fn get(&self, addr: Ipv4Addr) -> Result<Option<Lease>, StoreError> {
-        let mut v = self.query_leases(
-            &format!("SELECT {LEASE_COLUMNS} FROM leases WHERE addr = ?1"),
-            [i64::from(u32::from(addr))],
-        )?;
+        let mut v = self.query_leases(sql::GET, [i64::from(u32::from(addr))])?;
         Ok(v.pop())
     }
 
     fn by_client(&self, client: &ClientKey) -> Result<Vec<Lease>, StoreError> {
-        self.query_leases(
-            &format!("SELECT {LEASE_COLUMNS} FROM leases WHERE client = ?1 ORDER BY addr"),
-            [client.to_text()],
-        )
+        self.query_leases(sql::BY_CLIENT, [client.to_text()])
     }
 
     fn commit(&mut self, batch: &[Lease], now: Timestamp) -> Result<(), StoreError> {
@@ -216,45 +271,35 @@ impl LeaseStore for SqliteStore {
             what: "now",
             value: now,
         })?;
-        let rows = batch
-            .iter()
-            .map(codec::encode)
-            .collect::<Result<Vec<_>, _>>()?;
-        let path = self.path.clone();
+        // Disjoint borrows of the fields: the path is only copied into an error.
+        let SqliteStore {
+            conn, path, text, ..
+        } = self;
         let sql = |source| StoreError::Sqlite {
             path: path.clone(),
             source,
         };
-        let tx = self
-            .conn
+        let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql)?;
         {
-            let mut upsert = tx
-                .prepare_cached(&format!(
-                    "INSERT INTO leases ({LEASE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                     ON CONFLICT (addr) DO UPDATE SET client = excluded.client, htype = excluded.htype,
-                       hwaddr = excluded.hwaddr, state = excluded.state, starts = excluded.starts,
-                       expires = excluded.expires, hostname = excluded.hostname"
-                ))
-                .map_err(sql)?;
-            let mut hist = tx
-                .prepare_cached(&format!(
-                    "INSERT INTO history (recorded, {LEASE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-                ))
-                .map_err(sql)?;
-            for r in &rows {
+            let mut upsert = tx.prepare_cached(sql::UPSERT).map_err(sql)?;
+            let mut append = tx.prepare_cached(sql::APPEND_HISTORY).map_err(sql)?;
+            for lease in batch {
+                // On an encoding error `tx` is dropped, which rolls the whole batch back.
+                let r = codec::encode(lease, text)?;
                 upsert
                     .execute(params![
                         r.addr, r.client, r.htype, r.hwaddr, r.state, r.starts, r.expires,
                         r.hostname
                     ])
                     .map_err(sql)?;
-                hist.execute(params![
-                    now, r.addr, r.client, r.htype, r.hwaddr, r.state, r.starts, r.expires,
-                    r.hostname
-                ])
-                .map_err(sql)?;
+                append
+                    .execute(params![
+                        now, r.addr, r.client, r.htype, r.hwaddr, r.state, r.starts, r.expires,
+                        r.hostname
+                    ])
+                    .map_err(sql)?;
             }
         }
         tx.commit().map_err(sql)
@@ -277,20 +322,13 @@ impl LeaseStore for SqliteStore {
         limit: usize,
     ) -> Result<Vec<HistoryEntry>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let base = format!("SELECT id, recorded, {LEASE_COLUMNS} FROM history");
         let sql = self.sql();
-        let (text, arg): (String, Option<rusqlite::types::Value>) = match filter {
-            HistoryFilter::All => (format!("{base} ORDER BY id DESC LIMIT ?1"), None),
-            HistoryFilter::Addr(a) => (
-                format!("{base} WHERE addr = ?2 ORDER BY id DESC LIMIT ?1"),
-                Some(i64::from(u32::from(*a)).into()),
-            ),
-            HistoryFilter::Client(c) => (
-                format!("{base} WHERE client = ?2 ORDER BY id DESC LIMIT ?1"),
-                Some(c.to_text().into()),
-            ),
+        let (text, arg): (&str, Option<rusqlite::types::Value>) = match filter {
+            HistoryFilter::All => (sql::HISTORY_ALL, None),
+            HistoryFilter::Addr(a) => (sql::HISTORY_ADDR, Some(i64::from(u32::from(*a)).into())),
+            HistoryFilter::Client(c) => (sql::HISTORY_CLIENT, Some(c.to_text().into())),
         };
-        let mut stmt = self.conn.prepare_cached(&text).map_err(&sql)?;
+        let mut stmt = self.conn.prepare_cached(text).map_err(&sql)?;
         let mut rows = match arg {
             None => stmt.query(params![limit]),
             Some(v) => stmt.query(params![limit, v]),
@@ -309,12 +347,115 @@ impl LeaseStore for SqliteStore {
         Ok(out)
     }
 
+    /// Finds the first entry (in `id` order) recorded at or after `older_than` and deletes the
+    /// ids before it, a range: no index on `recorded` is needed, and both steps read about as
+    /// many rows as are deleted. See [`LeaseStore::prune_history`] for what a wall-clock step
+    /// backwards does.
     fn prune_history(&mut self, older_than: Timestamp) -> Result<u64, StoreError> {
-        let cutoff = i64::try_from(older_than).unwrap_or(i64::MAX);
-        let n = self
-            .conn
-            .execute("DELETE FROM history WHERE recorded < ?1", [cutoff])
-            .map_err(self.sql())?;
+        let sql = self.sql();
+        let n = match i64::try_from(older_than) {
+            // Every `recorded` fits an i64, so all are older.
+            Err(_) => self
+                .conn
+                .prepare_cached(sql::PRUNE_ALL)
+                .and_then(|mut s| s.execute([]))
+                .map_err(&sql)?,
+            Ok(cutoff) => {
+                let first_kept: Option<i64> = self
+                    .conn
+                    .prepare_cached(sql::FIRST_KEPT)
+                    .and_then(|mut s| s.query_row([cutoff], |r| r.get(0)).optional())
+                    .map_err(&sql)?;
+                match first_kept {
+                    Some(id) => self
+                        .conn
+                        .prepare_cached(sql::PRUNE_BEFORE)
+                        .and_then(|mut s| s.execute([id]))
+                        .map_err(&sql)?,
+                    None => self
+                        .conn
+                        .prepare_cached(sql::PRUNE_ALL)
+                        .and_then(|mut s| s.execute([]))
+                        .map_err(&sql)?,
+                }
+            }
+        };
         Ok(n as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `detail` lines of `EXPLAIN QUERY PLAN text`.
+    fn plan(conn: &Connection, text: &str) -> Vec<String> {
+        let mut stmt = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {text}"))
+            .expect("explain");
+        // Parameters left unbound (NULL) do not change the plan.
+        let mut rows = stmt.raw_query();
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().expect("row") {
+            out.push(row.get::<_, String>(3).expect("detail"));
+        }
+        out
+    }
+
+    /// The opcodes of the bytecode of `text`.
+    fn opcodes(conn: &Connection, text: &str) -> Vec<String> {
+        let mut stmt = conn.prepare(&format!("EXPLAIN {text}")).expect("explain");
+        let mut rows = stmt.raw_query();
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().expect("row") {
+            out.push(row.get::<_, String>(1).expect("opcode"));
+        }
+        out
+    }
+
+    #[test]
+    fn queries_walk_the_primary_key_without_sorting() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(dir.path().join("leases.db")).expect("open");
+        let conn = store.connection();
+        for text in [
+            sql::LOAD_ALL,
+            sql::BY_CLIENT,
+            sql::HISTORY_ALL,
+            sql::HISTORY_ADDR,
+            sql::HISTORY_CLIENT,
+            sql::FIRST_KEPT,
+        ] {
+            let lines = plan(conn, text);
+            println!("{text}\n  -> {lines:?}");
+            assert!(
+                lines.len() == 1 && lines[0].starts_with("SCAN "),
+                "{text}: {lines:?}"
+            );
+            assert!(
+                !lines.iter().any(|l| l.contains("TEMP B-TREE")),
+                "{text}: {lines:?}"
+            );
+        }
+        // Newest first by walking the table backwards (`Last`/`Prev`), stopping at the limit
+        // (`DecrJumpZero`), never a sorter.
+        for text in [sql::HISTORY_ALL, sql::HISTORY_ADDR, sql::HISTORY_CLIENT] {
+            let ops = opcodes(conn, text);
+            for op in ["Last", "Prev", "DecrJumpZero"] {
+                assert!(ops.iter().any(|o| o == op), "{text}: no {op} in {ops:?}");
+            }
+            assert!(
+                !ops.iter().any(|o| o.starts_with("Sorter")),
+                "{text}: {ops:?}"
+            );
+        }
+        for text in [sql::GET, sql::PRUNE_BEFORE] {
+            let lines = plan(conn, text);
+            println!("{text}\n  -> {lines:?}");
+            assert!(
+                lines.len() == 1 && lines[0].contains("USING INTEGER PRIMARY KEY"),
+                "{text}: {lines:?}"
+            );
+        }
     }
 }

@@ -10,7 +10,8 @@
 //!     PostgreSQL), so ranges sort and compare numerically. The `leases_readable` view shows it
 //!     dotted.
 //!   - `client TEXT`: [`leasehold_engine::ClientKey::to_text`] (`id:<hex>` or `hw:<htype>:<mac>`),
-//!     NULL for none.
+//!     NULL for none. Not indexed: [`crate::LeaseStore::by_client`] scans the table (it holds at
+//!     most the pool sizes and only the CLI and the control API ask).
 //!   - `htype INTEGER`, `hwaddr TEXT`: hardware type and colon-separated hex (empty string for a
 //!     zero-length chaddr); both NULL when unknown.
 //!   - `state TEXT`: `bound`, `released`, `expired` or `declined`.
@@ -20,14 +21,26 @@
 //!   - `hostname TEXT`: option 12, NULL for none.
 //! - `history`: every committed version, same columns plus `id` (sequence) and `recorded` (the
 //!   commit's `now`). Pruned by age.
+//!   - No secondary indexes (since version 3): each would cost a random B-tree insert per
+//!     committed lease (client keys arrive in random order), which dominated the CPU of a commit.
+//!     The queries walk the `id` B-tree instead: [`crate::LeaseStore::history`] scans newest first
+//!     and stops after `limit` matches (cheap for recent entries, a full scan for a filter that
+//!     matches fewer than `limit`), and [`crate::LeaseStore::prune_history`] deletes an `id` range
+//!     (`recorded` grows with `id` because a single writer commits in order).
+//! - `leases_readable`: a view of `leases` with dotted addresses and readable times.
+//!
+//! Versions: 1 created `meta` and `leases` (with index `leases_client`); 2 added `history` (with
+//! indexes `history_addr`, `history_client`, `history_recorded`) and `leases_readable`; 3 dropped
+//! those four indexes. Every database file is migrated in place when a writer opens it.
 
 /// `PRAGMA application_id` of every Leasehold lease database: ASCII `LHLD`.
 pub const APPLICATION_ID: i32 = 0x4C48_4C44;
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
-/// Migration steps: `MIGRATIONS[n]` takes a database from version `n` to `n + 1`.
+/// Migration steps: `MIGRATIONS[n]` takes a database from version `n` to `n + 1`. Released steps
+/// are never edited (a fresh database runs them all), only appended to.
 pub(crate) const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
     // 0 -> 1: current records.
     "CREATE TABLE meta (
@@ -70,17 +83,29 @@ pub(crate) const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
                 CASE WHEN expires IS NULL THEN 'never' ELSE datetime(expires, 'unixepoch') END AS expires,
                 hostname
          FROM leases;",
+    // 2 -> 3: no secondary indexes; each cost a random B-tree insert per committed lease.
+    "DROP INDEX IF EXISTS leases_client;
+     DROP INDEX IF EXISTS history_addr;
+     DROP INDEX IF EXISTS history_client;
+     DROP INDEX IF EXISTS history_recorded;",
 ];
 
-/// Tables and views a database of schema `version` may hold (besides SQLite's own).
+/// Tables and views a database of schema `version` may hold (besides SQLite's own). Indexes are
+/// not checked.
 pub(crate) fn known_objects(version: u32) -> &'static [&'static str] {
     match version {
         0 => &[],
         1 => &["meta", "leases"],
+        // 2 and 3 differ only in indexes.
         _ => &["meta", "leases", "history", "leases_readable"],
     }
 }
 
-/// The current-record columns, in the order [`super::codec`] reads and writes them.
-pub(crate) const LEASE_COLUMNS: &str =
-    "addr, client, htype, hwaddr, state, starts, expires, hostname";
+/// The current-record columns as a string literal (for `concat!` into constant SQL), in the order
+/// [`super::codec`] reads and writes them.
+macro_rules! lease_columns {
+    () => {
+        "addr, client, htype, hwaddr, state, starts, expires, hostname"
+    };
+}
+pub(crate) use lease_columns;
