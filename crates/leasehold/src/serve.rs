@@ -124,6 +124,7 @@ pub async fn run(
     let control = crate::control::start(
         &config,
         config_path,
+        db.clone(),
         control_tx,
         Arc::downgrade(&committer),
         metrics.clone(),

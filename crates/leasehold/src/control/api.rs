@@ -452,12 +452,15 @@ async fn history(
         }
     };
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let committer = s.ctx.committer.upgrade().ok_or_else(unavailable)?;
-    let f = filter.clone();
-    let entries = committer
-        .query(move |store: &mut dyn LeaseStore| store.history(&f, limit))
-        .await
-        .map_err(|e| ApiError(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
+    // A read-only connection of its own: history has no secondary index, so a filtered query
+    // may scan the table, which must not hold up the lease writer (and the ACKs behind it).
+    let db = s.ctx.db_path.clone();
+    let entries = tokio::task::spawn_blocking(move || {
+        leasehold_store::SqliteStore::open_read_only(&db)?.history(&filter, limit)
+    })
+    .await
+    .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+    .map_err(|e| ApiError(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
     let (config, _) = ask(&s.ctx, |reply| ControlRequest::Pools { reply }).await?;
     let list: Vec<Value> = entries
         .iter()

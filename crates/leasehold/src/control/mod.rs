@@ -471,6 +471,9 @@ pub struct ControlContext {
     pub metrics: Arc<Metrics>,
     /// The configuration file, for reloads from disk.
     pub config_path: PathBuf,
+    /// The lease database, which history queries read through their own read-only connection
+    /// (under WAL it never blocks the writer, and a long scan never delays an ACK).
+    pub db_path: PathBuf,
     /// The text of the configuration in force (for `GET /api/config`).
     pub config_text: RwLock<String>,
     /// Alerts.
@@ -484,6 +487,7 @@ pub struct ControlContext {
 pub async fn start(
     config: &Arc<Config>,
     config_path: PathBuf,
+    db_path: PathBuf,
     tx: ControlSender,
     committer: Weak<GroupCommitter>,
     metrics: Arc<Metrics>,
@@ -495,6 +499,7 @@ pub async fn start(
         committer,
         metrics,
         config_path,
+        db_path,
         config_text: RwLock::new(text),
         alerts,
     });
