@@ -69,7 +69,7 @@ for rate in $RATES; do
     ra=$(awk '/^avg delay: [0-9.]+ ms/ { d[++n] = $3 } END { print (d[2] == "" ? "n/a" : d[2]) }' "$out")
     join -a 2 -e 0 -o 2.1,1.2,2.2 "$WORK/threads-before" "$WORK/threads-after" |
         awk -v a="$acks" -v d="$discovers" -v hz="$HZ" -v r="$rate" -v ra="$ra" \
-            -v total=$(((after - before))) -v se="$srv_err" -v ce="$cli_err" '
+            -v total=$((after - before)) -v se="$srv_err" -v ce="$cli_err" '
             BEGIN { total /= hz }
             { per[$1] = ($3 - $2) / hz }
             END {

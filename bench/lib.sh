@@ -151,6 +151,7 @@ start_server() {
 # udp_rcvbuf_errors NS: datagrams the kernel dropped in namespace NS because a UDP socket's
 # receive buffer was full (RcvbufErrors of /proc/net/snmp), to tell server drops from client drops.
 udp_rcvbuf_errors() {
+    # shellcheck disable=SC2016  # awk's own $fields
     ip netns exec "$1" awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) c[$i] = i; h = 1 }
         else print $c["RcvbufErrors"] }' /proc/net/snmp
 }

@@ -14,7 +14,10 @@
 #
 # Measurements:
 #   (a) rate ladder with perfdhcp (full DORA, relayed: perfdhcp acts as a relay, giaddr = its
-#       address): highest completed exchanges/s with < 1 % of exchanges unfinished.
+#       address): highest completed exchanges/s with < 1 % of exchanges unfinished. Each step
+#       also prints the DISCOVERs/s perfdhcp really sent (its ceiling on one core shows at the
+#       top rates) and the datagrams the kernel dropped for a full receive buffer in the server's
+#       and in the client's namespace (UDP RcvbufErrors), which tells whose queue overflowed.
 #   (b) server CPU seconds (utime+stime from /proc/PID/stat) per completed exchange, at the
 #       highest ladder rate both servers sustained.
 #   (c) full-exchange latency p50/p90/p99 at LAT_RATE/s with crates/leasehold/examples/loadgen.rs
@@ -23,13 +26,13 @@
 #   Plus a `perf` profile of Leasehold just above its highest sustained rate, when perf exists.
 #
 # Tunables (environment): STEP_SECONDS (10), RATES ("1000 2000 4000 6000 8000 12000 16000
-# 24000"), LAT_RATE (1000), CLIENTS (100000), WORK (/var/tmp/lhb-bench.PID), SKIP_BUILD (0),
+# 24000 32000"), LAT_RATE (1000), CLIENTS (100000), WORK (/var/tmp/lhb-bench.PID), SKIP_BUILD (0),
 # PROFILE (1), CARGO_TARGET_DIR (/tmp/target-bench).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 STEP_SECONDS=${STEP_SECONDS:-10}
-RATES=${RATES:-"1000 2000 4000 6000 8000 12000 16000 24000"}
+RATES=${RATES:-"1000 2000 4000 6000 8000 12000 16000 24000 32000"}
 LAT_RATE=${LAT_RATE:-1000}
 CLIENTS=${CLIENTS:-100000}
 WORK=${WORK:-/var/tmp/lhb-bench.$$}
@@ -103,9 +106,10 @@ log "disk: $(df -T "$WORK" | awk 'NR == 2 {print $1, $2}') for $WORK"
 log "step: ${STEP_SECONDS}s, clients (distinct MACs): $CLIENTS, load avg at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 log ""
 log "## (a) rate ladder (perfdhcp, full DORA; drop = exchanges without ACK)"
-log "server     offered/s  completed/s  drop%   DO_avg_ms  RA_avg_ms  cpu_s/exchange"
+log "server     offered/s  sent/s   completed/s  drop%   DO_avg_ms  RA_avg_ms  cpu_s/exchange  rcvbuf_drops(server,client)"
 
 declare -A MAX_XPS FAILED CPU_AT
+GEN_MAX=0
 for s in $SERVERS; do MAX_XPS[$s]=0; FAILED[$s]=0; done
 BOTH_OK=""
 for rate in $RATES; do
@@ -114,20 +118,26 @@ for rate in $RATES; do
         if [ "${FAILED[$s]}" = 1 ]; then all_ok=0; continue; fi
         start_server "$s"
         before=$(cpu_ticks)
+        srv_err0=$(udp_rcvbuf_errors "$NS_S"); cli_err0=$(udp_rcvbuf_errors "$NS_C")
         out=$WORK/perfdhcp-$s-$rate.txt
         run_perfdhcp "$rate" "$out"
         after=$(cpu_ticks)
+        srv_err=$(($(udp_rcvbuf_errors "$NS_S") - srv_err0))
+        cli_err=$(($(udp_rcvbuf_errors "$NS_C") - cli_err0))
         stop_server
         read -r discovers acks do_avg ra_avg < <(parse_perfdhcp "$out")
         line=$(awk -v s="$s" -v r="$rate" -v d="$discovers" -v a="$acks" -v t="$STEP_SECONDS" \
-            -v c=$((after - before)) -v hz="$HZ" -v da="$do_avg" -v ra="$ra_avg" 'BEGIN {
+            -v c=$((after - before)) -v hz="$HZ" -v da="$do_avg" -v ra="$ra_avg" \
+            -v se="$srv_err" -v ce="$cli_err" 'BEGIN {
                 drop = d > 0 ? 100 * (d - a) / d : 100
                 cpu = a > 0 ? (c / hz) / a : 0
-                printf "%-10s %9d  %11.1f  %6.2f  %9s  %9s  %.3e\n", s, r, a / t, drop, da, ra, cpu }')
+                printf "%-10s %9d  %7.1f  %11.1f  %6.2f  %9s  %9s  %.3e  %d,%d\n", s, r, d / t, a / t, drop, da, ra, cpu, se, ce }')
         log "$line"
-        drop=$(echo "$line" | awk '{print $4}')
-        xps=$(echo "$line" | awk '{print $3}')
-        CPU_AT[$s,$rate]=$(echo "$line" | awk '{print $7}')
+        drop=$(echo "$line" | awk '{print $5}')
+        xps=$(echo "$line" | awk '{print $4}')
+        sent=$(echo "$line" | awk '{print $3}')
+        CPU_AT[$s,$rate]=$(echo "$line" | awk '{print $8}')
+        GEN_MAX=$(awk -v a="$GEN_MAX" -v b="$sent" 'BEGIN { print (b > a ? b : a) }')
         if awk -v d="$drop" 'BEGIN { exit !(d < 1) }'; then
             MAX_XPS[$s]=$(awk -v a="${MAX_XPS[$s]}" -v b="$xps" 'BEGIN { print (b > a ? b : a) }')
         else
@@ -193,5 +203,7 @@ else
 fi
 log "(c) latency at $LAT_RATE/s: p50 kea=${P50[kea]}us leasehold=${P50[leasehold]}us ratio=$(ratio "${P50[leasehold]}" "${P50[kea]}"); p99 kea=${P99[kea]}us leasehold=${P99[leasehold]}us ratio=$(ratio "${P99[leasehold]}" "${P99[kea]}")"
 log "(d) leasehold bytes/lease at 1M: $BYTES"
+log "load generator: highest DISCOVER rate perfdhcp reached from one core in any step: $GEN_MAX/s"
+log "targets: (a) sustain the generator's rate with <1% drops; (b) CPU ratio <= 0.33 (see the ladder's rcvbuf_drops column for where drops happened)"
 log "load avg at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 log "results: $RESULTS"
