@@ -11,7 +11,8 @@
 #
 # Tunables (environment): RATES ("1000"), STEP_SECONDS (10), CLIENTS (100000),
 # WORK (/var/tmp/lhb-cpu.PID), CARGO_TARGET_DIR (/tmp/target-bench), SKIP_BUILD (0),
-# EXTRA_SERVER_TOML (lines appended to the [server] table, e.g. "commit_delay_us = 0").
+# EXTRA_SERVER_TOML (lines appended to the [server] table, e.g. "commit_delay_us = 0"),
+# RMEM_DEFAULT (4194304; the default socket receive buffer during the run, see bench/lib.sh).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,6 +38,7 @@ fi
 LEASEHOLD=$TARGET/release/leasehold
 [ -x "$LEASEHOLD" ] || die "missing $LEASEHOLD"
 
+bench_socket_buffers
 bench_topology
 write_leasehold_toml "$EXTRA_SERVER_TOML"
 
@@ -51,7 +53,7 @@ thread_ticks() {
 }
 
 echo "# Leasehold CPU per exchange, $(date -u '+%Y-%m-%d %H:%M UTC'), $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-echo "load avg at start: $(cut -d' ' -f1-3 /proc/loadavg); step ${STEP_SECONDS}s; extra: ${EXTRA_SERVER_TOML:-none}"
+echo "load avg at start: $(cut -d' ' -f1-3 /proc/loadavg); step ${STEP_SECONDS}s; rmem_default $(sysctl -n net.core.rmem_default); extra: ${EXTRA_SERVER_TOML:-none}"
 for rate in $RATES; do
     launch_server leasehold
     wait_server_bound leasehold || true   # measured even if it is not listening after 10 s

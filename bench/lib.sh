@@ -7,7 +7,7 @@
 #   bench_init lhb                    # names lhb-srv-PID, lhb-cli-PID, lhbsPID, lhbcPID
 #   bench_preflight ip taskset perfdhcp ss awk
 #   trap bench_cleanup EXIT; trap 'exit 130' INT TERM
-#   mkdir -p "$WORK"; ...; bench_topology; write_leasehold_toml; start_server leasehold
+#   mkdir -p "$WORK"; ...; bench_socket_buffers; bench_topology; write_leasehold_toml; start_server leasehold
 #
 # Needs WORK and (for run_perfdhcp) STEP_SECONDS, CLIENTS; LEASEHOLD before starting Leasehold.
 
@@ -25,6 +25,22 @@ bench_init() {
     # shellcheck disable=SC2034  # clock ticks per second, for the sourcing script
     HZ=$(getconf CLK_TCK)
     SERVER_PID=""
+    RMEM_SAVED=""
+}
+
+# bench_socket_buffers: raises net.core.rmem_default (RMEM_DEFAULT bytes, default 4 MiB, the
+# buffer Leasehold asks for itself; 0 leaves it alone) for the duration of the run, restored by
+# bench_cleanup. perfdhcp has no socket-buffer option and this kernel refuses the sysctl inside
+# a network namespace, yet sockets there take the root namespace's value: with the stock
+# 208 KiB, perfdhcp's own receive queue overflows near its one-core sending ceiling, whichever
+# server answers (its drops show as client-side RcvbufErrors). Every process started by the
+# benchmark (Kea, Leasehold, perfdhcp) gets the same default.
+bench_socket_buffers() {
+    local want=${RMEM_DEFAULT:-4194304}
+    case "$want" in ''|*[!0-9]*) die "RMEM_DEFAULT must be a number of bytes";; esac
+    [ "$want" -gt 0 ] || return 0
+    RMEM_SAVED=$(sysctl -n net.core.rmem_default)
+    sysctl -qw net.core.rmem_default="$want" || die "cannot set net.core.rmem_default"
 }
 
 # bench_preflight TOOL...: root, the tools, two CPUs, a numeric STEP_SECONDS.
@@ -58,6 +74,7 @@ stop_server() {
 bench_cleanup() {
     local rc=$?
     stop_server
+    if [ -n "$RMEM_SAVED" ]; then sysctl -qw net.core.rmem_default="$RMEM_SAVED" || true; fi
     ip netns del "$NS_S" 2>/dev/null || true
     ip netns del "$NS_C" 2>/dev/null || true
     rm -f "$WORK"/*.db "$WORK"/*.db-wal "$WORK"/*.db-shm "$WORK"/*.lock "$WORK"/kea-leases4.csv* \

@@ -20,12 +20,13 @@
 //! ([`RecvBatch`], up to 64 per system call). For each receive batch it decides the datagrams in
 //! arrival order, sends the replies that need no disk write together
 //! ([`DhcpSocket::try_send_batch`]) and hands the batch's durable changes to the writer as one
-//! submission whose ACKs again leave together. While datagrams arrive closer
-//! together than `[server] coalesce_us`, the loop waits that long between cycles so the next one
-//! finds several datagrams queued; a lone request is handled at once.
+//! submission whose ACKs again leave together. Under load (see [`Coalescer`]) the loop waits
+//! `[server] coalesce_us` between cycles so the next one finds many datagrams queued; at low
+//! rates a request is handled at once.
 //! - The caller's runtime keeps the control API, the SIGHUP handler, alerts and the rogue-server
 //!   monitor, and waits for `shutdown`.
 
+use crate::coalesce::Coalescer;
 use anyhow::Context;
 use leasehold_engine::{
     Arrival, Config, Decision, Destination, Engine, Lease, LeaseChange, LeaseTable, Outcome,
@@ -211,8 +212,8 @@ impl PacketLoop {
         let mut guard_report = GuardReport::default();
         let runtime = tokio::runtime::Handle::current();
         let mut batch = RecvBatch::new(RECV_BATCH);
-        let coalesce = Duration::from_micros(u64::from(config.server.coalesce_us));
-        let mut last_wake: Option<Instant> = None;
+        let window = Duration::from_micros(u64::from(config.server.coalesce_us));
+        let mut coalescer = Coalescer::new(window, Instant::now());
         let mut reclaim = tokio::time::interval(RECLAIM_INTERVAL);
         let mut prune = tokio::time::interval(PRUNE_INTERVAL);
         let mut stop = pin!(stop);
@@ -244,11 +245,10 @@ impl PacketLoop {
                         cycle.finish(Out { committer: &committer, socket: &socket, runtime: &runtime, metrics: &metrics });
                     }
                     // Under load, let datagrams gather: the next cycle then takes many at once.
-                    let busy = taken > 1 || last_wake.is_some_and(|t| woke.duration_since(t) < coalesce);
-                    if busy && !coalesce.is_zero() {
-                        std::thread::sleep(coalesce);
+                    let wait = coalescer.after_wake(woke, taken);
+                    if !wait.is_zero() {
+                        std::thread::sleep(wait);
                     }
-                    last_wake = Some(woke);
                 }
                 Some(request) = control_rx.recv() => {
                     crate::control::handle(request, &mut engine, &mut table, &committer, unix_now());

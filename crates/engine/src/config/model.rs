@@ -91,12 +91,12 @@ pub struct ServerConfig {
     /// disk work. Takes effect at the next restart.
     pub commit_delay_us: u32,
     /// Microseconds the packet loop waits, once it has handled every queued datagram, before it
-    /// looks at the socket again — but only while datagrams arrive closer together than that
-    /// (key `coalesce_us`, default [`DEFAULT_COALESCE_US`], at most [`MAX_COALESCE_US`]; 0 never
-    /// waits). Under load one wake-up then handles many datagrams with one receive and one send
-    /// system call instead of one wake-up and two calls each; a lone request is answered at
-    /// once. Adds at most this much to a reply's latency under load. Takes effect at the next
-    /// restart.
+    /// looks at the socket again — but only under load: while the arrival rate (measured over
+    /// 10 ms or more) brings at least 8 datagrams per such window (key `coalesce_us`, default
+    /// [`DEFAULT_COALESCE_US`], at most [`MAX_COALESCE_US`]; 0 never waits). Under load one
+    /// wake-up then handles many datagrams with one receive and one send system call instead of
+    /// one wake-up and two calls each; at lower rates a request is answered at once. Adds at
+    /// most this much to a reply's latency under load. Takes effect at the next restart.
     pub coalesce_us: u32,
     /// Seconds a lease's state changes are kept in the lease history (key `history_retention`,
     /// default [`DEFAULT_HISTORY_RETENTION`], 30 days; 0 keeps history forever). Current lease
@@ -111,8 +111,8 @@ pub struct ServerConfig {
 /// retransmission timers (4 s and more, RFC 2131 §4.1).
 pub const DEFAULT_COMMIT_DELAY_US: u32 = 2_000;
 
-/// Default of [`ServerConfig::coalesce_us`]: 0.5 ms.
-pub const DEFAULT_COALESCE_US: u32 = 500;
+/// Default of [`ServerConfig::coalesce_us`]: 2 ms (it applies from 4,000 datagrams/s).
+pub const DEFAULT_COALESCE_US: u32 = 2_000;
 
 /// Largest accepted [`ServerConfig::coalesce_us`]: 10 ms.
 pub const MAX_COALESCE_US: u32 = 10_000;
