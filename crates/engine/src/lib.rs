@@ -12,6 +12,7 @@
 //! - [`decision`]: what the engine returns, and where replies go.
 //! - [`engine`]: the RFC 2131 / RFC 951 server logic.
 //! - [`guard`]: admission control (rate limits, hop limit, lease caps) with bounded state.
+//! - [`load_gate`]: whether the load is high enough that waiting to batch work pays.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -20,6 +21,7 @@ pub mod decision;
 pub mod engine;
 pub mod guard;
 pub mod lease;
+pub mod load_gate;
 pub mod table;
 
 pub use config::{Config, ConfigError};
@@ -27,5 +29,6 @@ pub use decision::{Arrival, Decision, Destination, Outcome, Reply};
 pub use engine::Engine;
 pub use guard::{Guard, SecurityConfig};
 pub use lease::{ClientKey, Lease, LeaseChange, LeaseState, Timestamp, INFINITE};
+pub use load_gate::LoadGate;
 pub use table::usage::PoolUsage;
 pub use table::LeaseTable;

@@ -23,7 +23,6 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod alerts;
 mod cli;
-mod coalesce;
 mod control;
 mod ctl_cmd;
 mod dashboard;

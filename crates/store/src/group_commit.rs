@@ -13,7 +13,9 @@
 //! before draining the queue again and committing: at moderate rates this folds several
 //! submissions into one transaction and one fsync instead of one each, at the price of that much
 //! added commit latency. It sleeps rather than waiting on the queue, so submissions arriving
-//! meanwhile do not wake it. With delay 0 a lone submission is committed at once.
+//! meanwhile do not wake it. With [`CommitOptions::delay_min_per_window`] it lingers only while
+//! the lease rate is high enough to fill the wait; with delay 0 a lone submission is committed
+//! at once.
 //!
 //! A ticket resolves `Ok` only once its leases are on stable storage. If a batch of several
 //! submissions fails, each submission is retried alone, so a single unstorable lease fails only
@@ -25,7 +27,7 @@
 
 use crate::error::StoreError;
 use crate::store::LeaseStore;
-use leasehold_engine::{Lease, Timestamp};
+use leasehold_engine::{Lease, LoadGate, Timestamp};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -49,6 +51,10 @@ pub struct CommitOptions {
     /// reply waiting for it) is delayed by up to this much; in exchange, at moderate rates many
     /// submissions share one transaction and one fsync.
     pub delay: Duration,
+    /// Linger only under load: while at least this many leases are committed per `delay`
+    /// (measured over 10 ms or more, see [`LoadGate`]); below that rate a submission is committed
+    /// at once. 0 always lingers.
+    pub delay_min_per_window: u32,
 }
 
 impl Default for CommitOptions {
@@ -57,6 +63,7 @@ impl Default for CommitOptions {
         CommitOptions {
             max_batch: DEFAULT_MAX_BATCH,
             delay: Duration::ZERO,
+            delay_min_per_window: 0,
         }
     }
 }
@@ -255,7 +262,7 @@ impl GroupCommitter {
             store,
             CommitOptions {
                 max_batch,
-                delay: Duration::ZERO,
+                ..CommitOptions::default()
             },
         )
     }
@@ -270,7 +277,7 @@ impl GroupCommitter {
         let c = Arc::clone(&counters);
         let options = CommitOptions {
             max_batch: options.max_batch.max(1),
-            delay: options.delay,
+            ..options
         };
         let worker = thread::Builder::new()
             .name("lease-writer".into())
@@ -416,6 +423,7 @@ fn writer(
     options: CommitOptions,
 ) -> Box<dyn LeaseStore> {
     let max_batch = options.max_batch;
+    let mut gate = LoadGate::new(options.delay, options.delay_min_per_window, Instant::now());
     let mut carried: Option<Job> = None;
     loop {
         let job = match carried.take() {
@@ -432,12 +440,14 @@ fn writer(
                 let mut count = leases.len();
                 let mut batch = vec![Pending { leases, now, done }];
                 carried = drain(&rx, &mut batch, &mut count, max_batch);
-                if carried.is_none() && count < max_batch && !options.delay.is_zero() {
+                let linger = gate.wait();
+                if carried.is_none() && count < max_batch && !linger.is_zero() {
                     // Linger for company. A plain sleep: submissions arriving meanwhile are
                     // queued without waking this thread.
-                    thread::sleep(options.delay.saturating_sub(first_at.elapsed()));
+                    thread::sleep(linger.saturating_sub(first_at.elapsed()));
                     carried = drain(&rx, &mut batch, &mut count, max_batch);
                 }
+                gate.record(first_at, count);
                 commit_batch(store.as_mut(), batch, counters);
             }
         }

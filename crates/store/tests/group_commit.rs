@@ -294,11 +294,60 @@ fn commit_delay_still_stops_at_max_batch() {
     let options = CommitOptions {
         max_batch: 2,
         delay: std::time::Duration::from_secs(30),
+        ..CommitOptions::default()
     };
     let c = GroupCommitter::with_options(Box::new(MemoryStore::new()), options).expect("spawn");
     let a = c.submit(vec![lease(1, 1), lease(2, 1)], 1);
     // Full at once: committed without waiting out the 30 s delay.
     assert_eq!(a.wait().expect("durable").batch_leases, 2);
+}
+
+#[test]
+fn gated_delay_commits_lone_submissions_at_once() {
+    // Lingering only under load: an idle writer does not wait out the (absurd) 30 s delay.
+    let options = CommitOptions {
+        delay: std::time::Duration::from_secs(30),
+        delay_min_per_window: 8,
+        ..CommitOptions::default()
+    };
+    let c = GroupCommitter::with_options(Box::new(MemoryStore::new()), options).expect("spawn");
+    let started = std::time::Instant::now();
+    for n in 1..=3u8 {
+        let r = c.submit(vec![lease(n, 1)], 1).wait().expect("durable");
+        assert_eq!(r.batch_submissions, 1);
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "lone submissions waited for the delay: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(c.stats().batches, 3);
+}
+
+#[test]
+fn gated_delay_lingers_once_the_rate_fills_the_window() {
+    // A 50 ms delay that opens from 1 lease per window (20 leases/s); submissions paced 1 ms
+    // apart (1,000/s) open it after the first 10 ms measurement, and from then on batches fold
+    // several submissions. Without lingering each would be committed alone (MemoryStore commits
+    // in microseconds).
+    let options = CommitOptions {
+        delay: std::time::Duration::from_millis(50),
+        delay_min_per_window: 1,
+        ..CommitOptions::default()
+    };
+    let c = GroupCommitter::with_options(Box::new(MemoryStore::new()), options).expect("spawn");
+    let mut tickets = Vec::new();
+    for n in 1..=60u8 {
+        tickets.push(c.submit(vec![lease(n, 1)], 1));
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let widest = tickets
+        .into_iter()
+        .map(|t| t.wait().expect("durable").batch_submissions)
+        .max()
+        .unwrap_or(0);
+    assert!(widest >= 2, "no batch folded submissions (widest {widest})");
+    assert!(c.stats().batches < 60, "{:?}", c.stats());
 }
 
 /// A store whose commit panics (a bug): tickets report WriterGone rather than hanging.

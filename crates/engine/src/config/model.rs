@@ -85,10 +85,12 @@ pub struct ServerConfig {
     pub user: Option<String>,
     /// Microseconds the lease writer waits, after the first durable change of a transaction
     /// arrives, for more to share that transaction and its fsync (key `commit_delay_us`, default
-    /// [`DEFAULT_COMMIT_DELAY_US`], at most [`MAX_COMMIT_DELAY_US`]; 0 commits at once). Every
-    /// ACK that records a lease leaves up to this much later; in exchange, at moderate rates
-    /// several leases share one commit instead of one commit each, which costs far less CPU and
-    /// disk work. Takes effect at the next restart.
+    /// [`DEFAULT_COMMIT_DELAY_US`], at most [`MAX_COMMIT_DELAY_US`]; 0 commits at once) — but
+    /// only under load: while the lease rate (measured over 10 ms or more) brings at least 8
+    /// leases per such window. Under load an ACK that records a lease leaves up to this much
+    /// later; in exchange many leases share one commit instead of a few each, which costs far
+    /// less CPU and disk work. Below that rate a lease is committed at once. Takes effect at the
+    /// next restart.
     pub commit_delay_us: u32,
     /// Microseconds the packet loop waits, once it has handled every queued datagram, before it
     /// looks at the socket again — but only under load: while the arrival rate (measured over
