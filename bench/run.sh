@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Leasehold vs Kea: one command, one run, same topology, same load generators.
 #
-#   sudo bench/run.sh            # defaults: 10 s per step (about 5-8 minutes in all)
+#   sudo bench/run.sh            # defaults: 10 s per step (about 13 minutes in all)
 #
 # Topology: two network namespaces created here (server and client) joined by one veth pair,
 # addresses from 198.18.0.0/15 only; nothing touches the root namespace's interfaces. Everything
