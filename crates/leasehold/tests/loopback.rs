@@ -222,12 +222,14 @@ fn old_lease_history_is_pruned() {
             expires: 2_000,
             hostname: None,
         };
-        // Committed "in 1970": its history entry is far older than any retention.
-        store.commit(&[lease], 1_000).expect("commit old lease");
+        // Committed "in 1970": its history entries are far older than any retention. 25,000
+        // versions, so the server prunes them in several writer jobs (10,000 each).
+        let versions = vec![lease; 25_000];
+        store.commit(&versions, 1_000).expect("commit old lease");
         let before = store
             .history(&HistoryFilter::Addr(addr), 10)
             .expect("history");
-        assert_eq!(before.len(), 1, "the seeded history entry exists");
+        assert_eq!(before.len(), 10, "the seeded history entries exist");
     }
     let port = free_udp_port();
     let config = dir.path().join("leasehold.toml");
@@ -239,7 +241,10 @@ fn old_lease_history_is_pruned() {
     let (server, log) = ServerProcess::start(&config, &db, &[], &[], |l| {
         l.contains("pruned lease history")
     });
-    assert!(log.iter().any(|l| l.contains("pruned=1")), "log: {log:#?}");
+    assert!(
+        log.iter().any(|l| l.contains("pruned=25000")),
+        "log: {log:#?}"
+    );
     drop(server);
 
     let store = SqliteStore::open_read_only(&db).expect("open db");

@@ -79,14 +79,16 @@ impl LeaseStore for MemoryStore {
             .collect())
     }
 
-    fn prune_history(&mut self, older_than: Timestamp) -> Result<u64, StoreError> {
+    fn prune_history(&mut self, older_than: Timestamp, limit: usize) -> Result<u64, StoreError> {
         // The same rule as the SQL backends: everything before the first entry (in id order)
-        // recorded at or after `older_than`.
+        // recorded at or after `older_than`, at most `limit` of them.
+        let window = self.history.len().min(limit);
         let keep_from = self
             .history
             .iter()
+            .take(window)
             .position(|e| e.recorded >= older_than)
-            .unwrap_or(self.history.len());
+            .unwrap_or(window);
         self.history.drain(..keep_from);
         Ok(keep_from as u64)
     }

@@ -86,15 +86,18 @@ pub trait LeaseStore: Send {
     ) -> Result<Vec<HistoryEntry>, StoreError>;
 
     /// Deletes history entries recorded before `older_than` (the caller computes it from its
-    /// `history_retention`). Current records are never pruned. Returns how many were removed.
+    /// `history_retention`), the oldest first and at most `limit` of them per call, and returns
+    /// how many it removed: fewer than `limit` means none is left. Current records are never
+    /// pruned. The limit keeps each call short: the lease writer runs it between commits, and
+    /// ACKs wait meanwhile.
     ///
-    /// Precisely: deletes every entry older (by `id`) than the oldest entry recorded at or after
+    /// Precisely: deletes the entries older (by `id`) than the oldest entry recorded at or after
     /// `older_than`, or all of them when there is none. `recorded` grows with `id` as long as the
     /// wall clock does, so this is the same; after the clock stepped backwards, entries committed
     /// after the step are kept until the newest entry committed before it ages out (at most the
     /// size of the step longer than the retention). This lets a backend delete a range of ids
-    /// instead of searching by time.
-    fn prune_history(&mut self, older_than: Timestamp) -> Result<u64, StoreError>;
+    /// instead of searching by time, and read only about `limit` entries per call.
+    fn prune_history(&mut self, older_than: Timestamp, limit: usize) -> Result<u64, StoreError>;
 }
 
 impl<S: LeaseStore + ?Sized> LeaseStore for Box<S> {
@@ -120,7 +123,7 @@ impl<S: LeaseStore + ?Sized> LeaseStore for Box<S> {
     ) -> Result<Vec<HistoryEntry>, StoreError> {
         (**self).history(filter, limit)
     }
-    fn prune_history(&mut self, older_than: Timestamp) -> Result<u64, StoreError> {
-        (**self).prune_history(older_than)
+    fn prune_history(&mut self, older_than: Timestamp, limit: usize) -> Result<u64, StoreError> {
+        (**self).prune_history(older_than, limit)
     }
 }

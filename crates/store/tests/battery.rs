@@ -178,7 +178,7 @@ mod checks {
         s.commit(&[lease(1, 200)], 200).expect("commit");
         s.commit(&[lease(2, 300)], 300).expect("commit");
         assert_eq!(
-            s.prune_history(200).expect("prune"),
+            s.prune_history(200, usize::MAX).expect("prune"),
             1,
             "only entries before the cutoff"
         );
@@ -189,7 +189,7 @@ mod checks {
             .map(|e| e.recorded)
             .collect();
         assert_eq!(left, vec![300, 200]);
-        assert_eq!(s.prune_history(u64::MAX).expect("prune"), 2);
+        assert_eq!(s.prune_history(u64::MAX, usize::MAX).expect("prune"), 2);
         assert_eq!(
             s.load_all().expect("load"),
             vec![lease(1, 200), lease(2, 300)],
@@ -198,13 +198,21 @@ mod checks {
     }
 
     pub fn prune_history_everything(s: &mut dyn LeaseStore) {
-        assert_eq!(s.prune_history(1_000).expect("prune"), 0, "empty history");
+        assert_eq!(
+            s.prune_history(1_000, usize::MAX).expect("prune"),
+            0,
+            "empty history"
+        );
         s.commit(&[lease(1, 100), lease(2, 100)], 100)
             .expect("commit");
         s.commit(&[lease(1, 200)], 200).expect("commit");
-        assert_eq!(s.prune_history(100).expect("prune"), 0, "none before 100");
         assert_eq!(
-            s.prune_history(201).expect("prune"),
+            s.prune_history(100, usize::MAX).expect("prune"),
+            0,
+            "none before 100"
+        );
+        assert_eq!(
+            s.prune_history(201, usize::MAX).expect("prune"),
             3,
             "a finite cutoff after every entry removes them all"
         );
@@ -225,7 +233,7 @@ mod checks {
         // The clock stepped back from 500 to 150.
         s.commit(&[lease(3, 150)], 150).expect("commit");
         s.commit(&[lease(4, 600)], 600).expect("commit");
-        assert_eq!(s.prune_history(200).expect("prune"), 1);
+        assert_eq!(s.prune_history(200, usize::MAX).expect("prune"), 1);
         let left = |s: &mut dyn LeaseStore| -> Vec<u64> {
             s.history(&HistoryFilter::All, 10)
                 .expect("history")
@@ -238,8 +246,45 @@ mod checks {
             vec![600, 150, 500],
             "the entry of 150 waits for the one of 500"
         );
-        assert_eq!(s.prune_history(501).expect("prune"), 2);
+        assert_eq!(s.prune_history(501, usize::MAX).expect("prune"), 2);
         assert_eq!(left(s), vec![600]);
+    }
+
+    /// At most `limit` entries go per call, the oldest first; a short count means done.
+    pub fn prune_history_in_chunks(s: &mut dyn LeaseStore) {
+        for t in 1..=5 {
+            s.commit(&[lease(1, 100 * t)], 100 * t).expect("commit");
+        }
+        s.commit(&[lease(2, 900)], 900).expect("commit");
+        let left = |s: &mut dyn LeaseStore| -> Vec<u64> {
+            s.history(&HistoryFilter::All, 10)
+                .expect("history")
+                .iter()
+                .map(|e| e.recorded)
+                .collect()
+        };
+        assert_eq!(s.prune_history(600, 2).expect("prune"), 2, "first chunk");
+        assert_eq!(left(s), vec![900, 500, 400, 300]);
+        assert_eq!(s.prune_history(600, 2).expect("prune"), 2, "second chunk");
+        assert_eq!(left(s), vec![900, 500]);
+        assert_eq!(s.prune_history(600, 2).expect("prune"), 1, "short: done");
+        assert_eq!(left(s), vec![900]);
+        assert_eq!(
+            s.prune_history(600, 2).expect("prune"),
+            0,
+            "nothing left to prune"
+        );
+        assert_eq!(s.prune_history(u64::MAX, 0).expect("prune"), 0, "limit 0");
+        assert_eq!(left(s), vec![900]);
+        // A cutoff after everything, in chunks of exactly the remaining size.
+        s.commit(&[lease(3, 950)], 950).expect("commit");
+        assert_eq!(s.prune_history(u64::MAX, 2).expect("prune"), 2);
+        assert_eq!(s.prune_history(u64::MAX, 2).expect("prune"), 0);
+        assert_eq!(
+            s.load_all().expect("load").len(),
+            3,
+            "current records are kept"
+        );
     }
 
     pub fn delete(s: &mut dyn LeaseStore) {
@@ -317,6 +362,10 @@ macro_rules! battery {
             #[test]
             fn prune_history_clock_step_back() {
                 run(checks::prune_history_clock_step_back)
+            }
+            #[test]
+            fn prune_history_in_chunks() {
+                run(checks::prune_history_in_chunks)
             }
             #[test]
             fn delete() {

@@ -59,8 +59,8 @@ impl LeaseStore for Gated {
     fn history(&self, f: &HistoryFilter, limit: usize) -> Result<Vec<HistoryEntry>, StoreError> {
         self.inner.history(f, limit)
     }
-    fn prune_history(&mut self, t: Timestamp) -> Result<u64, StoreError> {
-        self.inner.prune_history(t)
+    fn prune_history(&mut self, t: Timestamp, limit: usize) -> Result<u64, StoreError> {
+        self.inner.prune_history(t, limit)
     }
 }
 
@@ -372,7 +372,7 @@ impl LeaseStore for Panicking {
     fn history(&self, _: &HistoryFilter, _: usize) -> Result<Vec<HistoryEntry>, StoreError> {
         Ok(vec![])
     }
-    fn prune_history(&mut self, _: Timestamp) -> Result<u64, StoreError> {
+    fn prune_history(&mut self, _: Timestamp, _: usize) -> Result<u64, StoreError> {
         Ok(0)
     }
 }

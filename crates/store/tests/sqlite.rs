@@ -354,7 +354,7 @@ fn version_2_migrated_keeps_data_drops_indexes() {
 
     s.commit(&[lease(2, 30)], 30)
         .expect("commit after migration");
-    assert_eq!(s.prune_history(20).expect("prune"), 1);
+    assert_eq!(s.prune_history(20, usize::MAX).expect("prune"), 1);
     assert_eq!(
         s.history(&HistoryFilter::All, 10)
             .expect("history")

@@ -72,7 +72,9 @@ mod sql {
     /// The oldest history entry recorded at or after `?1`: walks `id` upwards and stops at the
     /// first hit, so it reads about as many rows as pruning will delete.
     pub(super) const FIRST_KEPT: &str =
-        "SELECT id FROM history WHERE recorded >= ?1 ORDER BY id LIMIT 1";
+        "SELECT id FROM history WHERE recorded >= ?1 AND id < ?2 ORDER BY id LIMIT 1";
+    /// The id of the history entry after the oldest `?1` (none when there are not that many).
+    pub(super) const NTH_OLDEST: &str = "SELECT id FROM history ORDER BY id LIMIT 1 OFFSET ?1";
     /// Deletes the history entries before id `?1` (a rowid range).
     pub(super) const PRUNE_BEFORE: &str = "DELETE FROM history WHERE id < ?1";
     /// Deletes every history entry.
@@ -347,38 +349,47 @@ impl LeaseStore for SqliteStore {
         Ok(out)
     }
 
-    /// Finds the first entry (in `id` order) recorded at or after `older_than` and deletes the
-    /// ids before it, a range: no index on `recorded` is needed, and both steps read about as
-    /// many rows as are deleted. See [`LeaseStore::prune_history`] for what a wall-clock step
-    /// backwards does.
-    fn prune_history(&mut self, older_than: Timestamp) -> Result<u64, StoreError> {
+    /// Among the oldest `limit` entries (ids below the `limit + 1`-th oldest), finds the first
+    /// recorded at or after `older_than` and deletes the ids before it, or all of those `limit`
+    /// when none is: a range, so no index on `recorded` is needed, and every step reads at most
+    /// about `limit` rows. See [`LeaseStore::prune_history`] for what a wall-clock step backwards
+    /// does.
+    fn prune_history(&mut self, older_than: Timestamp, limit: usize) -> Result<u64, StoreError> {
         let sql = self.sql();
-        let n = match i64::try_from(older_than) {
-            // Every `recorded` fits an i64, so all are older.
-            Err(_) => self
+        if limit == 0 {
+            return Ok(0);
+        }
+        // Only the oldest `limit` entries are looked at: ids below `window_end`.
+        let offset = i64::try_from(limit).unwrap_or(i64::MAX);
+        let window_end: Option<i64> = self
+            .conn
+            .prepare_cached(sql::NTH_OLDEST)
+            .and_then(|mut s| s.query_row([offset], |r| r.get(0)).optional())
+            .map_err(&sql)?;
+        // Every `recorded` fits an i64, so a larger cutoff keeps none.
+        let first_kept: Option<i64> = match i64::try_from(older_than) {
+            Err(_) => None,
+            Ok(cutoff) => self
+                .conn
+                .prepare_cached(sql::FIRST_KEPT)
+                .and_then(|mut s| {
+                    s.query_row([cutoff, window_end.unwrap_or(i64::MAX)], |r| r.get(0))
+                        .optional()
+                })
+                .map_err(&sql)?,
+        };
+        let n = match first_kept.or(window_end) {
+            Some(id) => self
+                .conn
+                .prepare_cached(sql::PRUNE_BEFORE)
+                .and_then(|mut s| s.execute([id]))
+                .map_err(&sql)?,
+            // At most `limit` entries, none kept.
+            None => self
                 .conn
                 .prepare_cached(sql::PRUNE_ALL)
                 .and_then(|mut s| s.execute([]))
                 .map_err(&sql)?,
-            Ok(cutoff) => {
-                let first_kept: Option<i64> = self
-                    .conn
-                    .prepare_cached(sql::FIRST_KEPT)
-                    .and_then(|mut s| s.query_row([cutoff], |r| r.get(0)).optional())
-                    .map_err(&sql)?;
-                match first_kept {
-                    Some(id) => self
-                        .conn
-                        .prepare_cached(sql::PRUNE_BEFORE)
-                        .and_then(|mut s| s.execute([id]))
-                        .map_err(&sql)?,
-                    None => self
-                        .conn
-                        .prepare_cached(sql::PRUNE_ALL)
-                        .and_then(|mut s| s.execute([]))
-                        .map_err(&sql)?,
-                }
-            }
         };
         Ok(n as u64)
     }
@@ -425,11 +436,15 @@ mod tests {
             sql::HISTORY_ADDR,
             sql::HISTORY_CLIENT,
             sql::FIRST_KEPT,
+            sql::NTH_OLDEST,
         ] {
             let lines = plan(conn, text);
             println!("{text}\n  -> {lines:?}");
+            // A walk of the table in rowid order, whole or from a rowid bound.
             assert!(
-                lines.len() == 1 && lines[0].starts_with("SCAN "),
+                lines.len() == 1
+                    && (lines[0].starts_with("SCAN ")
+                        || lines[0].starts_with("SEARCH history USING INTEGER PRIMARY KEY")),
                 "{text}: {lines:?}"
             );
             assert!(
