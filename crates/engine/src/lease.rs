@@ -26,10 +26,12 @@ impl ClientKey {
         self.to_string()
     }
 
-    /// Parses the text form written by [`ClientKey::to_text`].
+    /// Parses the text form written by [`ClientKey::to_text`], for every key it can write:
+    /// also an empty client identifier (`id:`) and an empty hardware address (`hw:1:`, a
+    /// request with `hlen` 0), which a lease may carry and the store must read back.
     pub fn from_text(s: &str) -> Option<ClientKey> {
         if let Some(hex) = s.strip_prefix("id:") {
-            if hex.len() % 2 != 0 || hex.is_empty() {
+            if hex.len() % 2 != 0 {
                 return None;
             }
             let bytes: Option<Vec<u8>> = (0..hex.len())
@@ -41,6 +43,9 @@ impl ClientKey {
         let rest = s.strip_prefix("hw:")?;
         let (htype, mac) = rest.split_once(':')?;
         let htype: u8 = htype.parse().ok()?;
+        if mac.is_empty() {
+            return HwAddr::new(htype, &[]).ok().map(ClientKey::HwAddr);
+        }
         let hw: HwAddr = mac.parse().ok()?;
         HwAddr::new(htype, hw.as_bytes())
             .ok()

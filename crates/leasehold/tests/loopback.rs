@@ -255,3 +255,70 @@ fn old_lease_history_is_pruned() {
     let current = store.get(addr).expect("get").expect("current record kept");
     assert_eq!(current.state, LeaseState::Expired);
 }
+
+/// A client with an empty hardware address (`hlen` 0) and no client identifier is keyed by that
+/// empty address. Its lease must be stored in a form the server reads back: a restart loads it
+/// (before the fix, the text `hw:1:` did not parse and the database no longer opened).
+#[test]
+fn lease_of_a_client_without_hardware_address_survives_restart() {
+    use leasehold_wire::{EncodeParams, HwAddr, Options};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_udp_port();
+    let config = write_config(dir.path(), port);
+    let db = dir.path().join("leases.db");
+    let encode = |kind: MessageType, xid: u32, extra: &[(u8, Vec<u8>)]| -> Vec<u8> {
+        let mut options = Options::new();
+        options.insert(code::MESSAGE_TYPE, vec![kind.code()]);
+        for (c, v) in extra {
+            options.insert(*c, v.clone());
+        }
+        let empty = HwAddr::new(1, &[]).expect("empty hardware address");
+        Packet {
+            options,
+            ..Packet::boot_request(empty, xid)
+        }
+        .encode(&EncodeParams {
+            order: Vec::new(),
+            max_len: 1500,
+            pad_to_bootp_min: true,
+        })
+        .expect("encode request")
+    };
+
+    let server = ServerProcess::serving(&config, &db);
+    let sock = client();
+    let offer = exchange(&sock, port, &encode(MessageType::Discover, 41, &[]), 41);
+    assert_eq!(offer.message_type(), Some(MessageType::Offer));
+    let addr = offer.yiaddr;
+    let req = encode(
+        MessageType::Request,
+        42,
+        &[
+            (code::REQUESTED_IP, addr.octets().to_vec()),
+            (code::SERVER_ID, Ipv4Addr::LOCALHOST.octets().to_vec()),
+        ],
+    );
+    let ack = exchange(&sock, port, &req, 42);
+    assert_eq!(ack.message_type(), Some(MessageType::Ack));
+    drop(server);
+
+    // Restarted on the same database: it starts, and still knows the lease.
+    let server = ServerProcess::serving(&config, &db);
+    let again = exchange(&sock, port, &encode(MessageType::Discover, 43, &[]), 43);
+    assert_eq!(again.message_type(), Some(MessageType::Offer));
+    assert_eq!(again.yiaddr, addr, "the same client gets its address again");
+    drop(server);
+    let out = Command::new(env!("CARGO_BIN_EXE_leasehold"))
+        .args(["leases", "export", "--format", "csv", "--db"])
+        .arg(&db)
+        .output()
+        .expect("run leases export");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "export failed: {out:?}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains(&addr.to_string()) && l.contains("hw:1:")),
+        "export: {text}"
+    );
+}
