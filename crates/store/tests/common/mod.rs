@@ -59,6 +59,21 @@ pub fn varied() -> Vec<Lease> {
             state: LeaseState::Expired,
             ..lease(0, 0)
         },
+        // Keyed by an empty hardware address (`hlen` 0, no client id): text `hw:1:`.
+        Lease {
+            addr: Ipv4Addr::new(10, 0, 0, 4),
+            client: Some(ClientKey::HwAddr(
+                HwAddr::new(1, &[]).expect("zero-length chaddr"),
+            )),
+            hwaddr: Some(HwAddr::new(1, &[]).expect("zero-length chaddr")),
+            ..lease(4, 4_000)
+        },
+        // Keyed by an empty client identifier: text `id:`.
+        Lease {
+            addr: Ipv4Addr::new(10, 0, 0, 5),
+            client: Some(ClientKey::ClientId(Vec::new())),
+            ..lease(5, 5_000)
+        },
     ]
 }
 
