@@ -416,3 +416,66 @@ fn rfc2131_expiry_keeps_binding() {
     assert!(h.table.expire(h.now).is_empty(), "applied once");
     assert_eq!(h.dora(1), a, "the expired binding is reused for its client");
 }
+
+/// RFC 2131 §4.2: a client is identified by option 61 or by chaddr. A request with neither (hlen
+/// 0 and no, or an empty, option 61) is dropped: all such clients would share one key, and so
+/// one lease. With a client identifier, hlen 0 is fine (RFC 4390, DHCP over InfiniBand), and an
+/// INFORM, which binds nothing, is answered either way.
+#[test]
+fn rfc2131_4_2_a_client_needs_an_identity() {
+    use leasehold_wire::HwAddr;
+    let no_hw = |mut r: Req| {
+        r.0.chaddr = HwAddr::new(1, &[]).expect("empty chaddr");
+        r
+    };
+    let mut h = Harness::new();
+    for req in [
+        no_hw(Req::discover(1)),
+        no_hw(Req::discover(1).client_id(&[])),
+        no_hw(Req::request(1).requested(ip("198.18.0.100"))),
+        no_hw(Req::bootp(1)),
+    ] {
+        let d = h.send(&req);
+        assert_eq!(d.outcome, Outcome::Dropped("no_client_identity"), "{req:?}");
+        assert!(d.reply.is_none() && d.changes.is_empty());
+    }
+
+    let id = [0xff, 0, 0, 0, 1, 0, 1, 0x2c, 0x9e];
+    let offer = h.send(&no_hw(Req::discover(2).client_id(&id)));
+    let Outcome::Offered(a) = offer.outcome else {
+        panic!("{:?}", offer.outcome)
+    };
+    let ack = h.send(&no_hw(
+        Req::request(2)
+            .client_id(&id)
+            .server_id(ip("198.18.0.1"))
+            .requested(a),
+    ));
+    assert_eq!(ack.outcome, Outcome::Acked(a));
+    assert_eq!(
+        h.table.by_addr(a).and_then(|l| l.client.clone()),
+        Some(leasehold_engine::ClientKey::ClientId(id.to_vec()))
+    );
+
+    // An empty option 61 next to a real chaddr: the chaddr is the key.
+    let offer = h.send(&Req::discover(3).client_id(&[]));
+    let Outcome::Offered(b) = offer.outcome else {
+        panic!("{:?}", offer.outcome)
+    };
+    let ack = h.send(
+        &Req::request(3)
+            .client_id(&[])
+            .server_id(ip("198.18.0.1"))
+            .requested(b),
+    );
+    assert_eq!(ack.outcome, Outcome::Acked(b));
+    assert_eq!(
+        h.table.by_addr(b).and_then(|l| l.client.clone()),
+        Some(leasehold_engine::ClientKey::HwAddr(mac(3)))
+    );
+
+    let inform = h.peek(&no_hw(
+        Req::new(4, MessageType::Inform).ciaddr(ip("198.18.0.50")),
+    ));
+    assert_eq!(inform.outcome, Outcome::Informed);
+}

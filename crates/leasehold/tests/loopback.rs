@@ -256,9 +256,9 @@ fn old_lease_history_is_pruned() {
     assert_eq!(current.state, LeaseState::Expired);
 }
 
-/// A client with an empty hardware address (`hlen` 0) and no client identifier is keyed by that
-/// empty address. Its lease must be stored in a form the server reads back: a restart loads it
-/// (before the fix, the text `hw:1:` did not parse and the database no longer opened).
+/// A client with an empty hardware address (`hlen` 0) is known by its client identifier
+/// (RFC 4390 style); its lease, whose stored hardware address is empty, survives a restart. A
+/// request with neither identity gets no answer.
 #[test]
 fn lease_of_a_client_without_hardware_address_survives_restart() {
     use leasehold_wire::{EncodeParams, HwAddr, Options};
@@ -267,33 +267,51 @@ fn lease_of_a_client_without_hardware_address_survives_restart() {
     let port = free_udp_port();
     let config = write_config(dir.path(), port);
     let db = dir.path().join("leases.db");
-    let encode = |kind: MessageType, xid: u32, extra: &[(u8, Vec<u8>)]| -> Vec<u8> {
-        let mut options = Options::new();
-        options.insert(code::MESSAGE_TYPE, vec![kind.code()]);
-        for (c, v) in extra {
-            options.insert(*c, v.clone());
-        }
-        let empty = HwAddr::new(1, &[]).expect("empty hardware address");
-        Packet {
-            options,
-            ..Packet::boot_request(empty, xid)
-        }
-        .encode(&EncodeParams {
-            order: Vec::new(),
-            max_len: 1500,
-            pad_to_bootp_min: true,
-        })
-        .expect("encode request")
-    };
+    let id = vec![0xff, 0, 0, 0, 1, 0, 1, 0x2c, 0x9e];
+    let encode =
+        |kind: MessageType, xid: u32, client_id: Option<&[u8]>, extra: &[(u8, Vec<u8>)]| {
+            let mut options = Options::new();
+            options.insert(code::MESSAGE_TYPE, vec![kind.code()]);
+            if let Some(id) = client_id {
+                options.insert(code::CLIENT_ID, id.to_vec());
+            }
+            for (c, v) in extra {
+                options.insert(*c, v.clone());
+            }
+            let empty = HwAddr::new(1, &[]).expect("empty hardware address");
+            Packet {
+                options,
+                ..Packet::boot_request(empty, xid)
+            }
+            .encode(&EncodeParams {
+                order: Vec::new(),
+                max_len: 1500,
+                pad_to_bootp_min: true,
+            })
+            .expect("encode request")
+        };
 
     let server = ServerProcess::serving(&config, &db);
     let sock = client();
-    let offer = exchange(&sock, port, &encode(MessageType::Discover, 41, &[]), 41);
+    // No identity: dropped. The server handles datagrams in order, so had it answered xid 40,
+    // that reply would be the first to arrive, before the one to xid 41.
+    for (xid, client_id) in [(40, None), (41, Some(&id[..]))] {
+        sock.send_to(
+            &encode(MessageType::Discover, xid, client_id, &[]),
+            ("127.0.0.1", port),
+        )
+        .expect("send");
+    }
+    let mut buf = [0u8; 1500];
+    let (n, _) = sock.recv_from(&mut buf).expect("a reply");
+    let offer = Packet::parse(&buf[..n]).expect("reply parses");
+    assert_eq!(offer.xid, 41, "the request without identity was answered");
     assert_eq!(offer.message_type(), Some(MessageType::Offer));
     let addr = offer.yiaddr;
     let req = encode(
         MessageType::Request,
         42,
+        Some(&id),
         &[
             (code::REQUESTED_IP, addr.octets().to_vec()),
             (code::SERVER_ID, Ipv4Addr::LOCALHOST.octets().to_vec()),
@@ -305,7 +323,12 @@ fn lease_of_a_client_without_hardware_address_survives_restart() {
 
     // Restarted on the same database: it starts, and still knows the lease.
     let server = ServerProcess::serving(&config, &db);
-    let again = exchange(&sock, port, &encode(MessageType::Discover, 43, &[]), 43);
+    let again = exchange(
+        &sock,
+        port,
+        &encode(MessageType::Discover, 43, Some(&id), &[]),
+        43,
+    );
     assert_eq!(again.message_type(), Some(MessageType::Offer));
     assert_eq!(again.yiaddr, addr, "the same client gets its address again");
     drop(server);
@@ -318,7 +341,7 @@ fn lease_of_a_client_without_hardware_address_survives_restart() {
     assert!(out.status.success(), "export failed: {out:?}");
     assert!(
         text.lines()
-            .any(|l| l.contains(&addr.to_string()) && l.contains("hw:1:")),
+            .any(|l| l.contains(&addr.to_string()) && l.contains("id:ff0000000100012c9e")),
         "export: {text}"
     );
 }

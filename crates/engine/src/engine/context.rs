@@ -33,7 +33,9 @@ pub(crate) struct Place<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    /// Builds the context; the client key is option 61 when present, else the hardware address.
+    /// Builds the context; the client key is option 61 when present and not empty, else the
+    /// hardware address ([`Engine::handle`](crate::Engine::handle) has already dropped a request
+    /// that has neither).
     pub fn new(
         cfg: &'a Config,
         req: &'a Packet,
@@ -42,8 +44,8 @@ impl<'a> Ctx<'a> {
         leases: &'a LeaseTable,
     ) -> Self {
         let client = match req.options.client_id() {
-            Some(id) => ClientKey::ClientId(id.to_vec()),
-            None => ClientKey::HwAddr(req.chaddr),
+            Some(id) if !id.is_empty() => ClientKey::ClientId(id.to_vec()),
+            _ => ClientKey::HwAddr(req.chaddr),
         };
         Ctx {
             cfg,

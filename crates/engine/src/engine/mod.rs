@@ -63,6 +63,15 @@ impl Engine {
         if let Some(reason) = relay_policy::refuse(&self.config, req) {
             return Decision::drop(reason);
         }
+        // A client is known by option 61 or by chaddr (RFC 2131 §4.2). With neither (hlen 0, as
+        // on InfiniBand, RFC 4390, but without the client identifier that such links require),
+        // every such client would share one key and so one lease. Only INFORM, which binds
+        // nothing, is still answered.
+        let anonymous = req.options.client_id().is_none_or(<[u8]>::is_empty)
+            && req.chaddr.as_bytes().is_empty();
+        if anonymous && req.message_type() != Some(MessageType::Inform) {
+            return Decision::drop("no_client_identity");
+        }
         let ctx = Ctx::new(&self.config, req, arrival, now, leases);
         match req.message_type() {
             None if req

@@ -184,9 +184,10 @@ impl Guard {
             ri.circuit_id()
                 .map(|c| self.hasher.hash_one((req.giaddr, c)))
         });
+        // The same key as the engine's (an empty option 61 does not count).
         let client = match client_id {
-            Some(id) => ClientKey::ClientId(id.to_vec()),
-            None => ClientKey::HwAddr(req.chaddr),
+            Some(id) if !id.is_empty() => ClientKey::ClientId(id.to_vec()),
+            _ => ClientKey::HwAddr(req.chaddr),
         };
         if !self.clients.take(&client, now_ms) {
             return Err(reason::RATE_CLIENT);
