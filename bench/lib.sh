@@ -34,7 +34,8 @@ bench_init() {
 # a network namespace, yet sockets there take the root namespace's value: with the stock
 # 208 KiB, perfdhcp's own receive queue overflows near its one-core sending ceiling, whichever
 # server answers (its drops show as client-side RcvbufErrors). Every process started by the
-# benchmark (Kea, Leasehold, perfdhcp) gets the same default.
+# benchmark (Kea, Leasehold, perfdhcp) gets the same default. The run prints the value it
+# restores; only a SIGKILL of the script would leave the raised one in place.
 bench_socket_buffers() {
     local want=${RMEM_DEFAULT:-4194304}
     case "$want" in ''|*[!0-9]*) die "RMEM_DEFAULT must be a number of bytes";; esac

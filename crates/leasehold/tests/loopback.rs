@@ -261,35 +261,19 @@ fn old_lease_history_is_pruned() {
 /// request with neither identity gets no answer.
 #[test]
 fn lease_of_a_client_without_hardware_address_survives_restart() {
-    use leasehold_wire::{EncodeParams, HwAddr, Options};
+    use leasehold_wire::HwAddr;
 
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_udp_port();
     let config = write_config(dir.path(), port);
     let db = dir.path().join("leases.db");
     let id = vec![0xff, 0, 0, 0, 1, 0, 1, 0x2c, 0x9e];
-    let encode =
-        |kind: MessageType, xid: u32, client_id: Option<&[u8]>, extra: &[(u8, Vec<u8>)]| {
-            let mut options = Options::new();
-            options.insert(code::MESSAGE_TYPE, vec![kind.code()]);
-            if let Some(id) = client_id {
-                options.insert(code::CLIENT_ID, id.to_vec());
-            }
-            for (c, v) in extra {
-                options.insert(*c, v.clone());
-            }
-            let empty = HwAddr::new(1, &[]).expect("empty hardware address");
-            Packet {
-                options,
-                ..Packet::boot_request(empty, xid)
-            }
-            .encode(&EncodeParams {
-                order: Vec::new(),
-                max_len: 1500,
-                pad_to_bootp_min: true,
-            })
-            .expect("encode request")
-        };
+    let empty = HwAddr::new(1, &[]).expect("empty hardware address");
+    let encode = |kind, xid, client_id: Option<&[u8]>, extra: &[(u8, Vec<u8>)]| {
+        let mut options = extra.to_vec();
+        options.extend(client_id.map(|id| (code::CLIENT_ID, id.to_vec())));
+        support::request_from(empty, kind, xid, &options)
+    };
 
     let server = ServerProcess::serving(&config, &db);
     let sock = client();

@@ -225,6 +225,15 @@ mod checks {
         );
     }
 
+    /// The `recorded` stamps of the history, newest first (at most 10).
+    fn recorded(s: &mut dyn LeaseStore) -> Vec<u64> {
+        s.history(&HistoryFilter::All, 10)
+            .expect("history")
+            .iter()
+            .map(|e| e.recorded)
+            .collect()
+    }
+
     /// The documented rule after the wall clock stepped backwards: everything before the first
     /// entry (by id) recorded at or after the cutoff goes; later entries wait for it.
     pub fn prune_history_clock_step_back(s: &mut dyn LeaseStore) {
@@ -234,20 +243,13 @@ mod checks {
         s.commit(&[lease(3, 150)], 150).expect("commit");
         s.commit(&[lease(4, 600)], 600).expect("commit");
         assert_eq!(s.prune_history(200, usize::MAX).expect("prune"), 1);
-        let left = |s: &mut dyn LeaseStore| -> Vec<u64> {
-            s.history(&HistoryFilter::All, 10)
-                .expect("history")
-                .iter()
-                .map(|e| e.recorded)
-                .collect()
-        };
         assert_eq!(
-            left(s),
+            recorded(s),
             vec![600, 150, 500],
             "the entry of 150 waits for the one of 500"
         );
         assert_eq!(s.prune_history(501, usize::MAX).expect("prune"), 2);
-        assert_eq!(left(s), vec![600]);
+        assert_eq!(recorded(s), vec![600]);
     }
 
     /// At most `limit` entries go per call, the oldest first; a short count means done.
@@ -256,26 +258,19 @@ mod checks {
             s.commit(&[lease(1, 100 * t)], 100 * t).expect("commit");
         }
         s.commit(&[lease(2, 900)], 900).expect("commit");
-        let left = |s: &mut dyn LeaseStore| -> Vec<u64> {
-            s.history(&HistoryFilter::All, 10)
-                .expect("history")
-                .iter()
-                .map(|e| e.recorded)
-                .collect()
-        };
         assert_eq!(s.prune_history(600, 2).expect("prune"), 2, "first chunk");
-        assert_eq!(left(s), vec![900, 500, 400, 300]);
+        assert_eq!(recorded(s), vec![900, 500, 400, 300]);
         assert_eq!(s.prune_history(600, 2).expect("prune"), 2, "second chunk");
-        assert_eq!(left(s), vec![900, 500]);
+        assert_eq!(recorded(s), vec![900, 500]);
         assert_eq!(s.prune_history(600, 2).expect("prune"), 1, "short: done");
-        assert_eq!(left(s), vec![900]);
+        assert_eq!(recorded(s), vec![900]);
         assert_eq!(
             s.prune_history(600, 2).expect("prune"),
             0,
             "nothing left to prune"
         );
         assert_eq!(s.prune_history(u64::MAX, 0).expect("prune"), 0, "limit 0");
-        assert_eq!(left(s), vec![900]);
+        assert_eq!(recorded(s), vec![900]);
         // A cutoff after everything, in chunks of exactly the remaining size.
         s.commit(&[lease(3, 950)], 950).expect("commit");
         assert_eq!(s.prune_history(u64::MAX, 2).expect("prune"), 2);

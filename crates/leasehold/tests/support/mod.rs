@@ -109,6 +109,16 @@ fn read_until_ready(rx: &Receiver<String>, ready: &mut impl FnMut(&str) -> bool)
 /// A BOOTREQUEST of `kind` from Ethernet address `mac` (no client identifier, so the lease's
 /// client is the MAC), asking for options 1, 3, 6, 51, 54, with `extra` options added.
 pub fn request(kind: MessageType, mac: [u8; 6], xid: u32, extra: &[(u8, Vec<u8>)]) -> Vec<u8> {
+    request_from(HwAddr::ethernet(mac), kind, xid, extra)
+}
+
+/// Like [`request`], from any hardware address `chaddr` (of any type and length).
+pub fn request_from(
+    chaddr: HwAddr,
+    kind: MessageType,
+    xid: u32,
+    extra: &[(u8, Vec<u8>)],
+) -> Vec<u8> {
     let mut options = Options::new();
     options.insert(code::MESSAGE_TYPE, vec![kind.code()]);
     options.insert(code::PARAM_REQUEST_LIST, vec![1, 3, 6, 51, 54]);
@@ -117,7 +127,7 @@ pub fn request(kind: MessageType, mac: [u8; 6], xid: u32, extra: &[(u8, Vec<u8>)
     }
     let p = Packet {
         options,
-        ..Packet::boot_request(HwAddr::ethernet(mac), xid)
+        ..Packet::boot_request(chaddr, xid)
     };
     p.encode(&EncodeParams {
         order: Vec::new(),
