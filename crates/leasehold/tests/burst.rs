@@ -15,25 +15,7 @@ use support::{free_udp_port, request, ServerProcess};
 const CLIENTS: u32 = 300;
 
 fn write_config(dir: &std::path::Path, port: u16) -> std::path::PathBuf {
-    let cfg = format!(
-        r#"
-[server]
-listen_address = "127.0.0.1"
-server_port = {port}
-client_port = {client}
-lease_time = 600
-
-[[subnet]]
-subnet = "127.0.0.0/8"
-
-[[subnet.pool]]
-range = "127.0.1.0-127.0.2.255"
-"#,
-        client = port + 1
-    );
-    let path = dir.join("leasehold.toml");
-    std::fs::write(&path, cfg).expect("write config");
-    path
+    support::write_loopback_config(dir, port, "lease_time = 600", "", "127.0.1.0-127.0.2.255")
 }
 
 fn mac(i: u32) -> [u8; 6] {

@@ -63,26 +63,13 @@ impl SplitMix {
 /// A loopback configuration with a /16 pool (far more addresses than the test acknowledges) and
 /// leases long enough that none expires during the test.
 fn write_config(dir: &Path, port: u16) -> PathBuf {
-    let cfg = format!(
-        r#"
-[server]
-listen_address = "127.0.0.1"
-server_port = {port}
-client_port = {client}
-lease_time = 86400
-offer_hold = 30
-
-[[subnet]]
-subnet = "127.0.0.0/8"
-
-[[subnet.pool]]
-range = "127.1.0.0-127.1.255.255"
-"#,
-        client = port.wrapping_add(1)
-    );
-    let path = dir.join("leasehold.toml");
-    std::fs::write(&path, cfg).expect("write config");
-    path
+    support::write_loopback_config(
+        dir,
+        port,
+        "lease_time = 86400\noffer_hold = 30",
+        "",
+        "127.1.0.0-127.1.255.255",
+    )
 }
 
 /// Starts the server (logging only warnings and leasehold's info lines) and waits for it to serve.

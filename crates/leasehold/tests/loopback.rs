@@ -12,31 +12,13 @@ use std::time::Duration;
 use support::{free_udp_port, request, ServerProcess};
 
 fn write_config(dir: &Path, port: u16) -> std::path::PathBuf {
-    let cfg = format!(
-        r#"
-[server]
-listen_address = "127.0.0.1"
-server_port = {port}
-client_port = {client}
-lease_time = 600
-
-[server.options]
-domain-name-servers = ["198.18.0.53"]
-
-[[subnet]]
-subnet = "127.0.0.0/8"
-
-[subnet.options]
-router = "127.0.0.1"
-
-[[subnet.pool]]
-range = "127.0.0.100-127.0.0.110"
-"#,
-        client = port + 1
-    );
-    let path = dir.join("leasehold.toml");
-    std::fs::write(&path, cfg).expect("write config");
-    path
+    support::write_loopback_config(
+        dir,
+        port,
+        "lease_time = 600\n\n[server.options]\ndomain-name-servers = [\"198.18.0.53\"]",
+        "\n[subnet.options]\nrouter = \"127.0.0.1\"",
+        "127.0.0.100-127.0.0.110",
+    )
 }
 
 /// One exchange that must be answered.

@@ -9,7 +9,9 @@
 //! are non-blocking: they never wait, and say how far they got.
 
 use crate::error::NetError;
-use crate::socket::{ipv4_from_in_addr, resolve_destination, DhcpSocket, RawRecv, Received};
+use crate::socket::{
+    ipv4_from_in_addr, resolve_destination, send_pktinfo, DhcpSocket, RawRecv, Received,
+};
 use leasehold_engine::Destination;
 use nix::errno::Errno;
 use nix::sys::socket::{
@@ -185,19 +187,9 @@ impl DhcpSocket {
                 .iter()
                 .map(|t| Some(SockaddrIn::from(t.0)))
                 .collect();
-            let info = libc::in_pktinfo {
-                ipi_ifindex: libc::c_int::try_from(oif).unwrap_or(0),
-                ipi_spec_dst: libc::in_addr {
-                    s_addr: u32::from(src).to_be(),
-                },
-                ipi_addr: libc::in_addr { s_addr: 0 },
-            };
-            let all = [ControlMessage::Ipv4PacketInfo(&info)];
-            let cmsgs: &[ControlMessage<'_>] = if oif == 0 && src.is_unspecified() {
-                &all[..0]
-            } else {
-                &all[..]
-            };
+            let info = send_pktinfo(oif, src);
+            let cmsg = info.as_ref().map(ControlMessage::Ipv4PacketInfo);
+            let cmsgs = cmsg.as_slice();
             // Control buffers only when there is a control message: an empty (zeroed) one would
             // be read by the kernel as a malformed header.
             let cmsg_space = (!cmsgs.is_empty()).then(|| nix::cmsg_space!(libc::in_pktinfo));

@@ -432,20 +432,27 @@ fn send_raw(
 ) -> io::Result<usize> {
     let iov = [IoSlice::new(bytes)];
     let dest = SockaddrIn::from(to);
-    let info = libc::in_pktinfo {
+    let info = send_pktinfo(oif, src);
+    let cmsg = info.as_ref().map(ControlMessage::Ipv4PacketInfo);
+    Ok(sendmsg(
+        fd,
+        &iov,
+        cmsg.as_slice(),
+        MsgFlags::empty(),
+        Some(&dest),
+    )?)
+}
+
+/// The IP_PKTINFO that makes a datagram leave through interface `oif` with source `src`, or
+/// `None` when both are left to the routing table (`oif` 0 and `src` unspecified).
+pub(crate) fn send_pktinfo(oif: u32, src: Ipv4Addr) -> Option<libc::in_pktinfo> {
+    (oif != 0 || !src.is_unspecified()).then(|| libc::in_pktinfo {
         ipi_ifindex: libc::c_int::try_from(oif).unwrap_or(0),
         ipi_spec_dst: libc::in_addr {
             s_addr: u32::from(src).to_be(),
         },
         ipi_addr: libc::in_addr { s_addr: 0 },
-    };
-    let all = [ControlMessage::Ipv4PacketInfo(&info)];
-    let cmsgs = if oif == 0 && src.is_unspecified() {
-        &all[..0]
-    } else {
-        &all[..]
-    };
-    Ok(sendmsg(fd, &iov, cmsgs, MsgFlags::empty(), Some(&dest))?)
+    })
 }
 
 #[cfg(test)]

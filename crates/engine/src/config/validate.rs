@@ -114,28 +114,18 @@ fn server(rs: &RawServer) -> Result<ServerConfig> {
             ));
         }
     }
-    if let Some(d) = &rs.commit_delay_us {
-        if *d.get_ref() > super::model::MAX_COMMIT_DELAY_US {
-            return Err(SpanError::new(
-                d.span().start,
-                format!(
-                    "commit_delay_us must be at most {} (100 ms)",
-                    super::model::MAX_COMMIT_DELAY_US
-                ),
-            ));
-        }
-    }
-    if let Some(d) = &rs.coalesce_us {
-        if *d.get_ref() > super::model::MAX_COALESCE_US {
-            return Err(SpanError::new(
-                d.span().start,
-                format!(
-                    "coalesce_us must be at most {} (10 ms)",
-                    super::model::MAX_COALESCE_US
-                ),
-            ));
-        }
-    }
+    at_most(
+        rs.commit_delay_us.as_ref(),
+        super::model::MAX_COMMIT_DELAY_US,
+        "commit_delay_us",
+        "100 ms",
+    )?;
+    at_most(
+        rs.coalesce_us.as_ref(),
+        super::model::MAX_COALESCE_US,
+        "coalesce_us",
+        "10 ms",
+    )?;
     let mut always_send = Vec::new();
     for k in &rs.always_send {
         let def = option_key(k.get_ref(), k.span().start)?;
@@ -183,6 +173,17 @@ fn server(rs: &RawServer) -> Result<ServerConfig> {
 }
 
 /// One `allowed_relays` entry: an address (a /32) or a prefix without host bits.
+/// Refuses `value`, when set, above `max`, naming `key` and `max` in human units (`human`).
+fn at_most(value: Option<&Spanned<u32>>, max: u32, key: &str, human: &str) -> Result<()> {
+    match value {
+        Some(v) if *v.get_ref() > max => Err(SpanError::new(
+            v.span().start,
+            format!("{key} must be at most {max} ({human})"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn relay_net(s: &Spanned<String>) -> Result<Ipv4Net> {
     let text = s.get_ref().trim();
     let at = s.span().start;

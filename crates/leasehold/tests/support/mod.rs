@@ -21,6 +21,27 @@ pub fn free_udp_port() -> u16 {
     s.local_addr().expect("local addr").port()
 }
 
+/// Writes `DIR/leasehold.toml`: a server on 127.0.0.1 at `port` (client port `port + 1`) with
+/// `server` appended to its `[server]` table, and one subnet 127.0.0.0/8 with `subnet` appended to
+/// its table and one pool `range`. Returns the file's path.
+pub fn write_loopback_config(
+    dir: &Path,
+    port: u16,
+    server: &str,
+    subnet: &str,
+    range: &str,
+) -> std::path::PathBuf {
+    let cfg = format!(
+        "[server]\nlisten_address = \"127.0.0.1\"\nserver_port = {port}\nclient_port = {client}\n\
+         {server}\n\n[[subnet]]\nsubnet = \"127.0.0.0/8\"\n{subnet}\n\n\
+         [[subnet.pool]]\nrange = \"{range}\"\n",
+        client = port.wrapping_add(1)
+    );
+    let path = dir.join("leasehold.toml");
+    std::fs::write(&path, cfg).expect("write config");
+    path
+}
+
 /// A `leasehold serve` child process. Dropping it kills it (SIGKILL) and reaps it.
 pub struct ServerProcess {
     child: Child,
