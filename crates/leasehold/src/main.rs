@@ -2,18 +2,15 @@
 //!
 //! Modules:
 //! - [`cli`]: the command line (clap).
-//! - [`serve`]: wires socket → engine → lease table → group commit → socket.
 //! - [`logging`]: tracing set-up (human or JSON).
 //! - [`relay_cmd`]: `relay`, the built-in relay agent.
 //! - [`leases_cmd`]: `leases list|show|history|export|backup|restore|verify`.
-//! - [`rogue`]: rogue DHCP server detection (passive listener, periodic probe).
 //! - [`probe_cmd`]: `probe`, list every DHCP server answering on an interface.
 //! - [`privilege`]: drop root after binding, keeping only the network capabilities.
-//! - [`control`]: the control API (HTTP+JSON, OpenAPI, bearer-token writes) and the requests
-//!   it sends to the serve task; [`ctl_cmd`]: `ctl`, its command-line client.
-//! - [`metrics`]: Prometheus metrics, rate history, per-subnet log levels.
-//! - [`reload`]: live configuration reload (SIGHUP, API); [`alerts`]: thresholds and webhook.
-//! - [`dashboard`]: the embedded web dashboard.
+//! - [`ctl_cmd`]: `ctl`, the control API's command-line client.
+//!
+//! `serve` itself is [`leasehold_server`]: the runtime lives in that library so tests can run a
+//! whole server in-process.
 
 /// mimalloc instead of glibc's malloc: the packet loop and the lease writer allocate and free
 /// small blocks for every datagram; glibc spent 5-7 % of the server's CPU in malloc/free at
@@ -21,20 +18,13 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-mod alerts;
 mod cli;
-mod control;
 mod ctl_cmd;
-mod dashboard;
 mod leases_cmd;
 mod logging;
-mod metrics;
 mod privilege;
 mod probe_cmd;
 mod relay_cmd;
-mod reload;
-mod rogue;
-mod serve;
 
 use anyhow::Context;
 use clap::Parser;
@@ -64,10 +54,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .enable_all()
                 .build()
                 .context("cannot start the async runtime")?;
-            runtime.block_on(serve::run(
+            runtime.block_on(leasehold_server::serve::run(
                 Arc::new(config),
                 args.db,
-                serve::shutdown_signal(),
+                leasehold_server::serve::shutdown_signal(),
                 args.config,
             ))
         }

@@ -1,7 +1,7 @@
 //! `leasehold probe`: find every DHCP server answering on one interface.
 //!
 //! Broadcasts one DISCOVER with a throwaway identity and the broadcast flag
-//! ([`crate::rogue::probe_discover`]) out of `--interface`, then lists every OFFER with the same
+//! ([`leasehold_server::rogue::probe_discover`]) out of `--interface`, then lists every OFFER with the same
 //! transaction id that arrives within `--timeout` seconds: server identifier, source, the
 //! server's MAC address, the address offered, routers, DNS servers and lease time. It never sends a REQUEST, so no
 //! server commits an address to it (offers lapse by themselves). Exit status: 0 when at least one
@@ -15,11 +15,11 @@
 //! one cannot be opened they are read from the UDP socket and the MAC comes from the kernel
 //! neighbour table (`unknown` when absent); the summary line says which.
 
-use crate::rogue::{
-    client_socket, probe_discover, recv_with_ifindex, send_broadcast, MacSource, ServerReply,
-};
 use anyhow::{bail, Context};
 use leasehold_net::PacketSocket;
+use leasehold_server::rogue::{
+    client_socket, probe_discover, recv_with_ifindex, send_broadcast, MacSource, ServerReply,
+};
 use leasehold_wire::Packet;
 use std::io::Write;
 use std::os::fd::AsRawFd;

@@ -92,7 +92,10 @@ pub fn run_relay(args: RelayArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(leasehold_relay::run(cfg, crate::serve::shutdown_signal()))?;
+    runtime.block_on(leasehold_relay::run(
+        cfg,
+        leasehold_server::serve::shutdown_signal(),
+    ))?;
     Ok(())
 }
 
