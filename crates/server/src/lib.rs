@@ -18,3 +18,4 @@ pub mod metrics;
 pub mod reload;
 pub mod rogue;
 pub mod serve;
+pub mod usage;
