@@ -1,6 +1,7 @@
 //! What the engine decides for one request.
 
 use crate::lease::LeaseChange;
+use crate::reason::{DropReason, NakReason};
 use leasehold_wire::{EncodeParams, HwAddr, Packet};
 use std::net::{Ipv4Addr, SocketAddrV4};
 
@@ -75,13 +76,13 @@ pub enum Outcome {
     /// BOOTP reply with this address.
     Bootp(Ipv4Addr),
     /// DHCPNAK, with why.
-    Nak(&'static str),
+    Nak(NakReason),
     /// A RELEASE freed this address.
     Released(Ipv4Addr),
     /// A DECLINE put this address in probation.
     Declined(Ipv4Addr),
-    /// No reply, with why (a stable snake_case label used in metrics).
-    Dropped(&'static str),
+    /// No reply, with why.
+    Dropped(DropReason),
 }
 
 /// The engine's answer to one request.
@@ -97,7 +98,7 @@ pub struct Decision {
 
 impl Decision {
     /// A silent drop with `reason`.
-    pub fn drop(reason: &'static str) -> Decision {
+    pub fn drop(reason: DropReason) -> Decision {
         Decision {
             reply: None,
             changes: Vec::new(),

@@ -21,6 +21,15 @@ pub enum ClientKey {
 }
 
 impl ClientKey {
+    /// The key of the client that sent `req` (RFC 2131 §4.2): option 61 when present and not
+    /// empty, else htype + chaddr. The one rule every part of the server uses.
+    pub fn of_request(req: &leasehold_wire::Packet) -> ClientKey {
+        match req.options.client_id() {
+            Some(id) if !id.is_empty() => ClientKey::ClientId(id.to_vec()),
+            _ => ClientKey::HwAddr(req.chaddr),
+        }
+    }
+
     /// A stable text form: `id:<hex>` or `hw:<htype>:<aa:bb:..>`, used in storage and APIs.
     pub fn to_text(&self) -> String {
         self.to_string()

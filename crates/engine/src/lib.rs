@@ -1,15 +1,21 @@
 //! The Leasehold protocol engine: every DHCP/BOOTP server decision, with no I/O.
 //!
+//! [`Server`] is the entry point for the I/O layer: it owns the engine, the lease table and the
+//! admission guard and decides one event per call ([`Server::handle`], [`Server::tick`],
+//! [`Server::reload`], the administrative operations), returning a [`Verdict`].
+//!
 //! [`Engine::handle`] takes a parsed request, where it arrived ([`Arrival`]), the time and a read
 //! view of lease state ([`LeaseTable`]) and returns a [`Decision`]: the reply, where it must go
 //! (RFC 2131 §4.1) and the lease changes that must be durable before the reply leaves. Time and
 //! randomness are passed in, so every decision is reproducible in tests.
 //!
 //! Modules:
+//! - [`server`]: the whole decision for one event, in the one order the I/O layer never repeats.
 //! - [`config`]: the configuration model and its TOML loader with file/line errors.
 //! - [`lease`]: leases, client identity and lease changes (shared with the store).
 //! - [`table`]: the in-memory lease index used for allocation and lookups.
 //! - [`decision`]: what the engine returns, and where replies go.
+//! - [`reason`]: why a request was dropped or NAKed (typed, with stable labels).
 //! - [`engine`]: the RFC 2131 / RFC 951 server logic.
 //! - [`guard`]: admission control (rate limits, hop limit, lease caps) with bounded state.
 //! - [`load_gate`]: whether the load is high enough that waiting to batch work pays.
@@ -22,13 +28,18 @@ pub mod engine;
 pub mod guard;
 pub mod lease;
 pub mod load_gate;
+pub mod reason;
+pub mod server;
 pub mod table;
 
 pub use config::{Config, ConfigError};
 pub use decision::{Arrival, Decision, Destination, Outcome, Reply};
 pub use engine::Engine;
-pub use guard::{Guard, SecurityConfig};
+pub use config::SecurityConfig;
+pub use guard::Guard;
 pub use lease::{ClientKey, Lease, LeaseChange, LeaseState, Timestamp, INFINITE};
 pub use load_gate::LoadGate;
+pub use reason::{DropReason, NakReason};
+pub use server::{AdminError, AdminLease, Clock, Server, StoreRoom, Verdict};
 pub use table::usage::PoolUsage;
 pub use table::LeaseTable;

@@ -40,6 +40,10 @@ use tokio::sync::oneshot;
 /// Default upper bound on leases per transaction.
 pub const DEFAULT_MAX_BATCH: usize = 1024;
 
+/// Default bound of the queue: leases waiting for their commit (about 10 MiB of queued leases
+/// and replies; at 16,000 ACKs/s, four seconds of a stalled disk).
+pub const DEFAULT_MAX_QUEUED_LEASES: usize = 65_536;
+
 /// Settings of a [`GroupCommitter`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CommitOptions {
@@ -55,6 +59,10 @@ pub struct CommitOptions {
     /// (measured over 10 ms or more, see [`LoadGate`]); below that rate a submission is committed
     /// at once. 0 always lingers.
     pub delay_min_per_window: u32,
+    /// Leases queued (submitted, not yet committed or failed) beyond which
+    /// [`GroupCommitter::backlogged`] reports true: when the disk stalls, the caller stops
+    /// deciding new durable work instead of queueing without limit. At least 1.
+    pub max_queued_leases: usize,
 }
 
 impl Default for CommitOptions {
@@ -64,6 +72,7 @@ impl Default for CommitOptions {
             max_batch: DEFAULT_MAX_BATCH,
             delay: Duration::ZERO,
             delay_min_per_window: 0,
+            max_queued_leases: DEFAULT_MAX_QUEUED_LEASES,
         }
     }
 }
@@ -108,6 +117,8 @@ pub struct GroupCommitStats {
     pub failed_submissions: u64,
     /// Submissions queued and not yet resolved.
     pub queued: u64,
+    /// Leases queued and not yet committed or failed.
+    pub queued_leases: u64,
     /// Leases in the most recent successful transaction.
     pub last_batch_leases: u64,
     /// Largest successful transaction, in leases.
@@ -128,6 +139,7 @@ struct Counters {
     submissions: AtomicU64,
     failed_submissions: AtomicU64,
     submitted: AtomicU64,
+    queued_leases: AtomicU64,
     last_batch_leases: AtomicU64,
     max_batch_leases: AtomicU64,
     commit_micros_sum: AtomicU64,
@@ -235,6 +247,7 @@ pub struct GroupCommitter {
     tx: Option<mpsc::Sender<Job>>,
     worker: Option<thread::JoinHandle<Box<dyn LeaseStore>>>,
     counters: Arc<Counters>,
+    max_queued_leases: u64,
 }
 
 impl std::fmt::Debug for GroupCommitter {
@@ -290,6 +303,7 @@ impl GroupCommitter {
             tx: Some(tx),
             worker: Some(worker),
             counters,
+            max_queued_leases: options.max_queued_leases.max(1) as u64,
         })
     }
 
@@ -317,6 +331,8 @@ impl GroupCommitter {
 
     fn enqueue(&self, leases: Vec<Lease>, now: Timestamp, done: Done) {
         self.counters.submitted.fetch_add(1, Ordering::Relaxed);
+        let n = leases.len() as u64;
+        self.counters.queued_leases.fetch_add(n, Ordering::Relaxed);
         let sent = match &self.tx {
             Some(tx) => tx.send(Job::Commit { leases, now, done }).is_ok(),
             None => false,
@@ -326,7 +342,15 @@ impl GroupCommitter {
             self.counters
                 .failed_submissions
                 .fetch_add(1, Ordering::Relaxed);
+            self.counters.queued_leases.fetch_sub(n, Ordering::Relaxed);
         }
+    }
+
+    /// True when at least `max_queued_leases` leases wait for their commit: the disk is not
+    /// keeping up, and the caller should decide no new durable work until it is false again
+    /// (the queue, and the memory it holds, stay bounded).
+    pub fn backlogged(&self) -> bool {
+        self.counters.queued_leases.load(Ordering::Relaxed) >= self.max_queued_leases
     }
 
     /// Runs `f` on the writer thread, after every submission queued before it has been
@@ -360,6 +384,7 @@ impl GroupCommitter {
             submissions,
             failed_submissions: failed,
             queued: submitted.saturating_sub(submissions + failed),
+            queued_leases: c.queued_leases.load(Ordering::Relaxed),
             last_batch_leases: c.last_batch_leases.load(Ordering::Relaxed),
             max_batch_leases: c.max_batch_leases.load(Ordering::Relaxed),
             commit_micros_sum: c.commit_micros_sum.load(Ordering::Relaxed),
@@ -449,6 +474,9 @@ fn writer(
                 }
                 gate.record(first_at, count);
                 commit_batch(store.as_mut(), batch, counters);
+                counters
+                    .queued_leases
+                    .fetch_sub(count as u64, Ordering::Relaxed);
             }
         }
     }

@@ -71,6 +71,16 @@ struct Harness {
 }
 
 fn gated(max_batch: usize, poison: Option<Ipv4Addr>) -> Harness {
+    gated_with(
+        CommitOptions {
+            max_batch,
+            ..CommitOptions::default()
+        },
+        poison,
+    )
+}
+
+fn gated_with(options: CommitOptions, poison: Option<Ipv4Addr>) -> Harness {
     let (entered_tx, entered) = mpsc::channel();
     let (release, release_rx) = mpsc::channel();
     let store = Gated {
@@ -80,7 +90,7 @@ fn gated(max_batch: usize, poison: Option<Ipv4Addr>) -> Harness {
         hold: true,
         poison,
     };
-    let committer = GroupCommitter::with_max_batch(Box::new(store), max_batch).expect("spawn");
+    let committer = GroupCommitter::with_options(Box::new(store), options).expect("spawn");
     Harness {
         committer,
         entered,
@@ -125,6 +135,32 @@ fn queued_submissions_share_one_transaction() {
     assert_eq!(stats.commit_latency_buckets.iter().sum::<u64>(), 2);
     let mut store = h.committer.close().expect("close");
     assert_eq!(store.load_all().expect("load").len(), 21);
+}
+
+#[test]
+fn a_stalled_store_reports_a_backlog_until_it_drains() {
+    let h = gated_with(
+        CommitOptions {
+            max_queued_leases: 10,
+            ..CommitOptions::default()
+        },
+        None,
+    );
+    let first = h.committer.submit(vec![lease(1, 1)], 1);
+    assert_eq!(h.entered.recv().expect("writer in first commit"), 1);
+    assert!(!h.committer.backlogged(), "one lease queued of ten");
+    let rest: Vec<_> = (2..=10).map(|n| h.committer.submit(vec![lease(n, 1)], 1)).collect();
+    assert!(h.committer.backlogged(), "ten leases wait for a stalled disk");
+    assert_eq!(h.committer.stats().queued_leases, 10);
+    h.release.send(()).expect("release");
+    first.wait().expect("first");
+    for t in rest {
+        t.wait().expect("ticket");
+    }
+    // Counters are updated after the tickets resolve: wait for the writer to finish the batch.
+    let _ = h.committer.query(|_| Ok(())).wait();
+    assert_eq!(h.committer.stats().queued_leases, 0);
+    assert!(!h.committer.backlogged());
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! - [`validate`]: raw → model, reporting `FILE:LINE:COL: reason`.
 //! - [`error`]: the error type, `ConfigError`.
 //! - [`observe`]: `[control]` (control API listener) and `[alerts]` (alert thresholds).
+//! - [`security`]: `[security]` (admission limits, pool reserve, rogue-server detection).
 //!
 //! A minimal file:
 //! ```toml
@@ -25,6 +26,7 @@ pub mod error;
 pub mod model;
 pub mod observe;
 pub(crate) mod raw;
+pub mod security;
 mod validate;
 
 pub use error::ConfigError;
@@ -33,6 +35,7 @@ pub use model::{
     ServerConfig, Subnet,
 };
 pub use observe::{AlertsConfig, ControlConfig};
+pub use security::{Rate, SecurityConfig};
 
 use std::path::Path;
 

@@ -28,7 +28,7 @@ pub struct Config {
     pub alerts: super::observe::AlertsConfig,
     /// `[security]`: admission limits, pool reserve and rogue-server detection (limits on by
     /// default).
-    pub security: crate::guard::SecurityConfig,
+    pub security: crate::config::security::SecurityConfig,
     pub(crate) index: ConfigIndex,
 }
 

@@ -24,7 +24,7 @@ pub(crate) struct RawConfig {
     /// `[alerts]`: alert thresholds.
     pub alerts: Option<super::observe::RawAlerts>,
     /// `[security]`: admission limits, pool reserve, rogue-server detection.
-    pub security: Option<crate::guard::config::RawSecurity>,
+    pub security: Option<super::security::RawSecurity>,
 }
 
 /// `[server]`.

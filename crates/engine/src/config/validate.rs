@@ -58,7 +58,7 @@ pub(crate) fn build(raw: RawConfig) -> Result<Config> {
     let security = raw
         .security
         .as_ref()
-        .map(crate::guard::config::build)
+        .map(super::security::build)
         .transpose()?
         .unwrap_or_default();
     Ok(Config {

@@ -4,6 +4,7 @@
 //! `dynamic_bootp` is on; the lease lasts `bootp_lease_time` (infinite by default), since BOOTP
 //! clients never renew. The reply is padded to the 300-byte BOOTP minimum.
 
+use crate::reason::DropReason;
 use super::context::Ctx;
 use super::reply::{self, Kind};
 use super::select;
@@ -14,18 +15,18 @@ use std::net::Ipv4Addr;
 /// Handles a BOOTREQUEST without option 53.
 pub(crate) fn handle(ctx: &Ctx<'_>) -> Decision {
     let Some(s) = select::subnet(ctx) else {
-        return Decision::drop("no_subnet");
+        return Decision::drop(DropReason::NoSubnet);
     };
     let link = ctx.cfg.link(s);
     let Some(addr) = choose(ctx, link) else {
         return Decision::drop(if ctx.cfg.server.dynamic_bootp {
-            "pool_exhausted"
+            DropReason::PoolExhausted
         } else {
-            "bootp_no_reservation"
+            DropReason::BootpNoReservation
         });
     };
     let Some(place) = ctx.place(addr) else {
-        return Decision::drop("no_subnet");
+        return Decision::drop(DropReason::NoSubnet);
     };
     let secs = ctx.cfg.server.bootp_lease_time.unwrap_or(u32::MAX);
     let lease = ctx.bound_lease(addr, secs, &place);

@@ -43,10 +43,7 @@ impl<'a> Ctx<'a> {
         now: Timestamp,
         leases: &'a LeaseTable,
     ) -> Self {
-        let client = match req.options.client_id() {
-            Some(id) if !id.is_empty() => ClientKey::ClientId(id.to_vec()),
-            _ => ClientKey::HwAddr(req.chaddr),
-        };
+        let client = ClientKey::of_request(req);
         Ctx {
             cfg,
             req,

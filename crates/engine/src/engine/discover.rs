@@ -3,6 +3,7 @@
 //! Address choice, first that the client may have: its reservation; its live offer; its current
 //! or last binding; the address it asked for (option 50); a free pool address on its link.
 
+use crate::reason::DropReason;
 use super::context::Ctx;
 use super::reply::{self, Kind};
 use super::select;
@@ -13,21 +14,21 @@ use std::net::Ipv4Addr;
 /// Handles a DISCOVER.
 pub(crate) fn handle(ctx: &Ctx<'_>) -> Decision {
     let Some(s) = select::subnet(ctx) else {
-        return Decision::drop("no_subnet");
+        return Decision::drop(DropReason::NoSubnet);
     };
     let link = ctx.cfg.link(s);
     let Some(addr) = choose(ctx, link) else {
-        // "pool_reserve" only when an address is still free: the rest is kept for known clients.
+        // `pool_reserve` only when an address is still free: the rest is kept for known clients.
         let free = ctx.leases.allocate(&ctx.pool_ids(link), ctx.now).is_some();
         let reason = if free && reserve_applies(ctx, link) {
-            "pool_reserve"
+            DropReason::PoolReserve
         } else {
-            "pool_exhausted"
+            DropReason::PoolExhausted
         };
         return Decision::drop(reason);
     };
     let Some(place) = ctx.place(addr) else {
-        return Decision::drop("no_subnet");
+        return Decision::drop(DropReason::NoSubnet);
     };
     let secs = ctx.policy(&place).grant(ctx.req.options.lease_time());
     let reply = reply::build(ctx, Kind::Offer, addr, Some(&place), Some(secs), None);
@@ -81,8 +82,7 @@ pub(crate) fn reserve_applies(ctx: &Ctx<'_>, link: &[usize]) -> bool {
             .by_client(&ctx.client)
             .is_some_and(|l| l.holds_address(ctx.now));
     !known
-        && crate::guard::reserve_blocks(
-            ctx.leases,
+        && ctx.leases.reserve_blocks(
             &ctx.pool_ids(link),
             ctx.cfg.security.pool_reserve_threshold,
             ctx.now,

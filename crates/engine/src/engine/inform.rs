@@ -1,6 +1,7 @@
 //! DHCPINFORM → DHCPACK with configuration only (RFC 2131 §4.3.5): no lease, no 51/58/59,
 //! yiaddr 0, sent to ciaddr (or the relay).
 
+use crate::reason::DropReason;
 use super::context::{Ctx, Place};
 use super::reply::{self, Kind};
 use super::select;
@@ -10,7 +11,7 @@ use std::net::Ipv4Addr;
 /// Handles an INFORM.
 pub(crate) fn handle(ctx: &Ctx<'_>) -> Decision {
     let Some(s) = select::subnet(ctx) else {
-        return Decision::drop("no_subnet");
+        return Decision::drop(DropReason::NoSubnet);
     };
     let link = ctx.cfg.link(s);
     let ciaddr = ctx.req.ciaddr;
@@ -27,7 +28,7 @@ pub(crate) fn handle(ctx: &Ctx<'_>) -> Decision {
                 pool: None,
                 reservation: None,
             },
-            None => return Decision::drop("no_subnet"),
+            None => return Decision::drop(DropReason::NoSubnet),
         },
     };
     let reply = reply::build(

@@ -21,6 +21,7 @@ mod reply;
 mod request;
 mod select;
 
+use crate::reason::DropReason;
 use crate::config::Config;
 use crate::decision::{Arrival, Decision};
 use crate::lease::Timestamp;
@@ -58,7 +59,7 @@ impl Engine {
         leases: &LeaseTable,
     ) -> Decision {
         if req.op == Op::BootReply {
-            return Decision::drop("bootreply");
+            return Decision::drop(DropReason::Bootreply);
         }
         if let Some(reason) = relay_policy::refuse(&self.config, req) {
             return Decision::drop(reason);
@@ -70,7 +71,7 @@ impl Engine {
         let anonymous = req.options.client_id().is_none_or(<[u8]>::is_empty)
             && req.chaddr.as_bytes().is_empty();
         if anonymous && req.message_type() != Some(MessageType::Inform) {
-            return Decision::drop("no_client_identity");
+            return Decision::drop(DropReason::NoClientIdentity);
         }
         let ctx = Ctx::new(&self.config, req, arrival, now, leases);
         match req.message_type() {
@@ -78,7 +79,7 @@ impl Engine {
                 .options
                 .contains(leasehold_wire::options::code::MESSAGE_TYPE) =>
             {
-                Decision::drop("malformed_message_type")
+                Decision::drop(DropReason::MalformedMessageType)
             }
             None => bootp::handle(&ctx),
             Some(MessageType::Discover) => discover::handle(&ctx),
@@ -87,9 +88,9 @@ impl Engine {
             Some(MessageType::Release) => release::release(&ctx),
             Some(MessageType::Inform) => inform::handle(&ctx),
             Some(MessageType::Offer | MessageType::Ack | MessageType::Nak) => {
-                Decision::drop("server_message")
+                Decision::drop(DropReason::ServerMessage)
             }
-            Some(MessageType::Other(_)) => Decision::drop("unsupported_message_type"),
+            Some(MessageType::Other(_)) => Decision::drop(DropReason::UnsupportedMessageType),
         }
     }
 }

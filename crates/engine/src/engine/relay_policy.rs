@@ -18,15 +18,16 @@
 //! - **Circuit options**: `[[subnet.circuit]]` tables add options for clients behind a circuit,
 //!   above subnet and pool options and below a reservation's.
 
+use crate::reason::DropReason;
 use super::context::Ctx;
 use crate::config::{Config, OptionSet, Reservation, Subnet};
 use leasehold_wire::{Packet, RelayAgentInfo};
 use std::net::Ipv4Addr;
 
 /// Why a request is refused before any other processing, if it is.
-pub(crate) fn refuse(cfg: &Config, req: &Packet) -> Option<&'static str> {
+pub(crate) fn refuse(cfg: &Config, req: &Packet) -> Option<DropReason> {
     if req.giaddr != Ipv4Addr::UNSPECIFIED && !cfg.server.relay_allowed(req.giaddr) {
-        return Some("relay_not_allowed");
+        return Some(DropReason::RelayNotAllowed);
     }
     None
 }

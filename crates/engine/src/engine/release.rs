@@ -1,5 +1,6 @@
 //! DHCPDECLINE (RFC 2131 §4.3.3) and DHCPRELEASE (RFC 2131 §4.3.4): no reply either way.
 
+use crate::reason::DropReason;
 use super::context::Ctx;
 use crate::decision::{Decision, Outcome};
 use crate::lease::{Lease, LeaseChange, LeaseState};
@@ -10,11 +11,11 @@ use std::net::Ipv4Addr;
 pub(crate) fn decline(ctx: &Ctx<'_>) -> Decision {
     if let Some(id) = ctx.req.options.server_id() {
         if !ctx.is_ours(id) {
-            return Decision::drop("other_server");
+            return Decision::drop(DropReason::OtherServer);
         }
     }
     let Some(addr) = ctx.req.options.requested_ip() else {
-        return Decision::drop("malformed_decline");
+        return Decision::drop(DropReason::MalformedDecline);
     };
     let offered = ctx.leases.offer_for(&ctx.client, ctx.now) == Some(addr);
     let leased = ctx.my_lease(addr).is_some();
@@ -23,7 +24,7 @@ pub(crate) fn decline(ctx: &Ctx<'_>) -> Decision {
         .reservation_by_addr(addr)
         .is_some_and(|(_, r)| ctx.owns(r));
     if !(offered || leased || reserved) {
-        return Decision::drop("decline_not_owned");
+        return Decision::drop(DropReason::DeclineNotOwned);
     }
     let lease = Lease {
         addr,
@@ -53,15 +54,15 @@ pub(crate) fn decline(ctx: &Ctx<'_>) -> Decision {
 pub(crate) fn release(ctx: &Ctx<'_>) -> Decision {
     if let Some(id) = ctx.req.options.server_id() {
         if !ctx.is_ours(id) {
-            return Decision::drop("other_server");
+            return Decision::drop(DropReason::OtherServer);
         }
     }
     let addr = ctx.req.ciaddr;
     if addr == Ipv4Addr::UNSPECIFIED {
-        return Decision::drop("malformed_release");
+        return Decision::drop(DropReason::MalformedRelease);
     }
     let Some(old) = ctx.my_lease(addr).filter(|l| l.state == LeaseState::Bound) else {
-        return Decision::drop("release_not_owned");
+        return Decision::drop(DropReason::ReleaseNotOwned);
     };
     let lease = Lease {
         state: LeaseState::Released,

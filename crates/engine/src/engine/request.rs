@@ -12,6 +12,7 @@
 //!   authoritative, else silence (REBINDING: "MAY extend only with local administrative
 //!   authority").
 
+use crate::reason::{DropReason, NakReason};
 use super::context::{Ctx, Place};
 use super::reply::{self, Kind};
 use super::select;
@@ -31,7 +32,7 @@ pub(crate) fn handle(ctx: &Ctx<'_>) -> Decision {
     }
     match requested {
         Some(addr) => init_reboot(ctx, addr),
-        None => Decision::drop("malformed_request"),
+        None => Decision::drop(DropReason::MalformedRequest),
     }
 }
 
@@ -42,23 +43,23 @@ fn selecting(ctx: &Ctx<'_>, id: Ipv4Addr, requested: Option<Ipv4Addr>) -> Decisi
             changes: vec![LeaseChange::DropOffer {
                 client: ctx.client.clone(),
             }],
-            outcome: Outcome::Dropped("other_server"),
+            outcome: Outcome::Dropped(DropReason::OtherServer),
         };
     }
     let ciaddr = Some(ctx.req.ciaddr).filter(|a| *a != Ipv4Addr::UNSPECIFIED);
     let Some(addr) = requested.or(ciaddr) else {
-        return nak(ctx, "no_requested_address");
+        return nak(ctx, NakReason::NoRequestedAddress);
     };
     let Some(s) = select::subnet(ctx) else {
-        return Decision::drop("no_subnet");
+        return Decision::drop(DropReason::NoSubnet);
     };
     if !knows(ctx, addr) && super::discover::reserve_applies(ctx, ctx.cfg.link(s)) {
-        return nak(ctx, "pool_reserve");
+        return nak(ctx, NakReason::PoolReserve);
     }
     if ctx.assignable(addr, ctx.cfg.link(s)) {
         ack(ctx, addr)
     } else {
-        nak(ctx, "address_unavailable")
+        nak(ctx, NakReason::AddressUnavailable)
     }
 }
 
@@ -84,16 +85,16 @@ fn knows_client(ctx: &Ctx<'_>, link: &[usize]) -> bool {
 fn init_reboot(ctx: &Ctx<'_>, addr: Ipv4Addr) -> Decision {
     confirm(ctx, addr, |ctx, link| {
         if knows_client(ctx, link) {
-            nak(ctx, "wrong_address")
+            nak(ctx, NakReason::WrongAddress)
         } else {
-            nak_if_authoritative(ctx, "unknown_client")
+            nak_if_authoritative(ctx, NakReason::UnknownClient)
         }
     })
 }
 
 fn renewing(ctx: &Ctx<'_>, addr: Ipv4Addr) -> Decision {
     confirm(ctx, addr, |ctx, _| {
-        nak_if_authoritative(ctx, "unknown_lease")
+        nak_if_authoritative(ctx, NakReason::UnknownLease)
     })
 }
 
@@ -106,38 +107,38 @@ fn confirm(
     unknown: impl FnOnce(&Ctx<'_>, &[usize]) -> Decision,
 ) -> Decision {
     let Some(s) = select::subnet(ctx) else {
-        return Decision::drop("no_subnet");
+        return Decision::drop(DropReason::NoSubnet);
     };
     let link = ctx.cfg.link(s);
     if !ctx.on_link(addr, link) {
-        return nak_if_authoritative(ctx, "wrong_network");
+        return nak_if_authoritative(ctx, NakReason::WrongNetwork);
     }
     if knows(ctx, addr) && ctx.assignable(addr, link) {
         return ack(ctx, addr);
     }
     if ctx.taken_by_other(addr) || knows(ctx, addr) {
-        return nak(ctx, "address_taken");
+        return nak(ctx, NakReason::AddressTaken);
     }
     unknown(ctx, link)
 }
 
-fn nak_if_authoritative(ctx: &Ctx<'_>, reason: &'static str) -> Decision {
+fn nak_if_authoritative(ctx: &Ctx<'_>, reason: NakReason) -> Decision {
     if ctx.cfg.server.authoritative {
         nak(ctx, reason)
     } else {
-        Decision::drop(reason)
+        Decision::drop(DropReason::NotAuthoritative(reason))
     }
 }
 
 /// A DHCPNAK: broadcast, or through the relay with the broadcast bit (RFC 2131 §4.1).
-pub(crate) fn nak(ctx: &Ctx<'_>, reason: &'static str) -> Decision {
+pub(crate) fn nak(ctx: &Ctx<'_>, reason: NakReason) -> Decision {
     let reply = reply::build(
         ctx,
         Kind::Nak,
         Ipv4Addr::UNSPECIFIED,
         None,
         None,
-        Some(reason),
+        Some(reason.as_str()),
     );
     Decision {
         reply: Some(reply),
@@ -151,7 +152,7 @@ pub(crate) fn nak(ctx: &Ctx<'_>, reason: &'static str) -> Decision {
 /// A DHCPACK binding `addr`: the lease is durable before the reply leaves.
 fn ack(ctx: &Ctx<'_>, addr: Ipv4Addr) -> Decision {
     let Some(place): Option<Place<'_>> = ctx.place(addr) else {
-        return Decision::drop("no_subnet");
+        return Decision::drop(DropReason::NoSubnet);
     };
     let secs = ctx.policy(&place).grant(ctx.req.options.lease_time());
     let lease = ctx.bound_lease(addr, secs, &place);

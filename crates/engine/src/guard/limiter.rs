@@ -10,38 +10,11 @@
 //! that is a matter of chance (2⁻⁶⁴ per pair), not of the sender's choice.
 
 use std::collections::hash_map::RandomState;
+pub use crate::config::security::Rate;
 use std::hash::{BuildHasher, Hash};
 
 /// Slots per set.
 pub const WAYS: usize = 4;
-
-/// A rate: `per_sec` tokens per second, at most `burst` stored. `per_sec == 0` disables the
-/// limit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Rate {
-    /// Sustained packets per second.
-    pub per_sec: u32,
-    /// Packets allowed at once after a quiet period.
-    pub burst: u32,
-}
-
-impl Rate {
-    /// No limit.
-    pub const UNLIMITED: Rate = Rate {
-        per_sec: 0,
-        burst: 0,
-    };
-
-    /// True when this rate limits anything.
-    pub fn is_limited(&self) -> bool {
-        self.per_sec > 0
-    }
-
-    /// Bucket size in milli-tokens.
-    fn cap_milli(&self) -> u64 {
-        u64::from(self.burst.max(1)) * 1000
-    }
-}
 
 /// One slot: the key's hash (0 = empty), its tokens in thousandths and when they were counted.
 #[derive(Clone, Copy, Debug, Default)]

@@ -13,18 +13,19 @@
 //! ```
 //!
 //! The pool reserve (no new clients past `pool_reserve_threshold` per cent use) is enforced by
-//! the engine itself, where it chooses addresses; see [`reserve_blocks`].
+//! the engine itself, where it chooses addresses; see [`crate::table::LeaseTable::reserve_blocks`].
+//! The `[security]` settings are [`crate::config::SecurityConfig`].
 //!
-//! Modules: [`config`] (the `[security]` table), [`limiter`] (bounded token buckets).
+//! Modules: [`limiter`] (bounded token buckets).
 
-pub mod config;
 pub mod limiter;
 
-pub use config::SecurityConfig;
 pub use limiter::{BoundedBuckets, Rate};
 
+use crate::config::SecurityConfig;
 use crate::decision::{Arrival, Outcome};
-use crate::lease::{ClientKey, LeaseChange, LeaseState, Timestamp};
+use crate::lease::{ClientKey, Lease, LeaseChange, LeaseState, Timestamp};
+use crate::reason::DropReason;
 use crate::table::LeaseTable;
 use leasehold_wire::{MessageType, Op, Packet};
 use std::collections::hash_map::RandomState;
@@ -38,30 +39,6 @@ use std::net::Ipv4Addr;
 /// hex). A server drops the probes it sent itself ([`Guard::set_own_probe_prefix`]), so they
 /// take no address; probes from elsewhere (`leasehold probe`) are answered like any client.
 pub const PROBE_CLIENT_ID_PREFIX: &[u8] = b"\0leasehold-probe:";
-
-/// Why the guard refused a packet (stable snake_case labels for logs and metrics).
-pub mod reason {
-    /// A BOOTREPLY arrived on the server port.
-    pub const BOOTREPLY: &str = "bootreply";
-    /// OFFER/ACK/NAK arrived on the server port.
-    pub const SERVER_MESSAGE: &str = "server_message";
-    /// One of our own rogue-server probes.
-    pub const OWN_PROBE: &str = "own_probe";
-    /// hops above `max_hops`.
-    pub const HOPS: &str = "hops_exceeded";
-    /// Client over `client_rate`.
-    pub const RATE_CLIENT: &str = "rate_client";
-    /// Circuit over `circuit_rate`.
-    pub const RATE_CIRCUIT: &str = "rate_circuit";
-    /// Relay over `relay_rate`.
-    pub const RATE_RELAY: &str = "rate_relay";
-    /// Circuit at `max_leases_per_circuit`.
-    pub const CAP_CIRCUIT: &str = "lease_cap_circuit";
-    /// Relay at `max_leases_per_relay`.
-    pub const CAP_RELAY: &str = "lease_cap_relay";
-    /// OUI at `max_leases_per_oui`.
-    pub const CAP_OUI: &str = "lease_cap_oui";
-}
 
 /// The keys a bound address counts against, as 64-bit keyed hashes (0 = none).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -83,8 +60,8 @@ pub struct Guard {
     bound: HashMap<Ipv4Addr, CapKeys>,
     /// Cap key hash → addresses bound. At most one entry per bound address.
     counts: HashMap<u64, u32>,
-    /// Drops by reason (guard's and the engine's); the key set is a fixed list of labels.
-    drops: BTreeMap<&'static str, u64>,
+    /// Drops by reason (guard's, the engine's and the runtime's); the key set is a fixed list.
+    drops: BTreeMap<DropReason, u64>,
     admitted: u64,
     /// Client-id prefix of this server's own probes (see [`PROBE_CLIENT_ID_PREFIX`]).
     own_probe: Option<Vec<u8>>,
@@ -143,7 +120,7 @@ impl Guard {
         now_ms: u64,
         now: Timestamp,
         leases: &LeaseTable,
-    ) -> Result<(), &'static str> {
+    ) -> Result<(), DropReason> {
         let r = self.check(req, arrival, now_ms, now, leases);
         match r {
             Ok(()) => self.admitted += 1,
@@ -159,24 +136,24 @@ impl Guard {
         now_ms: u64,
         now: Timestamp,
         leases: &LeaseTable,
-    ) -> Result<(), &'static str> {
+    ) -> Result<(), DropReason> {
         if req.op == Op::BootReply {
-            return Err(reason::BOOTREPLY);
+            return Err(DropReason::Bootreply);
         }
         let kind = req.message_type();
         if matches!(
             kind,
             Some(MessageType::Offer | MessageType::Ack | MessageType::Nak)
         ) {
-            return Err(reason::SERVER_MESSAGE);
+            return Err(DropReason::ServerMessage);
         }
         let client_id = req.options.client_id();
         let own = self.own_probe.as_deref();
         if client_id.is_some_and(|id| own.is_some_and(|p| id.starts_with(p))) {
-            return Err(reason::OWN_PROBE);
+            return Err(DropReason::OwnProbe);
         }
         if req.hops > self.cfg.max_hops {
-            return Err(reason::HOPS);
+            return Err(DropReason::HopsExceeded);
         }
         // The relay allow-list (`[server] allowed_relays`) is the engine's first check.
         let relayed = !req.giaddr.is_unspecified();
@@ -184,21 +161,17 @@ impl Guard {
             ri.circuit_id()
                 .map(|c| self.hasher.hash_one((req.giaddr, c)))
         });
-        // The same key as the engine's (an empty option 61 does not count).
-        let client = match client_id {
-            Some(id) if !id.is_empty() => ClientKey::ClientId(id.to_vec()),
-            _ => ClientKey::HwAddr(req.chaddr),
-        };
+        let client = ClientKey::of_request(req);
         if !self.clients.take(&client, now_ms) {
-            return Err(reason::RATE_CLIENT);
+            return Err(DropReason::RateClient);
         }
         if let Some(c) = circuit {
             if !self.circuits.take(&c, now_ms) {
-                return Err(reason::RATE_CIRCUIT);
+                return Err(DropReason::RateCircuit);
             }
         }
         if relayed && !self.relays.take(&req.giaddr, now_ms) {
-            return Err(reason::RATE_RELAY);
+            return Err(DropReason::RateRelay);
         }
         if matches!(kind, Some(MessageType::Discover | MessageType::Request)) {
             self.check_caps(req, &client, circuit, now, leases)?;
@@ -233,7 +206,7 @@ impl Guard {
         circuit: Option<u64>,
         now: Timestamp,
         leases: &LeaseTable,
-    ) -> Result<(), &'static str> {
+    ) -> Result<(), DropReason> {
         let c = &self.cfg;
         if c.max_leases_per_circuit.is_none()
             && c.max_leases_per_relay.is_none()
@@ -253,13 +226,13 @@ impl Guard {
             key != 0 && cap.is_some_and(|cap| self.counts.get(&key).copied().unwrap_or(0) >= cap)
         };
         if full(keys.circuit, c.max_leases_per_circuit) {
-            return Err(reason::CAP_CIRCUIT);
+            return Err(DropReason::LeaseCapCircuit);
         }
         if full(keys.relay, c.max_leases_per_relay) {
-            return Err(reason::CAP_RELAY);
+            return Err(DropReason::LeaseCapRelay);
         }
         if full(keys.oui, c.max_leases_per_oui) {
-            return Err(reason::CAP_OUI);
+            return Err(DropReason::LeaseCapOui);
         }
         Ok(())
     }
@@ -288,13 +261,39 @@ impl Guard {
     /// `server_message`, `pool_reserve`, ...).
     pub fn record_outcome(&mut self, outcome: &Outcome) {
         if let Outcome::Dropped(r) = outcome {
-            self.count_drop(r);
+            self.count_drop(*r);
         }
     }
 
-    /// Counts a drop decided elsewhere (e.g. `malformed` by the parser) under `reason`.
-    pub fn count_drop(&mut self, reason: &'static str) {
+    /// Counts a drop decided elsewhere (the parser, the lease writer's backlog) under `reason`.
+    pub fn count_drop(&mut self, reason: DropReason) {
         *self.drops.entry(reason).or_insert(0) += 1;
+    }
+
+    /// Records a lease written by an administrator (no request: it counts against its hardware
+    /// address prefix only), keeping the caps bookkeeping current.
+    pub fn observe_admin(&mut self, lease: &Lease) {
+        if lease.state == LeaseState::Bound {
+            let oui = lease
+                .hwaddr
+                .and_then(|h| h.mac())
+                .map(|m| self.hasher.hash_one(("oui", [m[0], m[1], m[2]])))
+                .unwrap_or(0);
+            self.bind(
+                lease.addr,
+                CapKeys {
+                    oui,
+                    ..CapKeys::default()
+                },
+            );
+        } else {
+            self.forget(lease.addr);
+        }
+    }
+
+    /// Addresses counted against a circuit, relay or OUI cap (for tests and state reports).
+    pub fn capped_addresses(&self) -> usize {
+        self.bound.len()
     }
 
     fn bind(&mut self, addr: Ipv4Addr, keys: CapKeys) {
@@ -329,7 +328,7 @@ impl Guard {
     }
 
     /// Drop counts by reason, guard and engine alike.
-    pub fn drops(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
+    pub fn drops(&self) -> impl Iterator<Item = (DropReason, u64)> + '_ {
         self.drops.iter().map(|(k, v)| (*k, *v))
     }
 
@@ -359,25 +358,4 @@ impl Guard {
     pub fn evictions(&self) -> u64 {
         self.clients.evictions() + self.circuits.evictions() + self.relays.evictions()
     }
-}
-
-/// True when a client that has neither a reservation nor a current binding must be refused an
-/// address from pools `pool_ids`: their combined use is at or above `threshold` per cent.
-/// `threshold >= 100` never refuses.
-pub fn reserve_blocks(
-    leases: &LeaseTable,
-    pool_ids: &[usize],
-    threshold: u8,
-    now: Timestamp,
-) -> bool {
-    if threshold >= 100 {
-        return false;
-    }
-    let (mut total, mut used) = (0u64, 0u64);
-    for id in pool_ids {
-        let (t, u) = leases.pool_fill(*id, now);
-        total += t;
-        used += u;
-    }
-    total > 0 && used * 100 >= total * u64::from(threshold)
 }

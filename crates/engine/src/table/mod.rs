@@ -37,6 +37,8 @@ struct PoolFree {
     size: u64,
     /// Entries of `recycle` whose lease still holds the address (Bound or Declined).
     holding: u64,
+    /// Use counts of the whole range, kept incrementally for [`usage`].
+    counts: usage::PoolCounts,
 }
 
 /// True when a lease in this state keeps its address from others until it expires.
@@ -66,6 +68,8 @@ pub struct LeaseTable {
     pool_ranges: Vec<(u32, u32, usize)>,
     /// Excluded and reserved addresses inside pools: never handed out dynamically.
     blocked: HashSet<Ipv4Addr>,
+    /// Reserved addresses inside pools that are not excluded (counted as `reserved` in usage).
+    reserved: HashSet<Ipv4Addr>,
 }
 
 /// When the address of `lease` is (or becomes) free for someone else.
@@ -99,6 +103,7 @@ impl LeaseTable {
     /// Recomputes the pools after a configuration change, keeping leases and offers.
     pub fn rebuild_pools(&mut self, config: &Config) {
         self.blocked.clear();
+        self.reserved.clear();
         self.pool_ranges.clear();
         self.pools = vec![PoolFree::default(); config.pool_count()];
         for id in 0..config.pool_count() {
@@ -111,8 +116,11 @@ impl LeaseTable {
         self.pool_ranges.sort_unstable();
         for s in &config.subnets {
             for r in &s.reservations {
-                if config.pool_containing(r.address).is_some() {
+                if let Some((_, pool)) = config.pool_containing(r.address) {
                     self.blocked.insert(r.address);
+                    if !pool.excludes(r.address) {
+                        self.reserved.insert(r.address);
+                    }
                 }
             }
         }
@@ -152,6 +160,7 @@ impl LeaseTable {
         for a in recyclable {
             self.attach(a);
         }
+        self.recount();
     }
 
     /// The pool id whose range contains `addr`.
@@ -223,6 +232,7 @@ impl LeaseTable {
                     );
                     self.offered.insert(*addr, client.clone());
                     self.offer_expiry.insert((*until, *addr));
+                    self.count_offer(*addr, 1);
                 }
                 LeaseChange::DropOffer { client } => self.remove_offer_of(client),
                 LeaseChange::Put(lease) => {
@@ -240,6 +250,7 @@ impl LeaseTable {
     /// Records `lease` in the address, client and expiry indexes (not the pool structures).
     fn index_put(&mut self, lease: Lease) {
         let addr = lease.addr;
+        self.count_lease(addr, -1);
         if let Some(old) = self.leases.get(&addr) {
             if matches!(old.state, LeaseState::Bound | LeaseState::Declined) {
                 self.expiry.remove(&(old.expires, addr));
@@ -269,12 +280,14 @@ impl LeaseTable {
             }
         }
         self.leases.insert(addr, lease);
+        self.count_lease(addr, 1);
     }
 
     fn remove_offer_of(&mut self, client: &ClientKey) {
         if let Some(o) = self.offers.remove(client) {
             self.offered.remove(&o.addr);
             self.offer_expiry.remove(&(o.until, o.addr));
+            self.count_offer(o.addr, -1);
             self.attach(o.addr);
         }
     }
@@ -399,23 +412,6 @@ impl LeaseTable {
     /// Number of addresses of pool `pool_id` that have never had a lease record.
     pub fn fresh_count(&self, pool_id: usize) -> u64 {
         self.pools.get(pool_id).map(|p| p.fresh.len()).unwrap_or(0)
-    }
-
-    /// Use of pool `pool_id` at `now` as (addresses it may hand out, addresses in use), in O(1)
-    /// plus the lapsed offers not yet purged. In use: offered, or held by a Bound or Declined
-    /// lease (a lapsed lease counts until [`LeaseTable::expire`] reclaims it).
-    pub fn pool_fill(&self, pool_id: usize, now: Timestamp) -> (u64, u64) {
-        let Some(p) = self.pools.get(pool_id) else {
-            return (0, 0);
-        };
-        let lapsed = self
-            .offer_expiry
-            .range(..=(now, Ipv4Addr::BROADCAST))
-            .filter(|(_, a)| self.pool_of(*a) == Some(pool_id))
-            .filter(|(_, a)| !self.leases.get(a).is_some_and(|l| l.holds_address(now)))
-            .count() as u64;
-        let free = p.fresh.len() + (p.recycle.len() as u64).saturating_sub(p.holding) + lapsed;
-        (p.size, p.size.saturating_sub(free))
     }
 
     /// Every lease record, in no particular order.

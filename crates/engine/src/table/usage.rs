@@ -3,6 +3,7 @@
 use super::LeaseTable;
 use crate::config::Config;
 use crate::lease::{LeaseState, Timestamp};
+use std::net::Ipv4Addr;
 
 /// How the addresses of one pool are used at one moment.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,88 +43,177 @@ impl PoolUsage {
     }
 }
 
+/// Use counts of one pool's range, kept current by every change to the table (so reading the
+/// usage costs O(pools), never a pass over the leases).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct PoolCounts {
+    /// Lease records in the Bound state.
+    bound: u64,
+    /// Lease records in the Declined state (probation).
+    declined: u64,
+    /// Outstanding offers (lapsed ones until they are purged).
+    offered: u64,
+    /// Reserved, non-excluded addresses of the range.
+    reserved: u64,
+    /// Of those, addresses whose lease record is Bound or Declined.
+    reserved_held: u64,
+    /// Excluded addresses of the range.
+    excluded: u64,
+}
+
+fn step(n: &mut u64, by: i8) {
+    *n = if by < 0 {
+        n.saturating_sub(1)
+    } else {
+        n.saturating_add(1)
+    };
+}
+
 impl LeaseTable {
-    /// Usage of every pool of `config` at `now`, in pool-id order. Costs one pass over the
-    /// lease records and outstanding offers.
+    /// Adds (`by` = 1) or removes (-1) the lease record of `addr` from its pool's counts.
+    pub(super) fn count_lease(&mut self, addr: Ipv4Addr, by: i8) {
+        let Some(state) = self.leases.get(&addr).map(|l| l.state) else {
+            return;
+        };
+        let reserved = self.reserved.contains(&addr);
+        let Some(c) = self.pool_of(addr).and_then(|id| self.pools.get_mut(id)) else {
+            return;
+        };
+        let c = &mut c.counts;
+        match state {
+            LeaseState::Bound => step(&mut c.bound, by),
+            LeaseState::Declined => step(&mut c.declined, by),
+            LeaseState::Released | LeaseState::Expired => return,
+        }
+        if reserved {
+            step(&mut c.reserved_held, by);
+        }
+    }
+
+    /// Adds (1) or removes (-1) an outstanding offer of `addr` from its pool's counts.
+    pub(super) fn count_offer(&mut self, addr: Ipv4Addr, by: i8) {
+        if let Some(p) = self.pool_of(addr).and_then(|id| self.pools.get_mut(id)) {
+            step(&mut p.counts.offered, by);
+        }
+    }
+
+    /// Recounts every pool from scratch (after the pools were rebuilt).
+    pub(super) fn recount(&mut self) {
+        for p in &mut self.pools {
+            p.counts = PoolCounts::default();
+        }
+        for &(first, last, id) in &self.pool_ranges.clone() {
+            let excluded = self
+                .blocked
+                .iter()
+                .filter(|a| (first..=last).contains(&u32::from(**a)) && !self.reserved.contains(a))
+                .count() as u64;
+            let reserved = self
+                .reserved
+                .iter()
+                .filter(|a| (first..=last).contains(&u32::from(**a)))
+                .count() as u64;
+            if let Some(p) = self.pools.get_mut(id) {
+                p.counts.excluded = excluded;
+                p.counts.reserved = reserved;
+            }
+        }
+        let addrs: Vec<Ipv4Addr> = self.leases.keys().copied().collect();
+        for a in addrs {
+            self.count_lease(a, 1);
+        }
+        let offered: Vec<Ipv4Addr> = self.offered.keys().copied().collect();
+        for a in offered {
+            self.count_offer(a, 1);
+        }
+    }
+
+    /// Usage of every pool of `config` at `now`, in pool-id order, in O(pools) plus the leases
+    /// and offers that lapsed since the last [`LeaseTable::expire`] (at most a second's worth
+    /// when the server reclaims every second).
     pub fn usage_by_pool(&self, config: &Config, now: Timestamp) -> Vec<PoolUsage> {
-        let mut out: Vec<PoolUsage> = (0..config.pool_count())
+        // Bound/Declined records past their time and offers past theirs, not yet reclaimed.
+        let mut lapsed: Vec<(u64, u64, u64, u64)> = vec![(0, 0, 0, 0); self.pools.len()];
+        for &(_, addr) in self.expiry.range(..=(now, Ipv4Addr::BROADCAST)) {
+            let (Some(id), Some(l)) = (self.pool_of(addr), self.leases.get(&addr)) else {
+                continue;
+            };
+            if let Some(x) = lapsed.get_mut(id) {
+                match l.state {
+                    LeaseState::Declined => x.1 += 1,
+                    _ => x.0 += 1,
+                }
+                if self.reserved.contains(&addr) {
+                    x.3 += 1;
+                }
+            }
+        }
+        for &(_, addr) in self.offer_expiry.range(..=(now, Ipv4Addr::BROADCAST)) {
+            if let Some(x) = self.pool_of(addr).and_then(|id| lapsed.get_mut(id)) {
+                x.2 += 1;
+            }
+        }
+        (0..config.pool_count())
             .filter_map(|id| {
                 let (s, p) = config.pool(id)?;
+                let c = self.pools.get(id)?.counts;
+                let (lb, ld, lo, lr) = lapsed.get(id).copied().unwrap_or_default();
                 let size = u64::from(u32::from(p.end)) - u64::from(u32::from(p.start)) + 1;
+                let total = size.saturating_sub(c.excluded);
+                let assigned = c.bound.saturating_sub(lb);
+                let declined = c.declined.saturating_sub(ld);
+                let offered = c.offered.saturating_sub(lo);
+                let reserved = c
+                    .reserved
+                    .saturating_sub(c.reserved_held.saturating_sub(lr));
                 Some(PoolUsage {
                     pool_id: id,
                     subnet_index: s,
                     subnet_id: config.subnets.get(s).map(|x| x.id).unwrap_or(0),
                     start: p.start,
                     end: p.end,
-                    total: size.saturating_sub(p.exclude.len() as u64),
-                    assigned: 0,
-                    declined: 0,
-                    offered: 0,
-                    reserved: 0,
-                    free: 0,
+                    total,
+                    assigned,
+                    declined,
+                    offered,
+                    reserved,
+                    free: total.saturating_sub(assigned + declined + offered + reserved),
                 })
             })
-            .collect();
-        let slot =
-            |out: &mut Vec<PoolUsage>, id: usize| out.iter_mut().position(|u| u.pool_id == id);
-        for lease in self.leases.values() {
-            let Some(id) = self.pool_of(lease.addr) else {
-                continue;
-            };
-            let Some(i) = slot(&mut out, id) else {
-                continue;
-            };
-            if !lease.holds_address(now) {
-                continue;
-            }
-            if let Some(u) = out.get_mut(i) {
-                match lease.state {
-                    LeaseState::Declined => u.declined += 1,
-                    _ => u.assigned += 1,
-                }
-            }
+            .collect()
+    }
+
+    /// Use of pool `pool_id` at `now` as (addresses it may hand out, addresses in use), in O(1)
+    /// plus the lapsed offers not yet purged. In use: offered, or held by a Bound or Declined
+    /// lease (a lapsed lease counts until [`LeaseTable::expire`] reclaims it).
+    pub fn pool_fill(&self, pool_id: usize, now: Timestamp) -> (u64, u64) {
+        let Some(p) = self.pools.get(pool_id) else {
+            return (0, 0);
+        };
+        let lapsed = self
+            .offer_expiry
+            .range(..=(now, Ipv4Addr::BROADCAST))
+            .filter(|(_, a)| self.pool_of(*a) == Some(pool_id))
+            .filter(|(_, a)| !self.leases.get(a).is_some_and(|l| l.holds_address(now)))
+            .count() as u64;
+        let free = p.fresh.len() + (p.recycle.len() as u64).saturating_sub(p.holding) + lapsed;
+        (p.size, p.size.saturating_sub(free))
+    }
+
+    /// True when a client that has neither a reservation nor a current binding must be refused
+    /// an address from pools `pool_ids`: their combined use is at or above `threshold` per cent.
+    /// `threshold >= 100` never refuses.
+    pub fn reserve_blocks(&self, pool_ids: &[usize], threshold: u8, now: Timestamp) -> bool {
+        if threshold >= 100 {
+            return false;
         }
-        for (addr, client) in &self.offered {
-            if self.offer_holder(*addr, now) != Some(client) {
-                continue;
-            }
-            if self.leases.get(addr).is_some_and(|l| l.holds_address(now)) {
-                continue;
-            }
-            if let Some(i) = self.pool_of(*addr).and_then(|id| slot(&mut out, id)) {
-                if let Some(u) = out.get_mut(i) {
-                    u.offered += 1;
-                }
-            }
+        let (mut total, mut used) = (0u64, 0u64);
+        for id in pool_ids {
+            let (t, u) = self.pool_fill(*id, now);
+            total += t;
+            used += u;
         }
-        for s in &config.subnets {
-            for r in &s.reservations {
-                let Some(id) = self.pool_of(r.address) else {
-                    continue;
-                };
-                let p = config.pool(id).map(|(_, p)| p);
-                if p.is_some_and(|p| p.excludes(r.address)) {
-                    continue;
-                }
-                if self
-                    .leases
-                    .get(&r.address)
-                    .is_some_and(|l| l.holds_address(now))
-                {
-                    continue;
-                }
-                if let Some(u) = slot(&mut out, id).and_then(|i| out.get_mut(i)) {
-                    u.reserved += 1;
-                }
-            }
-        }
-        for u in &mut out {
-            u.free = u
-                .total
-                .saturating_sub(u.assigned + u.declined + u.offered + u.reserved);
-        }
-        out
+        total > 0 && used * 100 >= total * u64::from(threshold)
     }
 }
 

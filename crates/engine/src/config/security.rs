@@ -1,8 +1,35 @@
 //! The `[security]` table: admission limits, relay and server allow-lists, the pool reserve and
 //! rogue-server probing. Every limit is on by default; `0` turns a rate limit off.
 
-use super::limiter::Rate;
 use std::net::Ipv4Addr;
+
+/// A rate: `per_sec` tokens per second, at most `burst` stored. `per_sec == 0` disables the
+/// limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rate {
+    /// Sustained packets per second.
+    pub per_sec: u32,
+    /// Packets allowed at once after a quiet period.
+    pub burst: u32,
+}
+
+impl Rate {
+    /// No limit.
+    pub const UNLIMITED: Rate = Rate {
+        per_sec: 0,
+        burst: 0,
+    };
+
+    /// True when this rate limits anything.
+    pub fn is_limited(&self) -> bool {
+        self.per_sec > 0
+    }
+
+    /// Bucket size in milli-tokens.
+    pub(crate) fn cap_milli(&self) -> u64 {
+        u64::from(self.burst.max(1)) * 1000
+    }
+}
 
 /// Validated `[security]` settings. See `docs/security.md` for the defaults table.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,8 +125,8 @@ pub(crate) struct RawSecurity {
 }
 
 /// Validates `[security]`.
-pub(crate) fn build(raw: &RawSecurity) -> Result<SecurityConfig, crate::config::error::SpanError> {
-    use crate::config::error::SpanError;
+pub(crate) fn build(raw: &RawSecurity) -> Result<SecurityConfig, super::error::SpanError> {
+    use super::error::SpanError;
     let d = SecurityConfig::default();
     let rate = |r: Option<u32>, b: Option<u32>, def: Rate| {
         let per_sec = r.unwrap_or(def.per_sec);
