@@ -1,13 +1,14 @@
-//! Sequences of packets against one engine state: guard → engine → table, like `serve.rs`.
+//! Sequences of datagrams against one [`Server`], the entry point the daemon calls.
 //!
 //! Input: a series of records `[dt: u8][len: u16 BE][len bytes of datagram]`; `dt` advances the
-//! clock (seconds; 255 also runs lease expiry). Invariants checked after every step: no panic;
+//! clock (seconds; 255 also runs lease expiry; an odd `len` high byte marks the lease writer as
+//! backlogged for that datagram). Invariants checked after every step: no panic; a backlogged
+//! step changes nothing durable;
 //! no address is offered/bound to two clients at once; every bound address lies in a pool or is
 //! a reservation; guard state stays within its fixed capacity.
 #![no_main]
 
-use leasehold_engine::{Arrival, Config, Engine, Guard, LeaseState, LeaseTable, Outcome};
-use leasehold_wire::Packet;
+use leasehold_engine::{Arrival, Clock, Config, LeaseState, Outcome, Server, StoreRoom};
 use libfuzzer_sys::fuzz_target;
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -48,10 +49,8 @@ fn config() -> &'static Arc<Config> {
 
 fuzz_target!(|data: &[u8]| {
     let cfg = config();
-    let engine = Engine::new(cfg.clone());
-    let mut table = LeaseTable::new(cfg);
-    let mut guard = Guard::new(cfg.security.clone());
-    let capacity = guard.state_size().1;
+    let mut server = Server::new(cfg.clone(), []);
+    let capacity = server.guard().state_size().1;
     let arrival = Arrival {
         iface: Some("eth0".into()),
         ifindex: 2,
@@ -66,39 +65,47 @@ fuzz_target!(|data: &[u8]| {
         if steps > 256 {
             break;
         }
-        let n = usize::from(u16::from_be_bytes([*hi, *lo])).min(tail.len());
+        let n = usize::from(u16::from_be_bytes([*hi & 0x7f, *lo])).min(tail.len());
+        let room = if *hi & 0x80 != 0 {
+            StoreRoom::Backlogged
+        } else {
+            StoreRoom::Open
+        };
         let (datagram, next) = tail.split_at(n);
         rest = next;
         now += u64::from(*dt);
         if *dt == 255 {
-            for l in table.expire(now) {
-                guard.forget(l.addr);
-            }
+            server.tick(now);
         }
-        let Ok(req) = Packet::parse(datagram) else {
-            continue;
+        let clock = Clock {
+            unix: now,
+            mono_ms: now * 1000,
         };
-        if guard.admit(&req, &arrival, now * 1000, now, &table).is_err() {
-            continue;
-        }
-        let d = engine.handle(&req, &arrival, now, &table);
-        if let Some(reply) = &d.reply {
+        let v = server.handle(datagram, &arrival, clock, room);
+        if let Some(reply) = &v.reply {
             let _ = reply.packet.encode(&reply.encode);
         }
-        table.apply(&d.changes, now);
-        guard.observe(&req, &d.changes);
-        if let Outcome::Acked(a) | Outcome::Offered(a) = d.outcome {
+        if room == StoreRoom::Backlogged {
+            assert!(
+                !v.waits_for_commit(),
+                "durable work decided while backlogged"
+            );
+        }
+        if let Outcome::Acked(a) | Outcome::Offered(a) = v.outcome {
             let ok = cfg.pool_containing(a).is_some() || cfg.reservation_by_addr(a).is_some();
             assert!(ok, "{a} handed out but not in a pool or reservation");
         }
         // One live binding per address: the table is keyed by address; check the reverse.
         let mut holders: HashMap<Ipv4Addr, usize> = HashMap::new();
-        for l in table.iter() {
+        for l in server.table().iter() {
             if l.state == LeaseState::Bound && l.holds_address(now) {
                 *holders.entry(l.addr).or_default() += 1;
             }
         }
         assert!(holders.values().all(|n| *n == 1));
-        assert!(guard.state_size().1 <= capacity + 64 * 64, "guard state grew");
+        assert!(
+            server.guard().state_size().1 <= capacity + 64 * 64,
+            "guard state grew"
+        );
     }
 });

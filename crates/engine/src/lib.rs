@@ -32,10 +32,10 @@ pub mod reason;
 pub mod server;
 pub mod table;
 
+pub use config::SecurityConfig;
 pub use config::{Config, ConfigError};
 pub use decision::{Arrival, Decision, Destination, Outcome, Reply};
 pub use engine::Engine;
-pub use config::SecurityConfig;
 pub use guard::Guard;
 pub use lease::{ClientKey, Lease, LeaseChange, LeaseState, Timestamp, INFINITE};
 pub use load_gate::LoadGate;

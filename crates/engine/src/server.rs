@@ -9,7 +9,7 @@
 //! ```
 //!
 //! The I/O layer makes one call per event and carries out the [`Verdict`]: it sends the reply at
-//! once when [`Verdict::durable`] is empty, and otherwise only after those leases are committed
+//! once when [`Verdict::durable`] yields nothing, and otherwise only after those leases are committed
 //! (never before; a failed commit withholds the reply). The same holds for the other entry
 //! points: [`Server::tick`] (lease expiry, probation, lapsed offers), [`Server::reload`] (a new
 //! configuration, `[security]` included, without a restart) and the administrative operations
@@ -59,8 +59,9 @@ pub struct Verdict {
     pub request: Option<Packet>,
     /// The reply and where it goes (RFC 2131 §4.1), if any.
     pub reply: Option<Reply>,
-    /// Leases that must be committed before [`Verdict::reply`] may leave.
-    pub durable: Vec<Lease>,
+    /// The lease changes made (already applied to the table); the durable ones
+    /// ([`Verdict::durable`]) must be committed before [`Verdict::reply`] may leave.
+    pub changes: Vec<LeaseChange>,
     /// What happened, for logs and metrics.
     pub outcome: Outcome,
 }
@@ -70,14 +71,33 @@ impl Verdict {
         Verdict {
             request,
             reply: None,
-            durable: Vec::new(),
+            changes: Vec::new(),
             outcome: Outcome::Dropped(reason),
         }
     }
 
+    /// The leases that must be committed before the reply leaves, in decision order.
+    pub fn durable(&self) -> impl Iterator<Item = &Lease> {
+        self.changes.iter().filter_map(|c| match c {
+            LeaseChange::Put(lease) => Some(lease),
+            _ => None,
+        })
+    }
+
+    /// Moves the durable leases out (for the lease writer), in decision order.
+    pub fn take_durable(&mut self) -> Vec<Lease> {
+        std::mem::take(&mut self.changes)
+            .into_iter()
+            .filter_map(|c| match c {
+                LeaseChange::Put(lease) => Some(lease),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// True when the reply must wait for the commit of [`Verdict::durable`].
     pub fn waits_for_commit(&self) -> bool {
-        !self.durable.is_empty()
+        self.changes.iter().any(LeaseChange::is_durable)
     }
 }
 
@@ -192,7 +212,7 @@ impl Server {
         Verdict {
             request: Some(request),
             reply,
-            durable: durable_leases(changes),
+            changes,
             outcome,
         }
     }
@@ -303,15 +323,4 @@ impl Server {
     pub fn pool_usage(&self, now: Timestamp) -> Vec<PoolUsage> {
         self.table.usage_by_pool(self.engine.config(), now)
     }
-}
-
-/// The leases of `changes` that must be durable, in decision order.
-fn durable_leases(changes: Vec<LeaseChange>) -> Vec<Lease> {
-    changes
-        .into_iter()
-        .filter_map(|c| match c {
-            LeaseChange::Put(lease) => Some(lease),
-            _ => None,
-        })
-        .collect()
 }

@@ -52,17 +52,18 @@ fn step() -> impl Strategy<Value = Step> {
     ]
 }
 
-/// Handles `r`, checking before applying that an offered or acknowledged address is not held
-/// by another client's lease or live offer, not excluded, and not someone else's reservation.
+/// Handles `r` through the server, checking first (on the engine's pure decision) that an
+/// offered or acknowledged address is not held by another client's lease or live offer, not
+/// excluded, and not someone else's reservation.
 fn checked(h: &mut Harness, r: &Req) -> Result<Outcome, TestCaseError> {
     let me = ClientKey::HwAddr(r.0.chaddr);
     let d = h.peek(r);
     if let Outcome::Offered(a) | Outcome::Acked(a) = d.outcome {
         let lease_other = h
-            .table
+            .table()
             .by_addr(a)
             .is_some_and(|l| l.holds_address(h.now) && l.client.as_ref() != Some(&me));
-        let offer_other = h.table.offer_holder(a, h.now).is_some_and(|c| *c != me);
+        let offer_other = h.table().offer_holder(a, h.now).is_some_and(|c| *c != me);
         prop_assert!(
             !lease_other && !offer_other,
             "{} given to {} while held by another",
@@ -78,8 +79,36 @@ fn checked(h: &mut Harness, r: &Req) -> Result<Outcome, TestCaseError> {
             );
         }
     }
-    h.table.apply(&d.changes, h.now);
-    Ok(d.outcome)
+    let v = h.send(r);
+    prop_assert_eq!(
+        &v.outcome,
+        &d.outcome,
+        "the server decides as the engine does"
+    );
+    prop_assert_eq!(&v.changes, &d.changes);
+    Ok(v.outcome)
+}
+
+/// Pool usage counted the slow way, from every address of the SMALL pool.
+fn usage_by_scan(h: &Harness) -> (u64, u64, u64, u64) {
+    let (mut assigned, mut declined, mut offered, mut reserved) = (0, 0, 0, 0);
+    for last in 10u8..=17 {
+        let a = Ipv4Addr::new(198, 18, 0, last);
+        let lease = h.table().by_addr(a).filter(|l| l.holds_address(h.now));
+        match lease.map(|l| l.state) {
+            Some(LeaseState::Declined) => declined += 1,
+            Some(_) => assigned += 1,
+            None => {
+                if h.table().offer_holder(a, h.now).is_some() {
+                    offered += 1;
+                }
+                if last == 15 {
+                    reserved += 1;
+                }
+            }
+        }
+    }
+    (assigned, declined, offered, reserved)
 }
 
 proptest! {
@@ -128,17 +157,24 @@ proptest! {
                     }
                 }
                 Step::Tick(t) => h.now += u64::from(t),
-                Step::Expire => { h.table.expire(h.now); }
+                Step::Expire => { h.expire(); }
             }
+            // The incrementally kept pool usage agrees with a full scan.
+            let u = h.server.pool_usage(h.now);
+            prop_assert_eq!(
+                (u[0].assigned, u[0].declined, u[0].offered, u[0].reserved),
+                usage_by_scan(&h)
+            );
+            prop_assert_eq!(u[0].total, 7);
             // Index consistency: a client's binding names the client; no live lease sits on
             // an excluded address or on a reservation of someone else.
             for n in 1u8..12 {
                 let key = ClientKey::HwAddr(mac(n));
-                if let Some(l) = h.table.by_client(&key) {
+                if let Some(l) = h.table().by_client(&key) {
                     prop_assert_eq!(l.client.as_ref(), Some(&key));
                 }
             }
-            for l in h.table.iter().filter(|l| l.holds_address(h.now)) {
+            for l in h.table().iter().filter(|l| l.holds_address(h.now)) {
                 prop_assert_ne!(l.addr, ip("198.18.0.12"));
                 if l.addr == ip("198.18.0.15") && l.state == LeaseState::Bound {
                     prop_assert_eq!(l.client.clone(), Some(ClientKey::HwAddr(mac(1))));
@@ -172,7 +208,7 @@ exclude = ["10.0.0.3"]
         assert_ne!(a, ip("10.0.0.3"));
         assert!(seen.insert(a), "{a} offered twice");
     }
-    assert_eq!(h.table.fresh_count(0), (1u64 << 24) - 2 - 1 - 100_000);
+    assert_eq!(h.table().fresh_count(0), (1u64 << 24) - 2 - 1 - 100_000);
 }
 
 /// Exhaustion: when every address is held, DISCOVER is dropped with `pool_exhausted`.
@@ -184,7 +220,7 @@ fn exhaustion() {
     assert_eq!(got.len(), 6);
     assert_eq!(
         h.send(&Req::discover(9)).outcome,
-        Outcome::Dropped("pool_exhausted")
+        Outcome::Dropped(DropReason::PoolExhausted)
     );
     // The reserved client still gets its address.
     assert_eq!(
@@ -193,7 +229,7 @@ fn exhaustion() {
     );
     // After expiry the longest-free address is reused.
     h.now += 101;
-    h.table.expire(h.now);
+    h.expire();
     assert!(matches!(
         h.send(&Req::discover(9)).outcome,
         Outcome::Offered(_)
@@ -206,16 +242,17 @@ fn from_leases_rebuilds_index() {
     let mut h = Harness::with(SMALL);
     let a = h.dora(3);
     let b = h.dora(4);
-    let cfg = h.engine.config().clone();
-    let rebuilt = LeaseTable::from_leases(&cfg, h.table.iter().cloned());
-    assert_eq!(rebuilt.by_addr(a), h.table.by_addr(a));
+    let cfg = h.config().clone();
+    let rebuilt = LeaseTable::from_leases(&cfg, h.table().iter().cloned());
+    assert_eq!(rebuilt.by_addr(a), h.table().by_addr(a));
     assert_eq!(
         rebuilt
             .by_client(&ClientKey::HwAddr(mac(4)))
             .map(|l| l.addr),
         Some(b)
     );
-    h.table = rebuilt;
+    // A restart: a new server from the stored leases.
+    h.server = leasehold_engine::Server::new(cfg, h.table().iter().cloned().collect::<Vec<_>>());
     let Outcome::Offered(c) = h.send(&Req::discover(5)).outcome else {
         panic!()
     };
@@ -232,9 +269,11 @@ fn rebuild_pools_after_reload() {
         "exclude = [\"198.18.0.12\"]",
         "exclude = [\"198.18.0.11\", \"198.18.0.12\", \"198.18.0.13\"]",
     ));
-    h.table.rebuild_pools(&newer);
-    h.engine = leasehold_engine::Engine::new(std::sync::Arc::new(newer));
-    assert_eq!(h.table.by_addr(a).map(|l| l.state), Some(LeaseState::Bound));
+    h.server.reload(std::sync::Arc::new(newer));
+    assert_eq!(
+        h.table().by_addr(a).map(|l| l.state),
+        Some(LeaseState::Bound)
+    );
     assert_eq!(
         h.send(&Req::discover(3)).outcome,
         Outcome::Offered(ip("198.18.0.14"))

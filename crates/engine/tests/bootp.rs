@@ -53,7 +53,7 @@ fn rfc2131_dynamic_bootp() {
     let h = Harness::new();
     assert_eq!(
         h.peek(&Req::bootp(1)).outcome,
-        Outcome::Dropped("bootp_no_reservation")
+        Outcome::Dropped(DropReason::BootpNoReservation)
     );
     let mut h = Harness::with(&BASE.replace(
         "[server]\n",
@@ -62,7 +62,7 @@ fn rfc2131_dynamic_bootp() {
     let d = h.send(&Req::bootp(1));
     assert_eq!(d.outcome, Outcome::Bootp(ip("198.18.0.100")));
     assert_eq!(
-        h.table.by_addr(ip("198.18.0.100")).map(|l| l.expires),
+        h.table().by_addr(ip("198.18.0.100")).map(|l| l.expires),
         Some(h.now + 86400)
     );
     assert_eq!(

@@ -43,7 +43,7 @@ fn rfc2131_3_1_dora() {
         (LeaseState::Bound, h.now + 3600)
     );
     assert_eq!(
-        h.table.by_addr(addr).map(|l| l.state),
+        h.table().by_addr(addr).map(|l| l.state),
         Some(LeaseState::Bound)
     );
 }
@@ -95,7 +95,10 @@ fn rfc2131_4_3_2_renewing() {
         d.reply.as_ref().map(|r| r.destination.clone()),
         Some(Destination::Unicast { addr, port: 68 })
     );
-    assert_eq!(h.table.by_addr(addr).map(|l| l.expires), Some(h.now + 3600));
+    assert_eq!(
+        h.table().by_addr(addr).map(|l| l.expires),
+        Some(h.now + 3600)
+    );
 }
 
 /// RFC 2131 §4.3.2 REBINDING: broadcast REQUEST with ciaddr → ACK if the lease is the client's.
@@ -123,7 +126,7 @@ fn rfc2131_4_3_4_release_then_rediscover_same_address() {
     assert_eq!(d.outcome, Outcome::Released(a));
     assert!(d.reply.is_none(), "no reply to RELEASE");
     assert_eq!(
-        h.table.by_addr(a).map(|l| l.state),
+        h.table().by_addr(a).map(|l| l.state),
         Some(LeaseState::Released)
     );
     h.now += 100;
@@ -139,8 +142,11 @@ fn rfc2131_4_3_4_release_of_other_client_ignored() {
     let mut h = Harness::new();
     let a = h.dora(1);
     let d = h.send(&Req::new(2, MessageType::Release).ciaddr(a));
-    assert_eq!(d.outcome, Outcome::Dropped("release_not_owned"));
-    assert_eq!(h.table.by_addr(a).map(|l| l.state), Some(LeaseState::Bound));
+    assert_eq!(d.outcome, Outcome::Dropped(DropReason::ReleaseNotOwned));
+    assert_eq!(
+        h.table().by_addr(a).map(|l| l.state),
+        Some(LeaseState::Bound)
+    );
 }
 
 /// RFC 2131 §4.3.3: DECLINE marks the address unusable (probation); it is offered to nobody
@@ -156,7 +162,7 @@ fn rfc2131_4_3_3_decline_probation() {
     );
     assert_eq!(d.outcome, Outcome::Declined(a));
     assert!(d.reply.is_none());
-    let lease = h.table.by_addr(a).cloned().expect("record");
+    let lease = h.table().by_addr(a).cloned().expect("record");
     assert_eq!(
         (lease.state, lease.client, lease.expires),
         (LeaseState::Declined, None, h.now + 600)
@@ -167,11 +173,14 @@ fn rfc2131_4_3_3_decline_probation() {
         assert_ne!(d.outcome, Outcome::Offered(a), "client {n}");
     }
     h.now += 601;
-    let expired = h.table.expire(h.now);
+    let expired = h.expire();
     assert!(expired
         .iter()
         .any(|l| l.addr == a && l.state == LeaseState::Expired && l.client.is_none()));
-    assert!(h.table.by_addr(a).is_some_and(|l| !l.holds_address(h.now)));
+    assert!(h
+        .table()
+        .by_addr(a)
+        .is_some_and(|l| !l.holds_address(h.now)));
 }
 
 /// RFC 2131 §4.3.3: a DECLINE naming another server, or an address the client was never given,
@@ -186,17 +195,17 @@ fn rfc2131_4_3_3_decline_ignored() {
             Req::new(1, MessageType::Decline)
                 .requested(a)
                 .server_id(ip("198.18.0.2")),
-            "other_server",
+            DropReason::OtherServer,
         ),
         (
             "not the client's address",
             Req::new(2, MessageType::Decline).requested(a),
-            "decline_not_owned",
+            DropReason::DeclineNotOwned,
         ),
         (
             "no requested address",
             Req::new(1, MessageType::Decline),
-            "malformed_decline",
+            DropReason::MalformedDecline,
         ),
     ];
     for (name, r, why) in rows {
@@ -245,7 +254,7 @@ fn rfc2131_4_3_1_offer_hold_expiry() {
     assert_eq!(d.outcome, Outcome::Offered(ip("198.18.0.100")));
     assert_eq!(
         h.send(&Req::discover(2)).outcome,
-        Outcome::Dropped("pool_exhausted"),
+        Outcome::Dropped(DropReason::PoolExhausted),
         "held for client 1"
     );
     assert_eq!(
@@ -260,7 +269,7 @@ fn rfc2131_4_3_1_offer_hold_expiry() {
         "hold lapsed"
     );
     assert_eq!(
-        h.table
+        h.table()
             .offer_for(&leasehold_engine::ClientKey::HwAddr(mac(1)), h.now),
         None
     );
@@ -275,14 +284,14 @@ fn rfc2131_4_3_1_other_server_selected() {
         panic!()
     };
     let d = h.send(&Req::request(1).server_id(ip("198.18.0.2")).requested(a));
-    assert_eq!(d.outcome, Outcome::Dropped("other_server"));
+    assert_eq!(d.outcome, Outcome::Dropped(DropReason::OtherServer));
     assert!(d.reply.is_none());
     assert!(d
         .changes
         .iter()
         .any(|c| matches!(c, LeaseChange::DropOffer { .. })));
     assert_eq!(
-        h.table
+        h.table()
             .offer_for(&leasehold_engine::ClientKey::HwAddr(mac(1)), h.now),
         None
     );
@@ -337,7 +346,7 @@ fn rfc6842_client_id_echo() {
     );
     assert_eq!(reply(&ack).options.get(code::CLIENT_ID), Some(&id[..]));
     assert_eq!(
-        h.table.by_addr(a).and_then(|l| l.client.clone()),
+        h.table().by_addr(a).and_then(|l| l.client.clone()),
         Some(leasehold_engine::ClientKey::ClientId(id.to_vec()))
     );
     let nak = h.send(&Req::request(1).client_id(&id).requested(ip("198.18.7.7")));
@@ -393,11 +402,23 @@ fn rfc2131_4_1_ignore_server_messages() {
         (
             "BOOTREPLY op",
             Req::discover(1).op(leasehold_wire::Op::BootReply),
-            "bootreply",
+            DropReason::Bootreply,
         ),
-        ("OFFER", Req::new(1, MessageType::Offer), "server_message"),
-        ("ACK", Req::new(1, MessageType::Ack), "server_message"),
-        ("NAK", Req::new(1, MessageType::Nak), "server_message"),
+        (
+            "OFFER",
+            Req::new(1, MessageType::Offer),
+            DropReason::ServerMessage,
+        ),
+        (
+            "ACK",
+            Req::new(1, MessageType::Ack),
+            DropReason::ServerMessage,
+        ),
+        (
+            "NAK",
+            Req::new(1, MessageType::Nak),
+            DropReason::ServerMessage,
+        ),
     ];
     for (name, r, why) in rows {
         assert_eq!(h.peek(&r).outcome, Outcome::Dropped(why), "{name}");
@@ -410,10 +431,10 @@ fn rfc2131_expiry_keeps_binding() {
     let mut h = Harness::new();
     let a = h.dora(1);
     h.now += 3601;
-    let out = h.table.expire(h.now);
+    let out = h.expire();
     assert_eq!(out.len(), 1);
     assert_eq!((out[0].addr, out[0].state), (a, LeaseState::Expired));
-    assert!(h.table.expire(h.now).is_empty(), "applied once");
+    assert!(h.expire().is_empty(), "applied once");
     assert_eq!(h.dora(1), a, "the expired binding is reused for its client");
 }
 
@@ -436,7 +457,11 @@ fn rfc2131_4_2_a_client_needs_an_identity() {
         no_hw(Req::bootp(1)),
     ] {
         let d = h.send(&req);
-        assert_eq!(d.outcome, Outcome::Dropped("no_client_identity"), "{req:?}");
+        assert_eq!(
+            d.outcome,
+            Outcome::Dropped(DropReason::NoClientIdentity),
+            "{req:?}"
+        );
         assert!(d.reply.is_none() && d.changes.is_empty());
     }
 
@@ -453,7 +478,7 @@ fn rfc2131_4_2_a_client_needs_an_identity() {
     ));
     assert_eq!(ack.outcome, Outcome::Acked(a));
     assert_eq!(
-        h.table.by_addr(a).and_then(|l| l.client.clone()),
+        h.table().by_addr(a).and_then(|l| l.client.clone()),
         Some(leasehold_engine::ClientKey::ClientId(id.to_vec()))
     );
 
@@ -470,7 +495,7 @@ fn rfc2131_4_2_a_client_needs_an_identity() {
     );
     assert_eq!(ack.outcome, Outcome::Acked(b));
     assert_eq!(
-        h.table.by_addr(b).and_then(|l| l.client.clone()),
+        h.table().by_addr(b).and_then(|l| l.client.clone()),
         Some(leasehold_engine::ClientKey::HwAddr(mac(3)))
     );
 

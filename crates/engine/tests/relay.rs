@@ -216,7 +216,7 @@ fn subnet_selection_precedence_table() {
             (Some(prefix), Outcome::Offered(a)) => {
                 assert!(a.to_string().starts_with(prefix), "{name}: got {a}")
             }
-            (None, Outcome::Dropped("no_subnet")) => {}
+            (None, Outcome::Dropped(DropReason::NoSubnet)) => {}
             (w, o) => panic!("{name}: want {w:?}, got {o:?}"),
         }
     }
@@ -326,7 +326,7 @@ fn rfc3046_2_2_option82_echoed_unchanged() {
         &via_a(Req::request(1).requested(ip("198.18.21.5")), &subs),
         &arr,
     );
-    assert_eq!(d.outcome, Outcome::Nak("wrong_network"));
+    assert_eq!(d.outcome, Outcome::Nak(NakReason::WrongNetwork));
     check("NAK", reply(&d));
     let d = h.send_from(
         &via_a(Req::new(1, MessageType::Inform).ciaddr(a), &subs),
@@ -368,7 +368,7 @@ fn rfc5107_4_server_id_override() {
     let d = h.send_from(&via_a(Req::request(1).ciaddr(a), &over), &arr);
     assert_eq!(d.outcome, Outcome::Acked(a), "RENEWING through the relay");
     assert_eq!(server_id(&d), ip(RELAY_A));
-    let lease = h.table.by_addr(a).expect("lease");
+    let lease = h.table().by_addr(a).expect("lease");
     assert_eq!(lease.expires, h.now + 3600, "renewal moved the expiry");
     // Without the override the server identifies itself (its address on the arrival link).
     let d = h.send_from(&via_a(Req::discover(2), &[]), &arr);
@@ -381,7 +381,7 @@ fn rfc5107_4_server_id_override() {
         ),
         &arr,
     );
-    assert_eq!(d.outcome, Outcome::Dropped("other_server"));
+    assert_eq!(d.outcome, Outcome::Dropped(DropReason::OtherServer));
 }
 
 /// RFC 2131 §4.1 / RFC 1542 §5.4: replies go to the relay at giaddr on the configured server
@@ -511,7 +511,7 @@ fn keyed_reservation_follows_the_port() {
     );
     // The device moved to port 8: its renewal is refused.
     let d = h.send_from(&via_a(Req::request(1).ciaddr(a), &circuit(b"eth0/8")), &arr);
-    assert_eq!(d.outcome, Outcome::Nak("address_taken"));
+    assert_eq!(d.outcome, Outcome::Nak(NakReason::AddressTaken));
     // It releases; the new device on port 7 now gets the port's address.
     let d = h.send_from(
         &via_a(
@@ -560,7 +560,7 @@ fn rfc3046_5_unrelayed_option82_untrusted() {
 /// clients are unaffected; without the key every relay is served; `[]` refuses every relay.
 #[test]
 fn allowed_relays_table() {
-    let rows: Vec<(&str, Req, Option<&str>)> = vec![
+    let rows: Vec<(&str, Req, Option<DropReason>)> = vec![
         (
             "listed address",
             Req::discover(1).giaddr(ip("198.18.20.1")),
@@ -574,28 +574,28 @@ fn allowed_relays_table() {
         (
             "not listed (same subnet as a listed one)",
             Req::discover(1).giaddr(ip("198.18.20.2")),
-            Some("relay_not_allowed"),
+            Some(DropReason::RelayNotAllowed),
         ),
         (
             "not listed, REQUEST",
             Req::request(1)
                 .giaddr(ip("198.18.22.2"))
                 .requested(ip("198.18.22.100")),
-            Some("relay_not_allowed"),
+            Some(DropReason::RelayNotAllowed),
         ),
         (
             "not listed, link selection cannot launder it",
             Req::discover(1)
                 .giaddr(ip("198.18.23.1"))
                 .relay_info(&[(5, &[198, 18, 20, 0])]),
-            Some("relay_not_allowed"),
+            Some(DropReason::RelayNotAllowed),
         ),
         (
             "not listed, RELEASE",
             Req::new(1, MessageType::Release)
                 .giaddr(ip("198.18.23.1"))
                 .ciaddr(ip("198.18.20.100")),
-            Some("relay_not_allowed"),
+            Some(DropReason::RelayNotAllowed),
         ),
         ("direct client", Req::discover(1), None),
     ];
@@ -635,7 +635,7 @@ fn allowed_relays_table() {
     let r = Req::discover(1).giaddr(ip("198.18.20.1"));
     assert_eq!(
         h.send_from(&r, &relayed(ip("198.18.20.1"), 67)).outcome,
-        Outcome::Dropped("relay_not_allowed")
+        Outcome::Dropped(DropReason::RelayNotAllowed)
     );
     assert!(matches!(
         h.peek(&Req::discover(1)).outcome,

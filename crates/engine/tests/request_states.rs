@@ -222,9 +222,9 @@ fn rfc2131_4_3_2_request_table() {
                     "{}: §4.1 NAK broadcast",
                     row.rfc
                 );
-                Want::Nak(why)
+                Want::Nak(why.as_str())
             }
-            (Outcome::Dropped(why), None) => Want::Silent(why),
+            (Outcome::Dropped(why), None) => Want::Silent(why.as_str()),
             other => panic!("{}: unexpected {other:?}", row.rfc),
         };
         assert_eq!(got, row.want, "{}", row.rfc);

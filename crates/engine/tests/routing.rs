@@ -54,24 +54,22 @@ fn rfc2131_4_1_destination_table() {
     for (name, r, want) in rows {
         let mut h = Harness::new();
         let d = h.send_from(&r, &relayed(relay, 1067));
-        let d = if r.0.giaddr.is_unspecified() {
-            h.peek(&r)
+        let destination = if r.0.giaddr.is_unspecified() {
+            h.peek(&r).reply.map(|x| x.destination)
         } else {
-            d
+            d.reply.map(|x| x.destination)
         };
-        assert_eq!(d.reply.map(|x| x.destination), Some(want), "{name}");
+        assert_eq!(destination, Some(want), "{name}");
     }
 }
 
 /// RFC 2131 §4.1: NAK through a relay sets the broadcast bit; direct NAKs are broadcast.
 #[test]
 fn rfc2131_4_1_nak_destinations() {
-    let h = Harness::new();
+    let mut h = Harness::new();
     let relay = ip("198.18.1.1");
     let r = Req::request(1).requested(ip("10.0.0.5")).giaddr(relay);
-    let d = h
-        .engine
-        .handle(r.packet(), &relayed(relay, 67), h.now, &h.table);
+    let d = h.send_from(&r, &relayed(relay, 67));
     let rep = d.reply.expect("nak");
     assert_eq!(
         rep.destination,
@@ -142,13 +140,13 @@ fn subnet_selection_precedence() {
     );
     // No subnet: relay from an unknown network; arrival on an unconfigured interface.
     let d = h.peek(&Req::discover(1).giaddr(ip("10.9.9.1")));
-    assert_eq!(d.outcome, Outcome::Dropped("no_subnet"));
+    assert_eq!(d.outcome, Outcome::Dropped(DropReason::NoSubnet));
     let mut h = Harness::new();
     h.arrival.local_addr = ip("10.0.0.1");
     h.arrival.iface = Some("eth9".into());
     assert_eq!(
         h.peek(&Req::discover(1)).outcome,
-        Outcome::Dropped("no_subnet")
+        Outcome::Dropped(DropReason::NoSubnet)
     );
 }
 

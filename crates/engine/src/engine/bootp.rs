@@ -4,12 +4,12 @@
 //! `dynamic_bootp` is on; the lease lasts `bootp_lease_time` (infinite by default), since BOOTP
 //! clients never renew. The reply is padded to the 300-byte BOOTP minimum.
 
-use crate::reason::DropReason;
 use super::context::Ctx;
 use super::reply::{self, Kind};
 use super::select;
 use crate::decision::{Decision, Outcome};
 use crate::lease::LeaseChange;
+use crate::reason::DropReason;
 use std::net::Ipv4Addr;
 
 /// Handles a BOOTREQUEST without option 53.

@@ -3,12 +3,12 @@
 //! Address choice, first that the client may have: its reservation; its live offer; its current
 //! or last binding; the address it asked for (option 50); a free pool address on its link.
 
-use crate::reason::DropReason;
 use super::context::Ctx;
 use super::reply::{self, Kind};
 use super::select;
 use crate::decision::{Decision, Outcome};
 use crate::lease::LeaseChange;
+use crate::reason::DropReason;
 use std::net::Ipv4Addr;
 
 /// Handles a DISCOVER.

@@ -1,11 +1,11 @@
 //! DHCPINFORM → DHCPACK with configuration only (RFC 2131 §4.3.5): no lease, no 51/58/59,
 //! yiaddr 0, sent to ciaddr (or the relay).
 
-use crate::reason::DropReason;
 use super::context::{Ctx, Place};
 use super::reply::{self, Kind};
 use super::select;
 use crate::decision::{Decision, Outcome};
+use crate::reason::DropReason;
 use std::net::Ipv4Addr;
 
 /// Handles an INFORM.

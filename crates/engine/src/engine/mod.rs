@@ -21,10 +21,10 @@ mod reply;
 mod request;
 mod select;
 
-use crate::reason::DropReason;
 use crate::config::Config;
 use crate::decision::{Arrival, Decision};
 use crate::lease::Timestamp;
+use crate::reason::DropReason;
 use crate::table::LeaseTable;
 use context::Ctx;
 use leasehold_wire::{MessageType, Op, Packet};

@@ -18,9 +18,9 @@
 //! - **Circuit options**: `[[subnet.circuit]]` tables add options for clients behind a circuit,
 //!   above subnet and pool options and below a reservation's.
 
-use crate::reason::DropReason;
 use super::context::Ctx;
 use crate::config::{Config, OptionSet, Reservation, Subnet};
+use crate::reason::DropReason;
 use leasehold_wire::{Packet, RelayAgentInfo};
 use std::net::Ipv4Addr;
 

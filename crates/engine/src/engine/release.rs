@@ -1,9 +1,9 @@
 //! DHCPDECLINE (RFC 2131 §4.3.3) and DHCPRELEASE (RFC 2131 §4.3.4): no reply either way.
 
-use crate::reason::DropReason;
 use super::context::Ctx;
 use crate::decision::{Decision, Outcome};
 use crate::lease::{Lease, LeaseChange, LeaseState};
+use crate::reason::DropReason;
 use std::net::Ipv4Addr;
 
 /// DECLINE: the client found the address in use. The address goes into probation for

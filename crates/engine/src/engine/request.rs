@@ -12,12 +12,12 @@
 //!   authoritative, else silence (REBINDING: "MAY extend only with local administrative
 //!   authority").
 
-use crate::reason::{DropReason, NakReason};
 use super::context::{Ctx, Place};
 use super::reply::{self, Kind};
 use super::select;
 use crate::decision::{Decision, Outcome};
 use crate::lease::LeaseChange;
+use crate::reason::{DropReason, NakReason};
 use std::net::Ipv4Addr;
 
 /// Handles a REQUEST.

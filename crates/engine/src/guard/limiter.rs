@@ -9,8 +9,8 @@
 //! Two distinct keys sharing one 64-bit hash share one bucket; with SipHash keyed per process
 //! that is a matter of chance (2⁻⁶⁴ per pair), not of the sender's choice.
 
-use std::collections::hash_map::RandomState;
 pub use crate::config::security::Rate;
+use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hash};
 
 /// Slots per set.

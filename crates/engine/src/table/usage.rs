@@ -70,28 +70,42 @@ fn step(n: &mut u64, by: i8) {
 }
 
 impl LeaseTable {
-    /// Adds (`by` = 1) or removes (-1) the lease record of `addr` from its pool's counts.
+    /// Adds (`by` = 1) or removes (-1) what address `addr` contributes to its pool's counts: its
+    /// lease record's state (Bound, Declined) and, when no record holds it, its outstanding
+    /// offer. Called around every change of the address's lease record.
     pub(super) fn count_lease(&mut self, addr: Ipv4Addr, by: i8) {
-        let Some(state) = self.leases.get(&addr).map(|l| l.state) else {
-            return;
-        };
+        let state = self.leases.get(&addr).map(|l| l.state);
+        let offered = self.offered.contains_key(&addr);
         let reserved = self.reserved.contains(&addr);
         let Some(c) = self.pool_of(addr).and_then(|id| self.pools.get_mut(id)) else {
             return;
         };
         let c = &mut c.counts;
         match state {
-            LeaseState::Bound => step(&mut c.bound, by),
-            LeaseState::Declined => step(&mut c.declined, by),
-            LeaseState::Released | LeaseState::Expired => return,
+            Some(LeaseState::Bound) => step(&mut c.bound, by),
+            Some(LeaseState::Declined) => step(&mut c.declined, by),
+            _ => {
+                if offered {
+                    step(&mut c.offered, by);
+                }
+                return;
+            }
         }
         if reserved {
             step(&mut c.reserved_held, by);
         }
     }
 
-    /// Adds (1) or removes (-1) an outstanding offer of `addr` from its pool's counts.
+    /// Adds (1) or removes (-1) an outstanding offer of `addr` from its pool's counts (an offer of
+    /// an address whose record holds it counts as that record, not as an offer).
     pub(super) fn count_offer(&mut self, addr: Ipv4Addr, by: i8) {
+        let held = self
+            .leases
+            .get(&addr)
+            .is_some_and(|l| matches!(l.state, LeaseState::Bound | LeaseState::Declined));
+        if held {
+            return;
+        }
         if let Some(p) = self.pool_of(addr).and_then(|id| self.pools.get_mut(id)) {
             step(&mut p.counts.offered, by);
         }
@@ -122,7 +136,12 @@ impl LeaseTable {
         for a in addrs {
             self.count_lease(a, 1);
         }
-        let offered: Vec<Ipv4Addr> = self.offered.keys().copied().collect();
+        let offered: Vec<Ipv4Addr> = self
+            .offered
+            .keys()
+            .filter(|a| !self.leases.contains_key(a))
+            .copied()
+            .collect();
         for a in offered {
             self.count_offer(a, 1);
         }
@@ -132,12 +151,15 @@ impl LeaseTable {
     /// and offers that lapsed since the last [`LeaseTable::expire`] (at most a second's worth
     /// when the server reclaims every second).
     pub fn usage_by_pool(&self, config: &Config, now: Timestamp) -> Vec<PoolUsage> {
-        // Bound/Declined records past their time and offers past theirs, not yet reclaimed.
-        let mut lapsed: Vec<(u64, u64, u64, u64)> = vec![(0, 0, 0, 0); self.pools.len()];
+        // Bound/Declined records past their time and offers past theirs, not yet reclaimed:
+        // (bound, declined, offered, reserved held) to take off the counts; a lapsed record under
+        // a live offer counts as offered again (a negative correction).
+        let mut lapsed: Vec<(u64, u64, i64, u64)> = vec![(0, 0, 0, 0); self.pools.len()];
         for &(_, addr) in self.expiry.range(..=(now, Ipv4Addr::BROADCAST)) {
             let (Some(id), Some(l)) = (self.pool_of(addr), self.leases.get(&addr)) else {
                 continue;
             };
+            let live_offer = self.offer_holder(addr, now).is_some();
             if let Some(x) = lapsed.get_mut(id) {
                 match l.state {
                     LeaseState::Declined => x.1 += 1,
@@ -146,9 +168,19 @@ impl LeaseTable {
                 if self.reserved.contains(&addr) {
                     x.3 += 1;
                 }
+                if live_offer {
+                    x.2 -= 1;
+                }
             }
         }
         for &(_, addr) in self.offer_expiry.range(..=(now, Ipv4Addr::BROADCAST)) {
+            let held = self
+                .leases
+                .get(&addr)
+                .is_some_and(|l| matches!(l.state, LeaseState::Bound | LeaseState::Declined));
+            if held {
+                continue; // counted as its record, not as an offer
+            }
             if let Some(x) = self.pool_of(addr).and_then(|id| lapsed.get_mut(id)) {
                 x.2 += 1;
             }
@@ -162,7 +194,8 @@ impl LeaseTable {
                 let total = size.saturating_sub(c.excluded);
                 let assigned = c.bound.saturating_sub(lb);
                 let declined = c.declined.saturating_sub(ld);
-                let offered = c.offered.saturating_sub(lo);
+                let offered =
+                    u64::try_from(i64::try_from(c.offered).unwrap_or(i64::MAX) - lo).unwrap_or(0);
                 let reserved = c
                     .reserved
                     .saturating_sub(c.reserved_held.saturating_sub(lr));

@@ -1,8 +1,13 @@
-//! Shared test helpers: a standard configuration, a request builder and a harness that applies
-//! every decision to the lease table like the daemon does.
+//! Shared test helpers: a standard configuration, a request builder and a harness that runs
+//! every request through [`Server`], the same entry point the daemon calls.
 #![allow(dead_code)]
 
-use leasehold_engine::{Arrival, Config, Decision, Engine, LeaseTable, Outcome, Timestamp};
+use leasehold_engine::{
+    Arrival, Clock, Config, Decision, Engine, LeaseTable, Outcome, Server, StoreRoom, Timestamp,
+    Verdict,
+};
+#[allow(unused_imports)]
+pub use leasehold_engine::{DropReason, NakReason};
 use leasehold_wire::options::code;
 use leasehold_wire::{HwAddr, MessageType, Op, Packet, BROADCAST_FLAG};
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -173,11 +178,14 @@ pub fn relayed(relay: Ipv4Addr, port: u16) -> Arrival {
     }
 }
 
-/// Engine + table + clock, applying each decision's changes like the daemon.
+/// A [`Server`] and a clock. Every request goes through [`Server::handle_packet`]; the monotonic
+/// clock of the rate limits advances `advance_ms` per request (1 s by default, so the default
+/// per-client limits never interfere with protocol tests; guard tests set 0 and drive it).
 pub struct Harness {
-    pub engine: Engine,
-    pub table: LeaseTable,
+    pub server: Server,
     pub now: Timestamp,
+    pub mono_ms: u64,
+    pub advance_ms: u64,
     pub arrival: Arrival,
 }
 
@@ -189,34 +197,55 @@ impl Harness {
 
     /// A harness on configuration `text`.
     pub fn with(text: &str) -> Harness {
-        let cfg = config(text);
         Harness {
-            table: LeaseTable::new(&cfg),
-            engine: Engine::new(Arc::new(cfg)),
+            server: Server::new(Arc::new(config(text)), []),
             now: 1_000_000,
+            mono_ms: 0,
+            advance_ms: 1000,
             arrival: arrival(),
         }
     }
 
-    /// Handles `req` arriving as `self.arrival`, applies the changes, returns the decision.
-    pub fn send(&mut self, req: &Req) -> Decision {
+    /// The server's lease table.
+    pub fn table(&self) -> &LeaseTable {
+        self.server.table()
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Arc<Config> {
+        self.server.config()
+    }
+
+    /// Handles `req` arriving as `self.arrival`; returns the verdict.
+    pub fn send(&mut self, req: &Req) -> Verdict {
         let a = self.arrival.clone();
         self.send_from(req, &a)
     }
 
-    /// Handles `req` arriving as `arrival`, applies the changes, returns the decision.
-    pub fn send_from(&mut self, req: &Req, arrival: &Arrival) -> Decision {
-        let d = self
-            .engine
-            .handle(req.packet(), arrival, self.now, &self.table);
-        self.table.apply(&d.changes, self.now);
-        d
+    /// Handles `req` arriving as `arrival`; returns the verdict.
+    pub fn send_from(&mut self, req: &Req, arrival: &Arrival) -> Verdict {
+        self.mono_ms += self.advance_ms;
+        let clock = Clock {
+            unix: self.now,
+            mono_ms: self.mono_ms,
+        };
+        self.server
+            .handle_packet(req.packet().clone(), arrival, clock, StoreRoom::Open)
     }
 
-    /// Handles `req` without applying anything.
+    /// The engine's decision for `req`, without changing anything (no guard, nothing applied).
     pub fn peek(&self, req: &Req) -> Decision {
-        self.engine
-            .handle(req.packet(), &self.arrival, self.now, &self.table)
+        Engine::new(self.server.config().clone()).handle(
+            req.packet(),
+            &self.arrival,
+            self.now,
+            self.server.table(),
+        )
+    }
+
+    /// Runs lease expiry at `self.now`; returns the records changed.
+    pub fn expire(&mut self) -> Vec<leasehold_engine::Lease> {
+        self.server.tick(self.now)
     }
 
     /// DISCOVER/OFFER/REQUEST/ACK for client `n`; returns the bound address.
@@ -238,21 +267,45 @@ impl Default for Harness {
     }
 }
 
+/// A decision or a verdict: what the reply helpers read.
+pub trait Answer {
+    /// The reply packet, if any.
+    fn reply_packet(&self) -> Option<&Packet>;
+    /// What happened.
+    fn outcome(&self) -> &Outcome;
+}
+
+impl Answer for Decision {
+    fn reply_packet(&self) -> Option<&Packet> {
+        self.reply.as_ref().map(|r| &r.packet)
+    }
+    fn outcome(&self) -> &Outcome {
+        &self.outcome
+    }
+}
+
+impl Answer for Verdict {
+    fn reply_packet(&self) -> Option<&Packet> {
+        self.reply.as_ref().map(|r| &r.packet)
+    }
+    fn outcome(&self) -> &Outcome {
+        &self.outcome
+    }
+}
+
 /// Option 54 of a decision's reply.
-pub fn server_id(d: &Decision) -> Ipv4Addr {
+pub fn server_id(d: &impl Answer) -> Ipv4Addr {
     reply(d).options.server_id().expect("server id")
 }
 
 /// The reply packet of a decision (panics when silent).
-pub fn reply(d: &Decision) -> &Packet {
-    &d.reply
-        .as_ref()
-        .unwrap_or_else(|| panic!("no reply: {:?}", d.outcome))
-        .packet
+pub fn reply(d: &impl Answer) -> &Packet {
+    d.reply_packet()
+        .unwrap_or_else(|| panic!("no reply: {:?}", d.outcome()))
 }
 
 /// The 4-byte big-endian value of option `c` in the reply.
-pub fn opt_u32(d: &Decision, c: u8) -> Option<u32> {
+pub fn opt_u32(d: &impl Answer, c: u8) -> Option<u32> {
     let v = reply(d).options.get(c)?;
     Some(u32::from_be_bytes(v.try_into().ok()?))
 }
