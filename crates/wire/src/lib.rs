@@ -14,9 +14,13 @@
 //! - [`relay`]: the relay agent information option (82) and its sub-options.
 //! - [`encode`]: the reply writer (parameter request list order, RFC 3396 splitting, size limits).
 #![forbid(unsafe_code)]
+// The parser must never panic on input: no `unwrap`, no unchecked indexing or slicing.
+#![deny(clippy::unwrap_used, clippy::indexing_slicing)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::indexing_slicing))]
 
 pub mod encode;
 pub mod error;
+pub mod hex;
 pub mod hwaddr;
 pub mod message;
 pub mod options;

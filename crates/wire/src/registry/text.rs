@@ -60,11 +60,14 @@ pub fn encode_text(def: &OptionDef, items: &[&str]) -> Result<Vec<u8>, String> {
             })?;
             Ok(v.to_be_bytes().to_vec())
         }
-        OptionFormat::Bool => match single(items)?.trim().to_ascii_lowercase().as_str() {
-            "true" | "1" => Ok(vec![1]),
-            "false" | "0" => Ok(vec![0]),
-            _ => Err(format!("expected true or false, got {:?}", items[0])),
-        },
+        OptionFormat::Bool => {
+            let s = single(items)?;
+            match s.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" => Ok(vec![1]),
+                "false" | "0" => Ok(vec![0]),
+                _ => Err(format!("expected true or false, got {s:?}")),
+            }
+        }
         OptionFormat::Text => {
             let s = single(items)?;
             if s.is_empty() {
@@ -137,8 +140,10 @@ fn decode_known(format: OptionFormat, value: &[u8]) -> Option<String> {
         OptionFormat::U16 => Some(u16::from_be_bytes(value.try_into().ok()?).to_string()),
         OptionFormat::U16List if !value.is_empty() && value.len().is_multiple_of(2) => Some(join(
             value
-                .chunks(2)
-                .map(|c| u16::from_be_bytes([c[0], c[1]]).to_string())
+                .as_chunks::<2>()
+                .0
+                .iter()
+                .map(|c| u16::from_be_bytes(*c).to_string())
                 .collect(),
         )),
         OptionFormat::U32 => Some(u32::from_be_bytes(value.try_into().ok()?).to_string()),
@@ -198,11 +203,13 @@ fn ip_bytes(words: &[&str]) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// Every 4 bytes as an address (caller checks the length).
+/// Every 4 bytes as an address (caller checks the length; a partial last chunk is ignored).
 fn ips(value: &[u8]) -> Vec<String> {
     value
-        .chunks(4)
-        .map(|c| Ipv4Addr::new(c[0], c[1], c[2], c[3]).to_string())
+        .as_chunks::<4>()
+        .0
+        .iter()
+        .map(|c| Ipv4Addr::from(*c).to_string())
         .collect()
 }
 
@@ -217,30 +224,12 @@ fn int(s: &str, max: u64) -> Result<u64, String> {
 
 /// Hex bytes: `01:02:0a`, `01-02-0a`, `01 02 0a` or `01020a`.
 fn hex(s: &str) -> Result<Vec<u8>, String> {
-    let digits: String = s
-        .chars()
-        .filter(|c| !matches!(c, ':' | '-' | ' '))
-        .collect();
-    let bad = || format!("expected hex bytes like \"01:02:0a\", got {s:?}");
-    if !digits.len().is_multiple_of(2) || !digits.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err(bad());
-    }
-    (0..digits.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(digits.get(i..i + 2).ok_or_else(bad)?, 16).map_err(|_| bad()))
-        .collect()
+    crate::hex::decode(s).ok_or_else(|| format!("expected hex bytes like \"01:02:0a\", got {s:?}"))
 }
 
 /// Colon-separated lower-case hex (`01:02:0a`); empty for an empty value.
 fn to_hex(value: &[u8]) -> String {
-    let mut s = String::with_capacity(value.len() * 3);
-    for (i, b) in value.iter().enumerate() {
-        if i > 0 {
-            s.push(':');
-        }
-        let _ = write!(s, "{b:02x}");
-    }
-    s
+    crate::hex::encode(value, Some(':'))
 }
 
 #[cfg(test)]
