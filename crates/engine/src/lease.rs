@@ -40,14 +40,7 @@ impl ClientKey {
     /// request with `hlen` 0), which a lease may carry and the store must read back.
     pub fn from_text(s: &str) -> Option<ClientKey> {
         if let Some(hex) = s.strip_prefix("id:") {
-            if hex.len() % 2 != 0 {
-                return None;
-            }
-            let bytes: Option<Vec<u8>> = (0..hex.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
-                .collect();
-            return bytes.map(ClientKey::ClientId);
+            return leasehold_wire::hex::decode(hex).map(ClientKey::ClientId);
         }
         let rest = s.strip_prefix("hw:")?;
         let (htype, mac) = rest.split_once(':')?;
@@ -66,11 +59,7 @@ impl fmt::Display for ClientKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ClientKey::ClientId(id) => {
-                f.write_str("id:")?;
-                for b in id {
-                    write!(f, "{b:02x}")?;
-                }
-                Ok(())
+                write!(f, "id:{}", leasehold_wire::hex::encode(id, None))
             }
             ClientKey::HwAddr(hw) => write!(f, "hw:{}:{hw}", hw.htype()),
         }

@@ -562,15 +562,9 @@ fn pool(rp: &RawPool, net: &Ipv4Net, id: usize) -> Result<Pool> {
     })
 }
 
+/// Non-empty hex bytes (`01:02:0a`, `01-02-0a`, `01020a`).
 fn hex_bytes(s: &str) -> Option<Vec<u8>> {
-    let clean: String = s.chars().filter(|c| *c != ':' && *c != '-').collect();
-    if clean.is_empty() || !clean.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..clean.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(clean.get(i..i + 2)?, 16).ok())
-        .collect()
+    leasehold_wire::hex::decode(s).filter(|b| !b.is_empty())
 }
 
 fn reservation(rr: &RawReservation, net: &Ipv4Net) -> Result<Reservation> {
