@@ -117,6 +117,7 @@ impl Packet {
 
 /// Copies as much of `src` as fits into the zeroed `dst`.
 fn copy_truncated(dst: &mut [u8], src: &[u8]) {
-    let n = dst.len().min(src.len());
-    dst[..n].copy_from_slice(&src[..n]);
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d = *s;
+    }
 }

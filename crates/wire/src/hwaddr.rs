@@ -22,7 +22,9 @@ impl HwAddr {
             return Err(WireError::HlenTooLong(bytes.len()));
         }
         let mut b = [0u8; 16];
-        b[..bytes.len()].copy_from_slice(bytes);
+        for (dst, src) in b.iter_mut().zip(bytes) {
+            *dst = *src;
+        }
         Ok(HwAddr {
             htype,
             len: bytes.len() as u8,
@@ -48,7 +50,10 @@ impl HwAddr {
 
     /// The address bytes (`hlen` of them).
     pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes[..self.len as usize]
+        // `len` is at most 16 (checked in `new`), so the fallback is never taken.
+        self.bytes
+            .get(..usize::from(self.len))
+            .unwrap_or(&self.bytes)
     }
 
     /// The 16-byte `chaddr` field for this address (zero padded).

@@ -172,10 +172,8 @@ impl Options {
     /// Option 12, host name, when it is valid UTF-8 (trailing NULs dropped).
     pub fn hostname(&self) -> Option<&str> {
         let v = self.get(code::HOSTNAME)?;
-        let v = match v.iter().position(|b| *b == 0) {
-            Some(i) => &v[..i],
-            None => v,
-        };
+        // Up to the first NUL (`split` always yields a first piece).
+        let v = v.split(|b| *b == 0).next().unwrap_or(v);
         std::str::from_utf8(v).ok().filter(|s| !s.is_empty())
     }
 

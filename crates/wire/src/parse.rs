@@ -73,8 +73,8 @@ impl Packet {
     /// header. Repeated options are concatenated (RFC 3396), including instances in an overloaded
     /// `file` then `sname`; an overloaded field reads as empty.
     pub fn parse(buf: &[u8]) -> Result<Packet, WireError> {
-        let header = buf
-            .get(..HEADER_LEN)
+        let (header, rest) = buf
+            .split_first_chunk::<HEADER_LEN>()
             .ok_or(WireError::Truncated(buf.len()))?;
         let op = match header[offset::OP] {
             1 => Op::BootRequest,
@@ -82,59 +82,64 @@ impl Packet {
             other => return Err(WireError::BadOp(other)),
         };
         let hlen = usize::from(header[offset::HLEN]);
-        let chaddr_field = &header[offset::CHADDR..offset::SNAME];
-        let hw = chaddr_field
+        let hw = header[offset::CHADDR..offset::SNAME]
             .get(..hlen)
             .ok_or(WireError::HlenTooLong(hlen))?;
         let chaddr = HwAddr::new(header[offset::HTYPE], hw)?;
+        let sname_field = &header[offset::SNAME..offset::FILE];
+        let file_field = &header[offset::FILE..HEADER_LEN];
 
-        let rest = &buf[HEADER_LEN..];
-        let has_cookie = rest.get(..4) == Some(&MAGIC_COOKIE[..]);
+        // The options area: what follows the magic cookie, if there is one.
+        let area = rest
+            .split_first_chunk::<4>()
+            .filter(|(cookie, _)| **cookie == MAGIC_COOKIE)
+            .map(|(_, area)| area);
+        let has_cookie = area.is_some();
         let mut options = Options::new();
         let mut vend = Vec::new();
         let mut overload = Overload {
             file: false,
             sname: false,
         };
-        if has_cookie {
-            parse_area(&rest[4..], &mut options)?;
+        if let Some(area) = area {
+            parse_area(area, &mut options)?;
             if let Some(v) = options.remove(code::OVERLOAD) {
                 overload = Overload::from_value(&v)?;
             }
             if overload.file {
-                parse_area(&header[offset::FILE..HEADER_LEN], &mut options)?;
+                parse_area(file_field, &mut options)?;
             }
             if overload.sname {
-                parse_area(&header[offset::SNAME..offset::FILE], &mut options)?;
+                parse_area(sname_field, &mut options)?;
             }
             // An option 52 inside an overloaded area has no meaning: drop it.
             options.remove(code::OVERLOAD);
         } else {
-            vend = rest[..rest.len().min(offset::VEND_LEN)].to_vec();
+            vend = rest.iter().take(offset::VEND_LEN).copied().collect();
         }
 
         let sname = if overload.sname {
             Vec::new()
         } else {
-            trim_nul(&header[offset::SNAME..offset::FILE])
+            trim_nul(sname_field)
         };
         let file = if overload.file {
             Vec::new()
         } else {
-            trim_nul(&header[offset::FILE..HEADER_LEN])
+            trim_nul(file_field)
         };
 
         Ok(Packet {
             op,
             chaddr,
             hops: header[offset::HOPS],
-            xid: be_u32(header, offset::XID),
-            secs: be_u16(header, offset::SECS),
-            flags: be_u16(header, offset::FLAGS),
-            ciaddr: ip(header, offset::CIADDR),
-            yiaddr: ip(header, offset::YIADDR),
-            siaddr: ip(header, offset::SIADDR),
-            giaddr: ip(header, offset::GIADDR),
+            xid: be_u32(&header[offset::XID..offset::SECS]),
+            secs: be_u16(&header[offset::SECS..offset::FLAGS]),
+            flags: be_u16(&header[offset::FLAGS..offset::CIADDR]),
+            ciaddr: ip(&header[offset::CIADDR..offset::YIADDR]),
+            yiaddr: ip(&header[offset::YIADDR..offset::SIADDR]),
+            siaddr: ip(&header[offset::SIADDR..offset::GIADDR]),
+            giaddr: ip(&header[offset::GIADDR..offset::CHADDR]),
             sname,
             file,
             has_cookie,
@@ -171,25 +176,22 @@ fn parse_area(area: &[u8], out: &mut Options) -> Result<(), WireError> {
 
 /// The bytes of a NUL-terminated field up to its first NUL.
 fn trim_nul(field: &[u8]) -> Vec<u8> {
-    let end = field.iter().position(|b| *b == 0).unwrap_or(field.len());
-    field[..end].to_vec()
+    field.iter().take_while(|b| **b != 0).copied().collect()
 }
 
-/// Big-endian u32 at `at` of the (length-checked) header.
-fn be_u32(h: &[u8], at: usize) -> u32 {
-    let mut b = [0u8; 4];
-    b.copy_from_slice(&h[at..at + 4]);
-    u32::from_be_bytes(b)
+/// A big-endian u32 from a 4-byte header field.
+fn be_u32(field: &[u8]) -> u32 {
+    field.iter().fold(0, |n, b| n << 8 | u32::from(*b))
 }
 
-/// Big-endian u16 at `at` of the (length-checked) header.
-fn be_u16(h: &[u8], at: usize) -> u16 {
-    u16::from_be_bytes([h[at], h[at + 1]])
+/// A big-endian u16 from a 2-byte header field.
+fn be_u16(field: &[u8]) -> u16 {
+    field.iter().fold(0, |n, b| n << 8 | u16::from(*b))
 }
 
-/// IPv4 address at `at` of the (length-checked) header.
-fn ip(h: &[u8], at: usize) -> Ipv4Addr {
-    Ipv4Addr::from(be_u32(h, at))
+/// An IPv4 address from a 4-byte header field.
+fn ip(field: &[u8]) -> Ipv4Addr {
+    Ipv4Addr::from(be_u32(field))
 }
 
 #[cfg(test)]

@@ -32,16 +32,16 @@ impl RelayAgentInfo {
     /// Parses the value of option 82. Sub-options that overrun the value are an error.
     pub fn parse(value: &[u8]) -> Result<Self, WireError> {
         let mut raw = Vec::new();
-        let mut i = 0;
-        while i < value.len() {
-            let code = value[i];
-            let len = *value.get(i + 1).ok_or(WireError::BadRelayAgentInfo)? as usize;
-            let start = i + 2;
-            let data = value
-                .get(start..start + len)
+        let mut rest = value;
+        while let Some((&code, after_code)) = rest.split_first() {
+            let (&len, after_len) = after_code
+                .split_first()
+                .ok_or(WireError::BadRelayAgentInfo)?;
+            let (data, after_data) = after_len
+                .split_at_checked(usize::from(len))
                 .ok_or(WireError::BadRelayAgentInfo)?;
             raw.push((code, data.to_vec()));
-            i = start + len;
+            rest = after_data;
         }
         Ok(RelayAgentInfo { raw })
     }
@@ -52,7 +52,7 @@ impl RelayAgentInfo {
         for (c, v) in &self.raw {
             out.push(*c);
             out.push(v.len().min(255) as u8);
-            out.extend_from_slice(&v[..v.len().min(255)]);
+            out.extend(v.iter().take(255));
         }
         out
     }

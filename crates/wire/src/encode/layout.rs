@@ -199,8 +199,9 @@ fn place(plan: &[(u8, &[u8])], areas: &Areas) -> Option<Laid> {
 fn close_area<const N: usize>(mut used: Vec<u8>) -> [u8; N] {
     used.push(code::END);
     let mut field = [0u8; N];
-    let n = used.len().min(N);
-    field[..n].copy_from_slice(&used[..n]);
+    for (dst, src) in field.iter_mut().zip(&used) {
+        *dst = *src;
+    }
     field
 }
 

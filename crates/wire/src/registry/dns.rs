@@ -39,8 +39,10 @@ pub(super) fn encode_names(names: &[&str]) -> Result<Vec<u8>, String> {
     for name in names {
         let parts = labels(name)?;
         let mut pointer = None;
-        for i in 0..parts.len() {
-            let suffix = parts[i..].join(".").to_ascii_lowercase();
+        // `rest`: the labels not yet written, i.e. the suffix still to encode.
+        let mut rest = parts.as_slice();
+        while let Some((label, tail)) = rest.split_first() {
+            let suffix = rest.join(".").to_ascii_lowercase();
             if let Some(&off) = seen.get(&suffix) {
                 pointer = Some(off);
                 break;
@@ -48,9 +50,9 @@ pub(super) fn encode_names(names: &[&str]) -> Result<Vec<u8>, String> {
             if out.len() <= MAX_POINTER {
                 seen.insert(suffix, out.len());
             }
-            let label = parts[i];
             out.push(label.len() as u8);
             out.extend_from_slice(label.as_bytes());
+            rest = tail;
         }
         match pointer {
             Some(off) => out.extend_from_slice(&[0xc0 | (off >> 8) as u8, off as u8]),

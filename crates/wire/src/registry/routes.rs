@@ -57,7 +57,7 @@ pub(super) fn parse_route(item: &str) -> Result<Route, String> {
 pub(super) fn encode_route(r: &Route, out: &mut Vec<u8>) {
     let significant = usize::from(r.prefix).div_ceil(8);
     out.push(r.prefix);
-    out.extend_from_slice(&r.dest.octets()[..significant]);
+    out.extend(r.dest.octets().iter().take(significant));
     out.extend_from_slice(&r.router.octets());
 }
 
@@ -69,16 +69,18 @@ pub(super) fn decode_routes(mut value: &[u8]) -> Option<Vec<Route>> {
             return None;
         }
         let significant = usize::from(prefix).div_ceil(8);
-        let dest_bytes = rest.get(..significant)?;
-        let router: [u8; 4] = rest.get(significant..significant + 4)?.try_into().ok()?;
+        let (dest_bytes, rest) = rest.split_at_checked(significant)?;
+        let (router, rest) = rest.split_first_chunk::<4>()?;
         let mut dest = [0u8; 4];
-        dest[..significant].copy_from_slice(dest_bytes);
+        for (d, s) in dest.iter_mut().zip(dest_bytes) {
+            *d = *s;
+        }
         routes.push(Route {
             dest: dest.into(),
             prefix,
-            router: router.into(),
+            router: (*router).into(),
         });
-        value = &rest[significant + 4..];
+        value = rest;
     }
     Some(routes)
 }

@@ -2,7 +2,6 @@
 //! a human-readable string ([`decode_text`]).
 
 use super::{by_code, dns, routes, OptionDef, OptionFormat};
-use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 
 /// Encodes an option value given as text items, per the option's format.
