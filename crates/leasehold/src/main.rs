@@ -54,11 +54,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .enable_all()
                 .build()
                 .context("cannot start the async runtime")?;
-            runtime.block_on(leasehold_server::serve::run(
-                Arc::new(config),
-                args.db,
+            let store = leasehold_store::SqliteStore::open(&args.db)
+                .with_context(|| format!("cannot open the lease database {}", args.db.display()))?;
+            let options =
+                leasehold_server::ServeOptions::new(Arc::new(config), args.config, Some(args.db));
+            runtime.block_on(leasehold_server::run(
+                options,
+                Box::new(store),
                 leasehold_server::serve::shutdown_signal(),
-                args.config,
             ))
         }
         Command::CheckConfig { config } => {

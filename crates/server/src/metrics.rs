@@ -9,7 +9,7 @@
 //!
 //! [`GroupCommitter::stats`]: leasehold_store::GroupCommitter::stats
 
-use leasehold_engine::{Arrival, Config, Decision, Outcome, PoolUsage};
+use leasehold_engine::{Arrival, Config, DropReason, Outcome, PoolUsage, Verdict};
 use leasehold_store::group_commit::LATENCY_BUCKETS_MICROS;
 use leasehold_store::GroupCommitStats;
 use leasehold_wire::Packet;
@@ -282,9 +282,11 @@ impl Metrics {
         self.rate(now, RateEvent::Request);
     }
 
-    /// A request dropped before the engine saw it (admission control), with the reason.
-    pub fn on_dropped(&self, reason: &'static str, now: u64) {
-        self.dropped.get_or_create(&[("reason", reason)]).inc();
+    /// A request answered with silence, with the reason.
+    pub fn on_dropped(&self, reason: DropReason, now: u64) {
+        self.dropped
+            .get_or_create(&[("reason", reason.as_str())])
+            .inc();
         self.totals.drops.fetch_add(1, Ordering::Relaxed);
         self.rate(now, RateEvent::Drop);
     }
@@ -295,14 +297,16 @@ impl Metrics {
         &self,
         request: &Packet,
         arrival: &Arrival,
-        decision: &Decision,
+        decision: &Verdict,
         config: &Config,
         now: u64,
     ) {
         match &decision.outcome {
-            Outcome::Dropped(reason) => self.on_dropped(reason, now),
+            Outcome::Dropped(reason) => self.on_dropped(*reason, now),
             Outcome::Nak(reason) => {
-                self.naks.get_or_create(&[("reason", reason)]).inc();
+                self.naks
+                    .get_or_create(&[("reason", reason.as_str())])
+                    .inc();
                 self.totals.naks.fetch_add(1, Ordering::Relaxed);
                 self.rate(now, RateEvent::Nak);
             }
@@ -369,7 +373,7 @@ impl Metrics {
         &self,
         request: &Packet,
         arrival: &Arrival,
-        decision: &Decision,
+        decision: &Verdict,
         config: &Config,
     ) {
         let Ok(levels) = self.log_levels.read() else {
@@ -629,6 +633,12 @@ impl Collector for ScrapeCollector {
         )?;
         gauge1(
             &mut enc,
+            "leasehold_store_queue_leases",
+            "Leases waiting for the lease writer (bounded: past the bound, durable work is dropped with reason store_backlog)",
+            s.queued_leases as f64,
+        )?;
+        gauge1(
+            &mut enc,
             "leasehold_store_last_batch_leases",
             "Leases in the most recent transaction",
             s.last_batch_leases as f64,
@@ -700,7 +710,13 @@ mod tests {
     fn render_uses_prometheus_names() {
         let m = Metrics::new();
         m.on_parse_failure(1);
+        m.on_dropped(DropReason::StoreBacklog, 1);
         let text = m.render(None, Vec::new(), GroupCommitStats::default());
+        assert!(
+            text.contains("leasehold_packets_dropped_total{reason=\"store_backlog\"} 1"),
+            "{text}"
+        );
+        assert!(text.contains("leasehold_store_queue_leases 0"), "{text}");
         assert!(text.contains("leasehold_parse_failures_total 1"), "{text}");
         assert!(
             text.contains("leasehold_packets_dropped_total{reason=\"parse_error\"} 1"),

@@ -7,10 +7,51 @@
 //! lease table. Leases are never dropped: an address outside the new pools keeps its record
 //! until it expires, it is just no longer handed out.
 
-use crate::control::{api::ask, ControlContext, ControlRequest};
+use crate::alerts::Alerts;
+use crate::handle::{ControlHandle, ControlRequest};
+use crate::metrics::Metrics;
 use leasehold_engine::Config;
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use tokio_util::sync::CancellationToken;
 use tracing::{error, info};
+
+/// Everything a reload touches: the file, the packet loop, the reload metrics, the alert
+/// thresholds and the text served by `GET /api/config`.
+#[derive(Debug)]
+pub struct Reloader {
+    /// The configuration file.
+    pub config_path: PathBuf,
+    handle: ControlHandle,
+    metrics: Arc<Metrics>,
+    alerts: Arc<Alerts>,
+    text: RwLock<String>,
+}
+
+impl Reloader {
+    /// A reloader of `config_path` (whose current text is read now) for the packet loop behind
+    /// `handle`.
+    pub fn new(
+        config_path: PathBuf,
+        handle: ControlHandle,
+        metrics: Arc<Metrics>,
+        alerts: Arc<Alerts>,
+    ) -> Reloader {
+        let text = std::fs::read_to_string(&config_path).unwrap_or_default();
+        Reloader {
+            config_path,
+            handle,
+            metrics,
+            alerts,
+            text: RwLock::new(text),
+        }
+    }
+
+    /// The text of the configuration in force.
+    pub fn config_text(&self) -> String {
+        self.text.read().map(|t| t.clone()).unwrap_or_default()
+    }
+}
 
 /// A reload that took effect.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,7 +77,7 @@ pub enum ReloadError {
 }
 
 /// Re-reads the configuration file, validates it and, when valid, makes the serve task use it.
-pub async fn reload_from_disk(ctx: &ControlContext) -> Result<ReloadReport, ReloadError> {
+pub async fn reload_from_disk(ctx: &Reloader) -> Result<ReloadReport, ReloadError> {
     let path = ctx.config_path.clone();
     let loaded = tokio::task::spawn_blocking(move || {
         let text = std::fs::read_to_string(&path);
@@ -61,21 +102,25 @@ pub async fn reload_from_disk(ctx: &ControlContext) -> Result<ReloadReport, Relo
     };
     let subnets = config.subnets.len();
     let alerts = config.alerts.clone();
-    let warnings = ask(ctx, |reply| ControlRequest::Reload { config, reply })
+    let warnings = ctx
+        .handle
+        .ask(|reply| ControlRequest::Reload { config, reply })
         .await
         .map_err(|_| ReloadError::Unavailable)?;
     ctx.metrics.on_reload(true);
     ctx.alerts.set_config(alerts);
-    if let (Ok(text), Ok(mut current)) = (text, ctx.config_text.write()) {
+    if let (Ok(text), Ok(mut current)) = (text, ctx.text.write()) {
         *current = text;
     }
     info!(file = %ctx.config_path.display(), subnets, "configuration reloaded");
     Ok(ReloadReport { subnets, warnings })
 }
 
-/// Reloads on every SIGHUP for as long as the serve task runs.
-pub fn spawn_sighup(ctx: Arc<ControlContext>) {
-    #[cfg(unix)]
+/// Reloads on every SIGHUP until `cancel` fires (or the packet loop is gone).
+pub fn spawn_sighup(
+    reloader: Arc<Reloader>,
+    cancel: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         use tokio::signal::unix::{signal, SignalKind};
         let mut hup = match signal(SignalKind::hangup()) {
@@ -85,11 +130,19 @@ pub fn spawn_sighup(ctx: Arc<ControlContext>) {
                 return;
             }
         };
-        while hup.recv().await.is_some() {
-            info!("SIGHUP: reloading the configuration");
-            if let Err(ReloadError::Unavailable) = reload_from_disk(&ctx).await {
-                break;
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                got = hup.recv() => {
+                    if got.is_none() {
+                        break;
+                    }
+                    info!("SIGHUP: reloading the configuration");
+                    if let Err(ReloadError::Unavailable) = reload_from_disk(&reloader).await {
+                        break;
+                    }
+                }
             }
         }
-    });
+    })
 }

@@ -14,13 +14,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use leasehold_engine::{ClientKey, Config, PoolUsage};
+use leasehold_store::SqliteStore;
 use leasehold_store::{HistoryFilter, LeaseStore};
 use leasehold_wire::HwAddr;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::net::Ipv4Addr;
+use std::path::PathBuf;
 use std::sync::Arc;
-use tokio::sync::oneshot;
 
 /// Shared state of the handlers.
 #[derive(Clone)]
@@ -73,18 +74,36 @@ fn unavailable() -> ApiError {
 
 type ApiResult<T> = Result<T, ApiError>;
 
-/// Sends a request built around a fresh oneshot to the serve task and awaits its answer.
-pub async fn ask<T>(
-    ctx: &ControlContext,
-    build: impl FnOnce(oneshot::Sender<T>) -> ControlRequest,
-) -> Result<T, ControlError> {
-    let (tx, rx) = oneshot::channel();
-    ctx.tx
-        .send(build(tx))
+/// The configuration in force and the usage of its pools now: one O(pools) round trip to the
+/// packet loop, or what it last published when it does not answer.
+async fn pools_now(ctx: &ControlContext) -> (Arc<Config>, Vec<PoolUsage>) {
+    let snap = match ctx
+        .handle
+        .ask(|reply| ControlRequest::Pools { reply })
         .await
-        .map_err(|_| ControlError::Internal("the server is shutting down".into()))?;
-    rx.await
-        .map_err(|_| ControlError::Internal("the server is shutting down".into()))
+    {
+        Ok(snap) => snap,
+        Err(_) => ctx.pools.borrow().clone(),
+    };
+    (snap.config.clone(), snap.pools.clone())
+}
+
+/// Runs `f` on a read-only connection to the lease database, on a blocking thread: never on the
+/// packet thread, never on the lease writer.
+async fn read_store<T: Send + 'static>(
+    db: Option<PathBuf>,
+    f: impl FnOnce(&mut SqliteStore) -> Result<T, leasehold_store::StoreError> + Send + 'static,
+) -> ApiResult<T> {
+    let db = db.ok_or_else(|| {
+        ApiError(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "this server has no lease database file".into(),
+        )
+    })?;
+    tokio::task::spawn_blocking(move || f(&mut SqliteStore::open_read_only(&db)?))
+        .await
+        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+        .map_err(|e| ApiError(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))
 }
 
 /// The router with every route.
@@ -151,10 +170,8 @@ fn unix_now() -> u64 {
 }
 
 async fn metrics(State(s): State<ApiState>) -> Response {
-    let (config, pools) = match ask(&s.ctx, |reply| ControlRequest::Pools { reply }).await {
-        Ok((c, p)) => (Some(c), p),
-        Err(_) => (None, Vec::new()),
-    };
+    let (config, pools) = pools_now(&s.ctx).await;
+    let config = Some(config);
     let store = s
         .ctx
         .committer
@@ -178,7 +195,9 @@ async fn openapi() -> Json<Value> {
 
 async fn health(State(s): State<ApiState>) -> ApiResult<Json<Value>> {
     // Round trip through the serve task: healthy means it is answering.
-    ask(&s.ctx, |reply| ControlRequest::Pools { reply })
+    s.ctx
+        .handle
+        .ask(|reply| ControlRequest::Health { reply })
         .await
         .map_err(|_| unavailable())?;
     Ok(Json(json!({ "status": "ok" })))
@@ -215,12 +234,7 @@ fn redact(v: &mut toml::Value) {
 }
 
 async fn config_current(State(s): State<ApiState>) -> ApiResult<Json<Value>> {
-    let text = s
-        .ctx
-        .config_text
-        .read()
-        .map(|t| t.clone())
-        .unwrap_or_default();
+    let text = s.ctx.reloader.config_text();
     let mut value: toml::Value = toml::from_str::<toml::Table>(&text)
         .map(toml::Value::Table)
         .map_err(|e| ApiError(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
@@ -228,7 +242,7 @@ async fn config_current(State(s): State<ApiState>) -> ApiResult<Json<Value>> {
     let config = serde_json::to_value(&value)
         .map_err(|e| ApiError(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
     Ok(Json(json!({
-        "file": s.ctx.config_path.display().to_string(),
+        "file": s.ctx.reloader.config_path.display().to_string(),
         "config": config,
     })))
 }
@@ -268,7 +282,7 @@ async fn config_test(body: String) -> Response {
 }
 
 async fn config_reload(State(s): State<ApiState>) -> Response {
-    match crate::reload::reload_from_disk(&s.ctx).await {
+    match crate::reload::reload_from_disk(&s.ctx.reloader).await {
         Ok(report) => Json(json!({
             "reloaded": true,
             "subnets": report.subnets,
@@ -288,8 +302,10 @@ async fn leases_list(
     State(s): State<ApiState>,
     Query(query): Query<LeaseQuery>,
 ) -> ApiResult<Json<super::LeasePage>> {
-    let page = ask(&s.ctx, |reply| ControlRequest::Leases { query, reply }).await??;
-    Ok(Json(page))
+    // Every current record from the database, filtered and paged off the packet thread.
+    let leases = read_store(s.ctx.db_path.clone(), |store| store.load_all()).await?;
+    let (config, _) = pools_now(&s.ctx).await;
+    Ok(Json(super::list(leases, &config, &query)?))
 }
 
 fn parse_addr(a: &str) -> ApiResult<Ipv4Addr> {
@@ -306,7 +322,9 @@ async fn lease_get(
     Path(address): Path<String>,
 ) -> ApiResult<Json<LeaseView>> {
     let addr = parse_addr(&address)?;
-    ask(&s.ctx, |reply| ControlRequest::GetLease { addr, reply })
+    s.ctx
+        .handle
+        .ask(|reply| ControlRequest::GetLease { addr, reply })
         .await?
         .map(Json)
         .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no lease for {addr}")))
@@ -317,7 +335,11 @@ async fn lease_add(
     body: Result<Json<NewLease>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult<Response> {
     let Json(lease) = body.map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.body_text()))?;
-    let (view, ticket) = ask(&s.ctx, |reply| ControlRequest::AddLease { lease, reply }).await??;
+    let (view, ticket) = s
+        .ctx
+        .handle
+        .ask(|reply| ControlRequest::AddLease { lease, reply })
+        .await??;
     ticket.await.map_err(|e| {
         ApiError(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -332,7 +354,11 @@ async fn lease_delete(
     Path(address): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let addr = parse_addr(&address)?;
-    let ticket = ask(&s.ctx, |reply| ControlRequest::DeleteLease { addr, reply }).await??;
+    let ticket = s
+        .ctx
+        .handle
+        .ask(|reply| ControlRequest::DeleteLease { addr, reply })
+        .await??;
     ticket.await.map_err(|e| {
         ApiError(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -343,7 +369,11 @@ async fn lease_delete(
 }
 
 async fn leases_reclaim(State(s): State<ApiState>) -> ApiResult<Json<Value>> {
-    let (n, ticket) = ask(&s.ctx, |reply| ControlRequest::Reclaim { reply }).await?;
+    let (n, ticket) = s
+        .ctx
+        .handle
+        .ask(|reply| ControlRequest::Reclaim { reply })
+        .await?;
     if let Some(t) = ticket {
         t.await.map_err(|e| {
             ApiError(
@@ -394,13 +424,13 @@ fn pool_view(config: &Config, u: &PoolUsage) -> PoolView {
 }
 
 async fn pools(State(s): State<ApiState>) -> ApiResult<Json<Value>> {
-    let (config, usage) = ask(&s.ctx, |reply| ControlRequest::Pools { reply }).await?;
+    let (config, usage) = pools_now(&s.ctx).await;
     let pools: Vec<PoolView> = usage.iter().map(|u| pool_view(&config, u)).collect();
     Ok(Json(json!({ "pools": pools })))
 }
 
 async fn reservations(State(s): State<ApiState>) -> ApiResult<Json<Value>> {
-    let (config, _) = ask(&s.ctx, |reply| ControlRequest::Pools { reply }).await?;
+    let (config, _) = pools_now(&s.ctx).await;
     let list: Vec<Value> = config
         .subnets
         .iter()
@@ -454,14 +484,11 @@ async fn history(
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     // A read-only connection of its own: history has no secondary index, so a filtered query
     // may scan the table, which must not hold up the lease writer (and the ACKs behind it).
-    let db = s.ctx.db_path.clone();
-    let entries = tokio::task::spawn_blocking(move || {
-        leasehold_store::SqliteStore::open_read_only(&db)?.history(&filter, limit)
+    let entries = read_store(s.ctx.db_path.clone(), move |store| {
+        store.history(&filter, limit)
     })
-    .await
-    .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-    .map_err(|e| ApiError(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
-    let (config, _) = ask(&s.ctx, |reply| ControlRequest::Pools { reply }).await?;
+    .await?;
+    let (config, _) = pools_now(&s.ctx).await;
     let list: Vec<Value> = entries
         .iter()
         .map(|e| {
@@ -478,7 +505,7 @@ async fn history(
 async fn statistics(State(s): State<ApiState>) -> ApiResult<Json<Value>> {
     use std::sync::atomic::Ordering::Relaxed;
     let t = &s.ctx.metrics.totals;
-    let (config, usage) = ask(&s.ctx, |reply| ControlRequest::Pools { reply }).await?;
+    let (config, usage) = pools_now(&s.ctx).await;
     let store = s
         .ctx
         .committer
@@ -539,7 +566,7 @@ async fn log_level_set(
     body: Result<Json<LogLevelBody>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult<Json<Value>> {
     let Json(b) = body.map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.body_text()))?;
-    let (config, _) = ask(&s.ctx, |reply| ControlRequest::Pools { reply }).await?;
+    let (config, _) = pools_now(&s.ctx).await;
     if !config.subnets.iter().any(|x| x.id == b.subnet) {
         return Err(ApiError(
             StatusCode::NOT_FOUND,

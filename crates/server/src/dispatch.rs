@@ -1,0 +1,418 @@
+//! [`Dispatcher`]: carries out the [`Server`]'s verdicts, with no socket of its own.
+//!
+//! The packet loop hands it each receive batch; it asks the server for a verdict per datagram,
+//! sends the replies that need no disk write at the end of the batch, and submits the batch's
+//! durable leases to the [`GroupCommitter`] as one submission whose replies the lease writer
+//! sends after the commit, never before (a failed commit withholds them). When the writer's queue
+//! is full ([`GroupCommitter::backlogged`]) the server is told so and decides no new durable work
+//! (`store_backlog` drops), so a stalled disk bounds memory instead of growing it.
+//!
+//! Replies leave through a [`ReplySink`]: the UDP socket in production, a collecting sink in
+//! tests, so the durability rule is tested in-process without a network.
+
+use crate::guard_report::GuardReport;
+use crate::handle::{ControlError, ControlRequest, LeaseView, NewLease};
+use crate::metrics::Metrics;
+use crate::usage::PoolSnapshot;
+use leasehold_engine::{
+    AdminError, AdminLease, Arrival, ClientKey, Clock, Config, Destination, Lease, Outcome, Server,
+    StoreRoom, Timestamp,
+};
+use leasehold_net::Outgoing;
+use leasehold_store::GroupCommitter;
+use leasehold_wire::{HwAddr, Packet};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use tokio::sync::watch;
+use tracing::{debug, error, info, warn, Level};
+
+/// Where replies go. Called from the packet loop (immediate replies) and from the lease writer
+/// (replies after their commit); must not block.
+pub trait ReplySink: Send + Sync + 'static {
+    /// Sends `replies`; `meta[i]` is the kind and arrival time of `replies[i]` (for metrics).
+    fn send(&self, replies: Replies);
+}
+
+/// Encoded replies with where they go, and for the metrics their kind and when their request
+/// arrived.
+#[derive(Debug, Default)]
+pub struct Replies {
+    /// The datagrams.
+    pub outgoing: Vec<Outgoing>,
+    /// Per datagram: its message type label and when its request arrived.
+    pub meta: Vec<(&'static str, Instant)>,
+}
+
+impl Replies {
+    fn push(&mut self, reply: Outgoing, kind: &'static str, started: Instant) {
+        self.outgoing.push(reply);
+        self.meta.push((kind, started));
+    }
+
+    /// Number of replies.
+    pub fn len(&self) -> usize {
+        self.outgoing.len()
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.outgoing.is_empty()
+    }
+}
+
+/// The current time in Unix seconds.
+pub fn unix_now() -> Timestamp {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Owns the [`Server`] and carries out its verdicts. See the module documentation.
+pub struct Dispatcher {
+    server: Server,
+    committer: Arc<GroupCommitter>,
+    sink: Arc<dyn ReplySink>,
+    metrics: Arc<Metrics>,
+    pools: watch::Sender<Arc<PoolSnapshot>>,
+    /// Origin of the monotonic clock passed to the server (rate limits).
+    origin: Instant,
+    /// The periodic drop summary.
+    report: GuardReport,
+}
+
+/// What one receive batch decided: replies to send now, and durable leases with the replies
+/// that wait for their commit.
+#[derive(Default)]
+struct Batch {
+    immediate: Replies,
+    durable: Vec<Lease>,
+    after_commit: Replies,
+}
+
+impl Dispatcher {
+    /// A dispatcher for `server`, committing through `committer`, replying through `sink`, and
+    /// publishing pool usage on `pools`.
+    pub fn new(
+        server: Server,
+        committer: Arc<GroupCommitter>,
+        sink: Arc<dyn ReplySink>,
+        metrics: Arc<Metrics>,
+        pools: watch::Sender<Arc<PoolSnapshot>>,
+    ) -> Dispatcher {
+        let d = Dispatcher {
+            server,
+            committer,
+            sink,
+            metrics,
+            pools,
+            origin: Instant::now(),
+            report: GuardReport::default(),
+        };
+        d.publish_usage(unix_now());
+        d
+    }
+
+    /// The server (read access, for tests and reports).
+    pub fn server(&self) -> &Server {
+        &self.server
+    }
+
+    /// Handles one receive batch: every datagram in arrival order, then the immediate replies
+    /// leave together and the durable leases go to the writer as one submission.
+    pub fn handle_batch<'a>(&mut self, datagrams: impl IntoIterator<Item = (&'a [u8], Arrival)>) {
+        let room = if self.committer.backlogged() {
+            StoreRoom::Backlogged
+        } else {
+            StoreRoom::Open
+        };
+        let mut batch = Batch::default();
+        for (datagram, arrival) in datagrams {
+            self.handle_one(datagram, arrival, room, &mut batch);
+        }
+        self.finish(batch);
+    }
+
+    fn handle_one(&mut self, datagram: &[u8], arrival: Arrival, room: StoreRoom, b: &mut Batch) {
+        let started = Instant::now();
+        let now = unix_now();
+        let clock = Clock {
+            unix: now,
+            mono_ms: u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX),
+        };
+        let mut verdict = self.server.handle(datagram, &arrival, clock, room);
+        let Some(request) = verdict.request.take() else {
+            self.metrics.on_parse_failure(now);
+            debug!(source = %arrival.source, "dropped malformed packet");
+            return;
+        };
+        self.metrics.on_received(&request, now);
+        self.metrics
+            .on_decision(&request, &arrival, &verdict, self.server.config(), now);
+        log_transaction(&request, &arrival, &verdict.outcome, started);
+        let durable = verdict.take_durable();
+        let waits = !durable.is_empty();
+        b.durable.extend(durable);
+        let Some(reply) = verdict.reply else { return };
+        let bytes = match reply.packet.encode(&reply.encode) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                warn!(
+                    xid = format_args!("{:#010x}", request.xid),
+                    "reply not sent: {e}"
+                );
+                return;
+            }
+        };
+        let kind = Metrics::reply_kind(&reply.packet);
+        let outgoing = Outgoing {
+            bytes,
+            dest: adjust_for_loopback(reply.destination, &arrival),
+            ifindex: arrival.ifindex,
+            src: arrival.local_addr,
+        };
+        if waits {
+            b.after_commit.push(outgoing, kind, started);
+        } else {
+            b.immediate.push(outgoing, kind, started);
+        }
+    }
+
+    /// Sends the immediate replies and submits the durable changes (with their replies).
+    fn finish(&self, batch: Batch) {
+        let Batch {
+            immediate,
+            durable,
+            after_commit,
+        } = batch;
+        if !immediate.is_empty() {
+            self.sink.send(immediate);
+        }
+        if durable.is_empty() {
+            return;
+        }
+        let sink = Arc::clone(&self.sink);
+        let leases = durable.len();
+        self.committer
+            .submit_then(durable, unix_now(), move |result| match result {
+                Ok(_) => {
+                    if !after_commit.is_empty() {
+                        sink.send(after_commit);
+                    }
+                }
+                Err(e) => error!(
+                    leases,
+                    withheld_replies = after_commit.len(),
+                    "lease changes not persisted, their replies withheld: {e}"
+                ),
+            });
+    }
+
+    /// Reclaims leases whose time is up at `now`, commits them, and publishes pool usage.
+    pub fn tick(&mut self, now: Timestamp) {
+        let changed = self.server.tick(now);
+        if !changed.is_empty() {
+            debug!(count = changed.len(), "reclaimed expired leases");
+            self.committer.submit_then(changed, now, |result| {
+                if let Err(e) = result {
+                    error!("could not persist reclaimed leases: {e}");
+                }
+            });
+        }
+        self.publish_usage(now);
+        let port = self.server.config().server.server_port;
+        self.report.tick(self.server.guard(), port);
+    }
+
+    /// Resolves once everything submitted so far is committed (or failed) and its replies were
+    /// handed to the sink.
+    pub async fn flush(&self) {
+        let _ = self.committer.query(|_| Ok(())).await;
+    }
+
+    /// Publishes the pool usage at `now` (O(pools)) for `/metrics`, alerts and the dashboard,
+    /// and returns it.
+    fn publish_usage(&self, now: Timestamp) -> Arc<PoolSnapshot> {
+        let snapshot = Arc::new(PoolSnapshot {
+            config: self.server.config().clone(),
+            pools: self.server.pool_usage(now),
+        });
+        self.pools.send_replace(snapshot.clone());
+        snapshot
+    }
+
+    /// Answers a control request at `now`. Never blocks.
+    pub fn control(&mut self, req: ControlRequest, now: Timestamp) {
+        let config = self.server.config().clone();
+        match req {
+            ControlRequest::Health { reply } => {
+                let _ = reply.send(config);
+            }
+            ControlRequest::Pools { reply } => {
+                let _ = reply.send(self.publish_usage(now));
+            }
+            ControlRequest::GetLease { addr, reply } => {
+                let view = self
+                    .server
+                    .table()
+                    .by_addr(addr)
+                    .map(|l| LeaseView::of(l, &config));
+                let _ = reply.send(view);
+            }
+            ControlRequest::AddLease { lease, reply } => {
+                let result = admin_lease(lease).and_then(|new| {
+                    let l = self.server.add_lease(new, now).map_err(admin_error)?;
+                    info!(address = %l.addr, client = ?l.client, "lease added through the control API");
+                    let view = LeaseView::of(&l, &config);
+                    Ok((view, self.committer.submit(vec![l], now)))
+                });
+                self.publish_usage(now);
+                let _ = reply.send(result);
+            }
+            ControlRequest::DeleteLease { addr, reply } => {
+                let result = self
+                    .server
+                    .delete_lease(addr, now)
+                    .map_err(admin_error)
+                    .map(|freed| {
+                        info!(address = %addr, "lease deleted through the control API");
+                        self.committer.submit(vec![freed], now)
+                    });
+                self.publish_usage(now);
+                let _ = reply.send(result);
+            }
+            ControlRequest::Reclaim { reply } => {
+                let changed = self.server.reclaim(now);
+                let n = changed.len();
+                let ticket = (!changed.is_empty()).then(|| self.committer.submit(changed, now));
+                self.publish_usage(now);
+                let _ = reply.send((n, ticket));
+            }
+            ControlRequest::Reload { config: new, reply } => {
+                let warnings = restart_warnings(&config, &new);
+                for w in &warnings {
+                    warn!("{w}");
+                }
+                self.server.reload(new.clone());
+                info!(
+                    subnets = new.subnets.len(),
+                    leases = self.server.table().len(),
+                    "configuration reloaded"
+                );
+                self.publish_usage(now);
+                let _ = reply.send(warnings);
+            }
+        }
+    }
+}
+
+/// The engine's form of a lease from the API.
+fn admin_lease(new: NewLease) -> Result<AdminLease, ControlError> {
+    let hwaddr = match new.mac.as_deref() {
+        None => None,
+        Some(m) => Some(
+            m.parse::<HwAddr>()
+                .map_err(|_| ControlError::Invalid(format!("bad mac {m:?}")))?,
+        ),
+    };
+    let client = match (&new.client_id, &hwaddr) {
+        (Some(c), _) => ClientKey::ClientId(
+            leasehold_wire::hex::decode(c)
+                .filter(|b| !b.is_empty())
+                .ok_or_else(|| ControlError::Invalid(format!("bad client_id {c:?}")))?,
+        ),
+        (None, Some(h)) => ClientKey::HwAddr(*h),
+        (None, None) => {
+            return Err(ControlError::Invalid(
+                "a lease needs a mac or a client_id".to_string(),
+            ))
+        }
+    };
+    Ok(AdminLease {
+        addr: new.address,
+        client,
+        hwaddr,
+        hostname: new.hostname,
+        lease_time: new.lease_time,
+    })
+}
+
+fn admin_error(e: AdminError) -> ControlError {
+    match e {
+        AdminError::NoSubnet(_) | AdminError::ZeroLeaseTime => ControlError::Invalid(e.to_string()),
+        AdminError::ReservedForOther(_) | AdminError::HeldByOther(_) => {
+            ControlError::Conflict(e.to_string())
+        }
+        AdminError::NotFound(_) => ControlError::NotFound(e.to_string()),
+    }
+}
+
+/// Settings a reload cannot change while running (`[security]` can: it applies at once).
+fn restart_warnings(old: &Config, new: &Config) -> Vec<String> {
+    let mut w = Vec::new();
+    if old.server.server_port != new.server.server_port
+        || old.server.listen_address != new.server.listen_address
+        || old.server.interfaces != new.server.interfaces
+    {
+        w.push(
+            "[server] listen_address, server_port and interfaces take effect at the next restart"
+                .to_string(),
+        );
+    }
+    if old.control != new.control {
+        w.push("[control] changes take effect at the next restart".to_string());
+    }
+    if old.server.commit_delay_us != new.server.commit_delay_us
+        || old.server.coalesce_us != new.server.coalesce_us
+        || old.server.history_retention != new.server.history_retention
+    {
+        w.push(
+            "[server] commit_delay_us, coalesce_us and history_retention take effect at the next restart"
+                .to_string(),
+        );
+    }
+    if old.security.probe_interval != new.security.probe_interval
+        || old.security.detect_rogue_servers != new.security.detect_rogue_servers
+        || old.security.allowed_servers != new.security.allowed_servers
+    {
+        w.push(
+            "[security] detect_rogue_servers, probe_interval and allowed_servers take effect at the next restart (the other [security] keys apply now)"
+                .to_string(),
+        );
+    }
+    w
+}
+
+/// On the loopback interface there is no link to broadcast on and no ARP: every reply that is not
+/// for a relay goes back to the datagram's source address and port. This is what lets the quick
+/// start and tests run without root on 127.0.0.1.
+fn adjust_for_loopback(dest: Destination, arrival: &Arrival) -> Destination {
+    if !arrival.local_addr.is_loopback() || matches!(dest, Destination::Relay { .. }) {
+        return dest;
+    }
+    Destination::Unicast {
+        addr: *arrival.source.ip(),
+        port: arrival.source.port(),
+    }
+}
+
+/// One info line per transaction: xid, client, address, relay, outcome, latency. Costs one
+/// level check when INFO is off (nothing below is computed then).
+fn log_transaction(request: &Packet, arrival: &Arrival, outcome: &Outcome, started: Instant) {
+    if !tracing::enabled!(Level::INFO) {
+        return;
+    }
+    let kind = request.message_type().map(|m| m.name()).unwrap_or("BOOTP");
+    let micros = started.elapsed().as_micros();
+    let relay = (!request.giaddr.is_unspecified()).then_some(request.giaddr);
+    let xid = format_args!("{:#010x}", request.xid);
+    match outcome {
+        Outcome::Dropped(reason) => debug!(
+            %xid, kind, client = %request.chaddr, ?relay, source = %arrival.source,
+            reason = reason.as_str(), "dropped"
+        ),
+        outcome => info!(
+            %xid, kind, client = %request.chaddr, ?relay, ?outcome, latency_us = micros as u64, "transaction"
+        ),
+    }
+}
