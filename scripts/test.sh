@@ -1,35 +1,54 @@
 #!/usr/bin/env bash
 # The whole Leasehold test suite. This is the README's test command and what CI runs.
-#   sudo scripts/test.sh            everything (root is needed for the network-namespace tests)
-# Steps: install missing test tools, format and lint checks, unit/property/engine/store tests,
-# a bounded fuzz run, then the script suites: end-to-end tests with real DHCP clients, relays and
-# peers in network namespaces, attack tests, the dashboard in headless Chromium and schemathesis
-# against the control API. A missing prerequisite fails the run; nothing is skipped silently.
+#   sudo scripts/test.sh            everything (root is needed for the network-namespace tests;
+#                                   from a root shell plain `scripts/test.sh`, sudo is not needed)
+# Steps: install missing test tools, format, lint and rustdoc checks, unit/property/engine/store
+# tests, a bounded fuzz run, then the script suites: end-to-end tests with real DHCP clients,
+# relays and peers in network namespaces, attack tests, the dashboard in headless Chromium and
+# schemathesis against the control API. A missing prerequisite fails the run; nothing is skipped silently.
+# Every step and suite reports its duration ("== cargo test: 312 s"), the run its total; the last
+# line of a completed run is always "scripts: N passed, M failed" (CI parses it). Nothing here
+# calls sudo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 FUZZ_SECONDS="${FUZZ_SECONDS:-30}"
 
 if [ "$(id -u)" != 0 ]; then
-  echo "scripts/test.sh: the end-to-end tests create network namespaces and need root: run it with sudo" >&2
+  echo "scripts/test.sh: the end-to-end tests create network namespaces and need root: run it as root (e.g. with sudo)" >&2
   exit 1
 fi
 
-echo "== installing missing test tools"
-scripts/install-test-deps.sh
+# step NAME COMMAND...: runs one step under a "== NAME" heading and reports how long it took
+# ("== NAME: N s"). A failing step still reports its duration, then stops the run (set -e).
+step() {
+  local name=$1
+  shift
+  echo "== $name"
+  local start=$SECONDS status=0
+  "$@" || status=$?
+  if [ "$status" = 0 ]; then
+    echo "== $name: $((SECONDS - start)) s"
+  else
+    echo "== $name: $((SECONDS - start)) s (failed, exit $status)"
+  fi
+  return "$status"
+}
 
-echo "== cargo fmt --check"
-cargo fmt --all --check
+cargo_doc() {
+  RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+}
 
-echo "== cargo clippy"
-cargo clippy --workspace --all-targets -- -D warnings
+cargo_test() {
+  cargo build --workspace && cargo test --workspace
+}
 
-echo "== cargo test"
-cargo build --workspace
-cargo test --workspace
-
-echo "== fuzz (${FUZZ_SECONDS}s per target)"
-fuzz/run.sh "$FUZZ_SECONDS"
+step "installing missing test tools" scripts/install-test-deps.sh
+step "cargo fmt --check" cargo fmt --all --check
+step "cargo clippy" cargo clippy --workspace --all-targets -- -D warnings
+step "cargo doc" cargo_doc
+step "cargo test" cargo_test
+step "fuzz (${FUZZ_SECONDS}s per target)" fuzz/run.sh "$FUZZ_SECONDS"
 
 # Script suites: each prints "N passed, M failed" as its last line and exits non-zero on failure.
 # All of them run even when one fails; the run fails at the end if any did.
@@ -40,10 +59,12 @@ run_suite() {
   local name=$1
   shift
   echo "== $name"
+  local start=$SECONDS
   local log
   log=$(mktemp)
   local status=0
   "$@" 2>&1 | tee "$log" || status=$?
+  echo "== $name: $((SECONDS - start)) s"
   local counts
   counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1 || true)
   rm -f "$log"
@@ -69,5 +90,6 @@ run_suite "control API: schemathesis" tests/api/schemathesis.sh
 if [ "${#failed_suites[@]}" != 0 ]; then
   echo "failed suites: ${failed_suites[*]}" >&2
 fi
+echo "== total: ${SECONDS} s"
 echo "scripts: ${total_pass} passed, ${total_fail} failed"
 [ "${#failed_suites[@]}" = 0 ]

@@ -68,8 +68,8 @@ pub enum LeasesCommand {
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
     },
-    /// Show the records and recent history of an address, a client key (id:<hex>,
-    /// hw:<htype>:<mac>) or a MAC address.
+    /// Show the records and recent history of an address, a client key (`id:<hex>`,
+    /// `hw:<htype>:<mac>`) or a MAC address.
     Show {
         /// What to look up.
         key: String,
@@ -85,7 +85,7 @@ pub enum LeasesCommand {
         /// Only this address.
         #[arg(long, conflicts_with = "client")]
         addr: Option<Ipv4Addr>,
-        /// Only this client key (id:<hex> or hw:<htype>:<mac>).
+        /// Only this client key (`id:<hex>` or `hw:<htype>:<mac>`).
         #[arg(long)]
         client: Option<String>,
         /// At most this many entries.
