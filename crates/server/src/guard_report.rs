@@ -17,7 +17,7 @@ pub struct GuardReport {
 
 impl GuardReport {
     /// Ticks (of [`crate::serve::RECLAIM_INTERVAL`]) between summaries.
-    const EVERY: u32 = 10;
+    pub const EVERY: u32 = 10;
 
     /// Called every reclaim tick; logs at most every [`GuardReport::EVERY`] ticks.
     pub fn tick(&mut self, guard: &leasehold_engine::Guard, port: u16) {

@@ -1,7 +1,7 @@
 //! The OpenAPI 3.0 document of the control API, served at `/api/openapi.json`.
 //!
 //! Written by hand (no code generation); the test `openapi_lists_every_route` checks it names
-//! exactly the routes of [`super::api::ROUTES`], and `tests/api/schemathesis.sh` fuzzes the
+//! exactly the routes of `api::ROUTES`, and `tests/api/schemathesis.sh` fuzzes the
 //! running server against it.
 
 use serde_json::{json, Value};
