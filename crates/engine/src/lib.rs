@@ -21,6 +21,9 @@
 //! - [`load_gate`]: whether the load is high enough that waiting to batch work pays.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// Requests come off the network: no `unwrap`, no unchecked indexing or slicing outside tests.
+#![deny(clippy::unwrap_used, clippy::indexing_slicing)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::indexing_slicing))]
 
 pub mod config;
 pub mod decision;

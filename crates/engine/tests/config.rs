@@ -129,7 +129,7 @@ fn errors_name_line_and_reason() {
         ("pool has broadcast", format!("{base}[[subnet.pool]]\nrange = \"198.18.0.10-198.18.0.255\"\n"), 7, "broadcast"),
         ("pools overlap", format!("{base}[[subnet.pool]]\nrange = \"198.18.0.10-198.18.0.20\"\n[[subnet.pool]]\nrange = \"198.18.0.15-198.18.0.30\"\n"), 9, "overlaps pool"),
         ("exclude outside pool", format!("{base}[[subnet.pool]]\nrange = \"198.18.0.10-198.18.0.20\"\nexclude = [\"198.18.0.99\"]\n"), 8, "outside its pool"),
-        ("subnets overlap", format!("{base}[[subnet]]\nsubnet = \"198.18.0.128/25\"\n"), 7, "overlaps subnet"),
+        ("subnets overlap", format!("{base}[[subnet]]\nsubnet = \"198.18.0.128/25\"\n"), 7, "subnet 198.18.0.128/25 overlaps subnet 198.18.0.0/24"),
         ("reservation outside subnet", format!("{base}[[subnet.reservation]]\nhw_address = \"52:54:00:00:00:01\"\naddress = \"198.18.5.1\"\n"), 8, "outside its subnet"),
         ("reservation duplicated", format!("{base}[[subnet.reservation]]\nhw_address = \"52:54:00:00:00:01\"\naddress = \"198.18.0.5\"\n[[subnet.reservation]]\nhw_address = \"52:54:00:00:00:02\"\naddress = \"198.18.0.5\"\n"), 11, "reserved twice"),
         ("reservation client duplicated", format!("{base}[[subnet.reservation]]\nhw_address = \"52:54:00:00:00:01\"\naddress = \"198.18.0.5\"\n[[subnet.reservation]]\nhw_address = \"52:54:00:00:00:01\"\naddress = \"198.18.0.6\"\n"), 11, "two reservations"),
@@ -142,7 +142,7 @@ fn errors_name_line_and_reason() {
         ("bad option value", "[server.options]\nrouter = \"not-an-ip\"\n".into(), 2, "bad value for option 3"),
         ("managed option", "[server.options]\ndhcp-lease-time = 5\n".into(), 2, "cannot be configured"),
         ("bad bootp_lease_time", "[server]\nbootp_lease_time = \"forever\"\n".into(), 2, "infinite"),
-        ("duplicate subnet id", "[[subnet]]\nsubnet = \"198.18.0.0/24\"\nid = 7\n[[subnet]]\nsubnet = \"198.18.1.0/24\"\nid = 7\n".into(), 6, "subnet id 7"),
+        ("duplicate subnet id", "[[subnet]]\nsubnet = \"198.18.0.0/24\"\nid = 7\n[[subnet]]\nsubnet = \"198.18.1.0/24\"\nid = 7\n".into(), 6, "subnet id 7 is already used by subnet 198.18.0.0/24"),
     ];
     for (name, text, line, reason) in rows {
         let err = Config::from_toml(text, Path::new("/etc/leasehold.toml"))

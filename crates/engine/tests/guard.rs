@@ -80,7 +80,7 @@ fn state_is_bounded_under_a_million_identities() {
                 &h.arrival,
                 u64::from(i / 1000),
                 h.now,
-                &h.table()
+                h.table()
             )
             .is_ok());
     }

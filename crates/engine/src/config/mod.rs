@@ -1,8 +1,8 @@
 //! Configuration: the TOML file format, its validation, and the model the engine reads.
 //!
-//! - [`raw`]: the file as written, with spans (unknown keys are errors).
+//! - `raw`: the file as written, with spans (unknown keys are errors).
 //! - [`model`]: the validated `Config`.
-//! - [`validate`]: raw → model, reporting `FILE:LINE:COL: reason`.
+//! - `validate`: raw → model, reporting `FILE:LINE:COL: reason`.
 //! - [`error`]: the error type, `ConfigError`.
 //! - [`observe`]: `[control]` (control API listener) and `[alerts]` (alert thresholds).
 //! - [`security`]: `[security]` (admission limits, pool reserve, rogue-server detection).

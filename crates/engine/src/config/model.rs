@@ -2,7 +2,7 @@
 //!
 //! Built only by [`Config::from_toml`](super::Config::from_toml) /
 //! [`Config::load`](super::Config::load), so every value here has passed the checks in
-//! [`super::validate`]: addresses parse, pools lie inside their subnet and overlap nothing,
+//! `config::validate`: addresses parse, pools lie inside their subnet and overlap nothing,
 //! reservations are unique, lease times are ordered and option values encode.
 
 use crate::lease::ClientKey;

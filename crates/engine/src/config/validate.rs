@@ -654,7 +654,8 @@ fn reservation(rr: &RawReservation, net: &Ipv4Net) -> Result<Reservation> {
 /// Cross-subnet checks (overlaps, duplicate ids) and the lookup index.
 fn index(raw: &[RawSubnet], subnets: &[Subnet]) -> Result<ConfigIndex> {
     let mut ix = ConfigIndex::default();
-    let mut ids: HashMap<u32, usize> = HashMap::new();
+    // Subnet id -> the net of the first subnet that took it.
+    let mut ids: HashMap<u32, Ipv4Net> = HashMap::new();
     for (i, s) in subnets.iter().enumerate() {
         let at = raw
             .get(i)
@@ -664,10 +665,10 @@ fn index(raw: &[RawSubnet], subnets: &[Subnet]) -> Result<ConfigIndex> {
                     .unwrap_or(r.subnet.span().start)
             })
             .unwrap_or(0);
-        if let Some(j) = ids.insert(s.id, i) {
+        if let Some(first) = ids.insert(s.id, s.net) {
             return Err(SpanError::new(
                 at,
-                format!("subnet id {} is already used by subnet {} (subnets without id get their position)", s.id, subnets[j].net),
+                format!("subnet id {} is already used by subnet {} (subnets without id get their position)", s.id, first),
             ));
         }
         ix.subnets_by_addr
@@ -679,12 +680,16 @@ fn index(raw: &[RawSubnet], subnets: &[Subnet]) -> Result<ConfigIndex> {
             if first <= last {
                 let (a, b) = ((*a).min(*b), (*a).max(*b));
                 let at = raw.get(b).map(|r| r.subnet.span().start).unwrap_or(0);
+                // `a` and `b` index `subnets` (the index was built from it just above).
+                let net = |k: usize| {
+                    subnets
+                        .get(k)
+                        .map(|s| s.net.to_string())
+                        .unwrap_or_default()
+                };
                 return Err(SpanError::new(
                     at,
-                    format!(
-                        "subnet {} overlaps subnet {}",
-                        subnets[b].net, subnets[a].net
-                    ),
+                    format!("subnet {} overlaps subnet {}", net(b), net(a)),
                 ));
             }
         }

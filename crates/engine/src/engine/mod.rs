@@ -1,14 +1,14 @@
 //! The RFC 2131 / RFC 951 server logic.
 //!
-//! - [`context`]: per-request state and the shared checks (client identity, server id, who may
+//! - `context`: per-request state and the shared checks (client identity, server id, who may
 //!   have an address).
-//! - [`select`]: subnet selection (RFC 3527, RFC 3011, giaddr, ciaddr, arrival interface).
-//! - [`relay_policy`]: the relay allow-list, trusted option 82 and circuit-id / remote-id
+//! - `select`: subnet selection (RFC 3527, RFC 3011, giaddr, ciaddr, arrival interface).
+//! - `relay_policy`: the relay allow-list, trusted option 82 and circuit-id / remote-id
 //!   reservations.
-//! - [`discover`], [`request`], [`release`] (DECLINE and RELEASE), [`inform`], [`bootp`]: one
+//! - `discover`, `request`, `release` (DECLINE and RELEASE), `inform`, `bootp`: one
 //!   message type each.
-//! - [`reply`]: reply header fields, options and encoding parameters.
-//! - [`destination`]: where the reply goes (RFC 2131 §4.1).
+//! - `reply`: reply header fields, options and encoding parameters.
+//! - `destination`: where the reply goes (RFC 2131 §4.1).
 
 mod bootp;
 mod context;
