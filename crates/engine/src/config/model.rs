@@ -322,10 +322,7 @@ impl std::fmt::Display for RelayId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let show = |b: &[u8]| match std::str::from_utf8(b) {
             Ok(t) if t.chars().all(|c| c.is_ascii_graphic() || c == ' ') => format!("{t:?}"),
-            _ => {
-                let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-                format!("0x{hex}")
-            }
+            _ => format!("0x{}", leasehold_wire::hex::encode(b, None)),
         };
         let mut parts = Vec::new();
         if let Some(c) = &self.circuit_id {
