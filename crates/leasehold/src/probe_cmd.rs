@@ -1,11 +1,14 @@
 //! `leasehold probe`: find every DHCP server answering on one interface.
 //!
 //! Broadcasts one DISCOVER with a throwaway identity and the broadcast flag
-//! ([`leasehold_server::rogue::probe_discover`]) out of `--interface`, then lists every OFFER with the same
-//! transaction id that arrives within `--timeout` seconds: server identifier, source, the
-//! server's MAC address, the address offered, routers, DNS servers and lease time. It never sends a REQUEST, so no
-//! server commits an address to it (offers lapse by themselves). Exit status: 0 when at least one
-//! server answered, 1 when none did, 2 on error.
+//! ([`leasehold_server::rogue::probe_discover`], marked with a [`ProbeToken`] of its own, so a
+//! server running on this host answers it like any client) out of `--interface`, then lists
+//! every OFFER with the same transaction id that arrives within `--timeout` seconds: server
+//! identifier, source, the server's MAC address, the address offered, routers, DNS servers and
+//! lease time. It never sends a REQUEST, so no server commits an address to it (offers lapse by
+//! themselves). Exit status: 0 when at least one server answered, 1 when none did, 2 on error.
+//!
+//! The socket on the client port comes from [`leasehold_net::client_port`].
 //!
 //! Binding the client port (68) needs root or `CAP_NET_BIND_SERVICE`; pinning the socket to the
 //! interface (`SO_BINDTODEVICE`) needs `CAP_NET_RAW`.
@@ -16,13 +19,11 @@
 //! neighbour table (`unknown` when absent); the summary line says which.
 
 use anyhow::{bail, Context};
+use leasehold_net::client_port::{client_socket, recv_with_ifindex, send_broadcast};
 use leasehold_net::PacketSocket;
-use leasehold_server::rogue::{
-    client_socket, probe_discover, recv_with_ifindex, send_broadcast, MacSource, ServerReply,
-};
+use leasehold_server::rogue::{probe_discover, MacSource, ProbeToken, ServerReply};
 use leasehold_wire::Packet;
 use std::io::Write;
-use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 /// Arguments of `probe`.
@@ -60,11 +61,10 @@ pub fn run(args: &ProbeArgs, out: &mut impl Write) -> anyhow::Result<usize> {
     })?;
     // Opened before the DISCOVER leaves, so no answer is missed.
     let capture = PacketSocket::bind(ifindex, args.client_port);
-    let Some((xid, bytes)) = probe_discover() else {
+    let Some((xid, bytes)) = probe_discover(&ProbeToken::random()) else {
         bail!("could not build the probe DISCOVER");
     };
-    let fd = sock.as_raw_fd();
-    send_broadcast(fd, &bytes, args.server_port, ifindex)
+    send_broadcast(&sock, &bytes, args.server_port, ifindex)
         .with_context(|| format!("sending the DISCOVER on {}", args.interface))?;
     let deadline = Instant::now() + Duration::from_secs(args.timeout);
     let mut found: Vec<ServerReply> = Vec::new();
@@ -87,11 +87,12 @@ pub fn run(args: &ProbeArgs, out: &mut impl Write) -> anyhow::Result<usize> {
                 ))
             }),
             Err(_) => sock.set_read_timeout(Some(left)).and_then(|()| {
-                let (len, source, _) = recv_with_ifindex(fd, &mut buf)?;
+                let d = recv_with_ifindex(&sock, &mut buf)?;
                 Ok(buf
-                    .get(..len)
-                    .and_then(|d| Packet::parse(d).ok())
-                    .and_then(|p| ServerReply::from_packet(&p, source, iface.clone())))
+                    .get(..d.len)
+                    .filter(|_| !d.truncated)
+                    .and_then(|b| Packet::parse(b).ok())
+                    .and_then(|p| ServerReply::from_packet(&p, d.source, iface.clone())))
             }),
         };
         let reply = match received {

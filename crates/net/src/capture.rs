@@ -14,19 +14,20 @@
 //!
 //! [`AsyncPacketSocket`] is the same registered with the tokio reactor.
 //!
+//! (A *capture* of IP packets off the link; a DHCP message is `leasehold_wire::Packet`.)
+//!
 //! The only `unsafe` here: the `bind(2)` call with a `struct sockaddr_ll` (neither `socket2`
 //! nor `nix` builds one safely) and tokio's `AsyncFd::register` (its safety contract is that the
 //! descriptor stays open and the same while registered, which an owned [`PacketSocket`]
 //! guarantees). Receiving uses `nix::sys::socket::recvfrom::<LinkAddr>`.
 #![allow(unsafe_code)]
 
+use crate::mac::MacAddr;
 use nix::sys::socket::{recvfrom, LinkAddr};
 use socket2::{Domain, SockFilter, Socket, Type};
-use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-use std::str::FromStr;
 use std::time::Duration;
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
@@ -89,38 +90,6 @@ fn udp_port_filter(port: u16) -> [SockFilter; 12] {
         SockFilter::new(BPF_RET_K, 0, 0, 65535),
         SockFilter::new(BPF_RET_K, 0, 0, 0),
     ]
-}
-
-/// A 6-byte Ethernet address.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct MacAddr(pub [u8; 6]);
-
-impl fmt::Display for MacAddr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let [a, b, c, d, e, g] = self.0;
-        write!(f, "{a:02x}:{b:02x}:{c:02x}:{d:02x}:{e:02x}:{g:02x}")
-    }
-}
-
-impl FromStr for MacAddr {
-    type Err = ();
-
-    /// Six colon-separated hexadecimal bytes (`02:00:5e:10:00:01`, either case).
-    fn from_str(s: &str) -> Result<Self, ()> {
-        let mut out = [0u8; 6];
-        let mut parts = s.split(':');
-        for byte in out.iter_mut() {
-            let p = parts.next().ok_or(())?;
-            if p.is_empty() || p.len() > 2 {
-                return Err(());
-            }
-            *byte = u8::from_str_radix(p, 16).map_err(drop)?;
-        }
-        if parts.next().is_some() {
-            return Err(());
-        }
-        Ok(MacAddr(out))
-    }
 }
 
 /// What the kernel said about one captured frame.
@@ -383,22 +352,6 @@ mod tests {
         let mut short_total = good.clone();
         short_total[3] = 27; // total length below header + UDP header
         assert_eq!(parse_ipv4_udp(&short_total), None);
-    }
-
-    #[test]
-    fn mac_text_round_trips() {
-        let m: MacAddr = "02:0A:ff:00:10:9c".parse().expect("valid");
-        assert_eq!(m.to_string(), "02:0a:ff:00:10:9c");
-        for bad in [
-            "",
-            "02:0a:ff:00:10",
-            "02:0a:ff:00:10:9c:00",
-            "02:0a:ff:00:10:xx",
-            "002:0a:ff:00:10:9c",
-            "02::ff:00:10:9c",
-        ] {
-            assert!(bad.parse::<MacAddr>().is_err(), "{bad:?}");
-        }
     }
 
     #[test]

@@ -32,33 +32,45 @@
 //! **`CAP_NET_ADMIN`** (as well as `CAP_NET_BIND_SERVICE` for port 67). Without it, or when chaddr
 //! is not a 6-byte Ethernet address, the reply is broadcast on the arrival interface instead — a
 //! reply every client accepts — and a warning saying why is logged once. The ioctl is the only
-//! `unsafe` code in Leasehold besides [`packet`] (the `bind(2)` of a packet socket and its
+//! `unsafe` code in Leasehold besides [`capture`] (the `bind(2)` of a packet socket and its
 //! registration with tokio).
 //!
-//! **Who sent a datagram** ([`packet`], [`neigh`]): the rogue-server detector reports a server's
-//! MAC address. [`packet::PacketSocket`] (`AF_PACKET`, needs `CAP_NET_RAW`) captures the
-//! datagrams to the client port with their link-layer source; without it, [`neigh::lookup`]
-//! reads the kernel neighbour table.
+//! **Watching other servers** ([`client_port`]): the rogue-server monitor and `leasehold probe`
+//! listen on the DHCP client port with a socket of their own ([`client_port::client_socket`],
+//! `SO_REUSEADDR`, so it coexists with a DHCP client) and broadcast probe DISCOVERs out of one
+//! interface; they share the server socket's IP_PKTINFO receive and send code.
+//!
+//! **Who sent a datagram** ([`capture`], [`neigh`]): the rogue-server detector reports a
+//! server's MAC address. [`capture::PacketSocket`] (`AF_PACKET`, needs `CAP_NET_RAW`) captures
+//! the datagrams to the client port with their link-layer source; without it,
+//! [`neigh::lookup`] reads the kernel neighbour table.
 //!
 //! # Modules
 //! - [`socket`]: [`DhcpSocket`], [`BindOptions`], [`Received`].
 //! - [`batch`]: many datagrams per system call ([`RecvBatch`], [`Outgoing`]).
 //! - [`iface`]: interface index → name and addresses.
-//! - [`packet`]: [`PacketSocket`], IPv4/UDP header parsing, [`MacAddr`].
+//! - [`client_port`]: a socket on the DHCP client port for watching and probing other servers.
+//! - [`capture`]: link-layer capture ([`PacketSocket`], [`AsyncPacketSocket`], [`FrameInfo`])
+//!   and IPv4/UDP header parsing.
+//! - [`mac`]: the 6-byte Ethernet address ([`MacAddr`]).
 //! - [`neigh`]: MAC addresses from `/proc/net/arp`.
 //! - [`error`]: [`NetError`], one-line messages that name the fix.
 #![deny(unsafe_code)]
 
 mod arp;
 pub mod batch;
+pub mod capture;
+pub mod client_port;
 pub mod error;
 pub mod iface;
+pub mod mac;
 pub mod neigh;
-pub mod packet;
 pub mod socket;
 
 pub use batch::{Outgoing, RecvBatch};
+pub use capture::{AsyncPacketSocket, FrameInfo, PacketSocket};
+pub use client_port::ClientDatagram;
 pub use error::NetError;
 pub use leasehold_engine::Destination;
-pub use packet::{AsyncPacketSocket, MacAddr, PacketSocket};
+pub use mac::MacAddr;
 pub use socket::{BindOptions, DhcpSocket, Received};

@@ -6,7 +6,7 @@
 //! callers must be ready for `None`. `/proc/net` shows the table of the reader's network
 //! namespace.
 
-use crate::packet::MacAddr;
+use crate::mac::MacAddr;
 use std::net::Ipv4Addr;
 
 /// Complete entry flag (`ATF_COM`, `<net/if_arp.h>`).

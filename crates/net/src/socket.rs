@@ -401,7 +401,8 @@ pub(crate) fn ipv4_from_in_addr(a: libc::in_addr) -> Ipv4Addr {
     Ipv4Addr::from(u32::from_be(a.s_addr))
 }
 
-fn recv_raw(fd: RawFd, buf: &mut [u8]) -> io::Result<RawRecv> {
+/// One `recvmsg` with its IP_PKTINFO (arrival interface, addresses) read out.
+pub(crate) fn recv_raw(fd: RawFd, buf: &mut [u8]) -> io::Result<RawRecv> {
     let mut iov = [IoSliceMut::new(buf)];
     let mut cmsg = nix::cmsg_space!(libc::in_pktinfo);
     let msg = recvmsg::<SockaddrIn>(fd, &mut iov, Some(&mut cmsg), MsgFlags::empty())?;
@@ -423,7 +424,9 @@ fn recv_raw(fd: RawFd, buf: &mut [u8]) -> io::Result<RawRecv> {
     Ok(raw)
 }
 
-fn send_raw(
+/// One `sendmsg` to `to`, leaving through `oif` with source `src` when given (IP_PKTINFO,
+/// see [`send_pktinfo`]).
+pub(crate) fn send_raw(
     fd: RawFd,
     bytes: &[u8],
     to: SocketAddrV4,

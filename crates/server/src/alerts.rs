@@ -6,12 +6,25 @@
 //! - `nak_rate`, `decline_rate`, `drop_rate`: events per second averaged over `window` seconds
 //!   ≥ the threshold.
 //! - `rogue_server:<address>`: another DHCP server's OFFER was seen (fed by the rogue detector
-//!   through [`Alerts::raise_rogue`]); clears when none was seen for `window` seconds.
+//!   through [`Alerts::raise_rogue`], de-duplicated: one sighting per server per
+//!   [`crate::rogue::REFRESH`] while it keeps answering); clears when none was seen for `window`
+//!   seconds (at least [`ROGUE_MIN_QUIET`], so a server that keeps answering never flaps).
+//!   At most [`MAX_ROGUE_ALERTS`] servers have an alert of their own; sightings of further
+//!   servers raise the single aggregate [`ROGUE_MORE_KEY`] (value: how many), so forged server
+//!   ids can grow neither memory nor the alert list.
 //!
 //! Every alert clears when its condition ends. Time is passed in, so the logic is unit-tested
 //! without a clock.
+//!
+//! **Webhook**: raise and clear events wait in a bounded outbox ([`WEBHOOK_QUEUE`]) until the
+//! evaluator ([`spawn_evaluator`]) hands them, without waiting, to a bounded queue
+//! ([`WebhookQueue`]) read by a poster task of their own; when either is full, events
+//! are dropped, counted and logged. A slow or unreachable webhook therefore never delays an
+//! evaluation.
 
-use crate::control::{api::ask, ControlContext, ControlRequest};
+use crate::metrics::Metrics;
+use crate::rogue::RogueServer;
+use crate::usage::PoolWatch;
 use leasehold_engine::config::AlertsConfig;
 use leasehold_engine::PoolUsage;
 use serde::Serialize;
@@ -20,12 +33,24 @@ use std::net::Ipv4Addr;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 /// How often the evaluator runs.
 pub const EVALUATE_EVERY: Duration = Duration::from_secs(5);
 /// Raise/clear events kept for `GET /api/alerts` and the dashboard.
 pub const RECENT_EVENTS: usize = 50;
+/// Most rogue servers with an alert of their own (`rogue_server:<address>`).
+pub const MAX_ROGUE_ALERTS: usize = 64;
+/// Key of the one alert for the sightings of rogue servers beyond [`MAX_ROGUE_ALERTS`].
+pub const ROGUE_MORE_KEY: &str = "rogue_server:more";
+/// Shortest quiet time, in seconds, after which a rogue alert clears whatever `window` says:
+/// twice [`crate::rogue::REFRESH`], the longest a server that keeps answering goes unrefreshed.
+pub const ROGUE_MIN_QUIET: u64 = 2 * crate::rogue::REFRESH.as_secs();
+/// Most webhook events waiting in the outbox, and in the queue to the poster task.
+pub const WEBHOOK_QUEUE: usize = 256;
 
 /// An alert that is raised now.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -88,11 +113,24 @@ struct Inner {
     recent: VecDeque<AlertEvent>,
     /// (time, naks, declines, drops).
     samples: VecDeque<(u64, u64, u64, u64)>,
+    /// Last sighting of each rogue server with an alert of its own (at most
+    /// [`MAX_ROGUE_ALERTS`]).
     rogues: HashMap<Ipv4Addr, u64>,
-    /// Events not yet posted to the webhook.
-    outbox: Vec<AlertEvent>,
-    /// Raise/clear events since start.
-    events: u64,
+    /// Sightings of further rogue servers while [`ROGUE_MORE_KEY`] is raised.
+    rogue_more: Option<RogueMore>,
+    /// Events not yet handed to the webhook poster (at most [`WEBHOOK_QUEUE`]).
+    outbox: VecDeque<AlertEvent>,
+    /// Events dropped from a full outbox since start.
+    outbox_dropped: u64,
+}
+
+/// The aggregate alert's state.
+#[derive(Clone, Copy, Debug)]
+struct RogueMore {
+    /// Last sighting counted.
+    last: u64,
+    /// Sightings counted since it was raised.
+    count: u64,
 }
 
 /// The alert state. Share it behind an `Arc`.
@@ -102,12 +140,21 @@ pub struct Alerts {
 }
 
 impl Inner {
-    fn set(&mut self, now: u64, key: String, on: bool, value: f64, threshold: f64, msg: String) {
+    /// Sets alert `key` on or off; returns the raise or clear event when its state changed.
+    fn set(
+        &mut self,
+        now: u64,
+        key: String,
+        on: bool,
+        value: f64,
+        threshold: f64,
+        msg: String,
+    ) -> Option<AlertEvent> {
         let event = match (on, self.active.get_mut(&key)) {
             (true, Some(a)) => {
                 a.value = value;
                 a.message = msg;
-                return;
+                return None;
             }
             (true, None) => {
                 self.active.insert(
@@ -128,7 +175,7 @@ impl Inner {
                 info!(alert = %key, value, threshold, "alert cleared: {msg}");
                 "cleared"
             }
-            (false, None) => return,
+            (false, None) => return None,
         };
         let e = AlertEvent {
             at: now,
@@ -138,14 +185,18 @@ impl Inner {
             value,
             threshold,
         };
-        self.events += 1;
         self.recent.push_back(e.clone());
         while self.recent.len() > RECENT_EVENTS {
             self.recent.pop_front();
         }
         if self.config.webhook.is_some() {
-            self.outbox.push(e);
+            if self.outbox.len() >= WEBHOOK_QUEUE {
+                self.outbox.pop_front();
+                self.outbox_dropped += 1;
+            }
+            self.outbox.push_back(e.clone());
         }
+        Some(e)
     }
 }
 
@@ -168,28 +219,57 @@ impl Alerts {
         }
     }
 
-    /// Records that another DHCP server was seen answering at `now`, and raises
-    /// `rogue_server:<server id>` at once (unless `rogue_servers = false`); the message names its
-    /// MAC address too (`unknown` when it could not be learnt). For the rogue detector: pass the
-    /// sighting (`&ServerReply`) or its server id (the MAC of its latest sighting is then looked
-    /// up, see [`crate::rogue::RogueServer`]).
-    pub fn raise_rogue(&self, server: impl Into<crate::rogue::RogueServer>, now: u64) {
-        let rogue: crate::rogue::RogueServer = server.into();
+    /// Records that another DHCP server was seen answering at `now` (a de-duplicated sighting
+    /// from the rogue monitor) and raises `rogue_server:<server id>` at once, or keeps it raised
+    /// (unless `rogue_servers = false`); the message names its MAC address too (`unknown` when it
+    /// could not be learnt). Beyond [`MAX_ROGUE_ALERTS`] servers the sighting is counted in
+    /// [`ROGUE_MORE_KEY`] instead.
+    pub fn raise_rogue(&self, rogue: &RogueServer, now: u64) {
         let server = rogue.server_id;
         let Ok(mut i) = self.inner.lock() else { return };
         if !i.config.rogue_servers {
             return;
         }
-        let count = i.rogues.len() as f64;
-        i.rogues.insert(server, now);
+        if i.rogues.contains_key(&server) || i.rogues.len() < MAX_ROGUE_ALERTS {
+            i.rogues.insert(server, now);
+            let count = i.rogues.len() as f64;
+            i.set(
+                now,
+                format!("rogue_server:{server}"),
+                true,
+                count,
+                0.0,
+                format!("another DHCP server is answering: {}", rogue.describe()),
+            );
+            return;
+        }
+        let more = i.rogue_more.get_or_insert(RogueMore {
+            last: now,
+            count: 0,
+        });
+        more.last = now;
+        more.count += 1;
+        let count = more.count;
         i.set(
             now,
-            format!("rogue_server:{server}"),
+            ROGUE_MORE_KEY.to_string(),
             true,
-            count.max(1.0),
-            0.0,
-            format!("another DHCP server is answering: {}", rogue.describe()),
+            count as f64,
+            MAX_ROGUE_ALERTS as f64,
+            format!(
+                "{count} sightings of DHCP servers beyond the {MAX_ROGUE_ALERTS} with an alert of their own (forged server ids?); see the rogue_dhcp_server log lines"
+            ),
         );
+    }
+
+    /// Rogue servers with an alert of their own now (never more than [`MAX_ROGUE_ALERTS`]).
+    pub fn rogue_alerts(&self) -> usize {
+        self.inner.lock().map(|i| i.rogues.len()).unwrap_or(0)
+    }
+
+    /// Webhook events dropped because the outbox was full (the poster fell behind), since start.
+    pub fn outbox_dropped(&self) -> u64 {
+        self.inner.lock().map(|i| i.outbox_dropped).unwrap_or(0)
     }
 
     /// Evaluates every condition at `now` and returns the raise/clear events it caused.
@@ -197,7 +277,7 @@ impl Alerts {
         let Ok(mut i) = self.inner.lock() else {
             return Vec::new();
         };
-        let before = i.events;
+        let mut ran = Vec::new();
         let cfg = i.config.clone();
         let window = u64::from(cfg.window);
 
@@ -208,7 +288,7 @@ impl Alerts {
             let pct = u.utilization() * 100.0;
             let threshold = cfg.pool_utilization_percent;
             let on = threshold.is_some_and(|t| u.total > 0 && pct >= t);
-            i.set(
+            ran.extend(i.set(
                 now,
                 key.clone(),
                 on,
@@ -218,7 +298,7 @@ impl Alerts {
                     "pool {}-{} of subnet {} is {pct:.1}% used ({} free of {})",
                     u.start, u.end, u.subnet_id, u.free, u.total
                 ),
-            );
+            ));
             seen.push(key);
         }
         // Pools that disappeared (reload) clear.
@@ -229,7 +309,7 @@ impl Alerts {
             .cloned()
             .collect();
         for k in stale {
-            i.set(now, k, false, 0.0, 0.0, "pool no longer configured".into());
+            ran.extend(i.set(now, k, false, 0.0, 0.0, "pool no longer configured".into()));
         }
 
         // Rates over the window.
@@ -262,39 +342,49 @@ impl Alerts {
         ];
         for (key, threshold, rate, what) in rates {
             let on = threshold.is_some_and(|t| rate >= t && rate > 0.0);
-            i.set(
+            ran.extend(i.set(
                 now,
                 key.to_string(),
                 on,
                 rate,
                 threshold.unwrap_or(0.0),
                 format!("{rate:.2} {what} per second over the last {window} s"),
-            );
+            ));
         }
 
         // Rogue servers not seen for a window clear.
+        let quiet_for = window.max(ROGUE_MIN_QUIET);
+        let is_quiet = |last: u64| last.saturating_add(quiet_for) <= now || !cfg.rogue_servers;
         let quiet: Vec<Ipv4Addr> = i
             .rogues
             .iter()
-            .filter(|(_, last)| **last + window <= now || !cfg.rogue_servers)
+            .filter(|(_, last)| is_quiet(**last))
             .map(|(a, _)| *a)
             .collect();
         for a in quiet {
             i.rogues.remove(&a);
-            i.set(
+            ran.extend(i.set(
                 now,
                 format!("rogue_server:{a}"),
                 false,
                 0.0,
                 0.0,
-                format!("no answer from DHCP server {a} for {window} s"),
-            );
+                format!("no answer from DHCP server {a} for {quiet_for} s"),
+            ));
+        }
+        if i.rogue_more.is_some_and(|m| is_quiet(m.last)) {
+            i.rogue_more = None;
+            ran.extend(i.set(
+                now,
+                ROGUE_MORE_KEY.to_string(),
+                false,
+                0.0,
+                MAX_ROGUE_ALERTS as f64,
+                format!("no answer from further DHCP servers for {quiet_for} s"),
+            ));
         }
 
-        // Events of this evaluation: the newest ones of the ring.
-        let new = usize::try_from(i.events - before).unwrap_or(usize::MAX);
-        let skip = i.recent.len().saturating_sub(new);
-        i.recent.iter().skip(skip).cloned().collect()
+        ran
     }
 
     /// Active alerts and recent events.
@@ -308,61 +398,169 @@ impl Alerts {
             .unwrap_or_default()
     }
 
-    fn take_outbox(&self) -> (Option<String>, Vec<AlertEvent>) {
+    /// The webhook URL and the events waiting for it (the outbox is emptied).
+    pub fn take_outbox(&self) -> (Option<String>, Vec<AlertEvent>) {
         self.inner
             .lock()
-            .map(|mut i| (i.config.webhook.clone(), std::mem::take(&mut i.outbox)))
+            .map(|mut i| {
+                let events = std::mem::take(&mut i.outbox).into();
+                (i.config.webhook.clone(), events)
+            })
             .unwrap_or_default()
     }
 }
 
-/// Posts `events` to `url` as one JSON object each; failures are logged, never retried.
-fn post_webhook(url: &str, events: &[AlertEvent]) {
+/// One event to POST to one URL.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WebhookPost {
+    /// The webhook URL when the event happened.
+    pub url: String,
+    /// The event, posted as one JSON object.
+    pub event: AlertEvent,
+}
+
+/// The evaluator's end of the bounded queue to the webhook poster: [`offer`](Self::offer)
+/// never waits; what does not fit is dropped and counted.
+#[derive(Debug)]
+pub struct WebhookQueue {
+    tx: mpsc::Sender<WebhookPost>,
+    dropped: u64,
+}
+
+impl WebhookQueue {
+    /// A queue holding at most `capacity` events (at least 1), and the poster's end of it.
+    pub fn bounded(capacity: usize) -> (WebhookQueue, mpsc::Receiver<WebhookPost>) {
+        let (tx, rx) = mpsc::channel(capacity.max(1));
+        (WebhookQueue { tx, dropped: 0 }, rx)
+    }
+
+    /// Queues `events` for `url` without waiting; returns how many were dropped because the
+    /// queue was full (the webhook is slow) or the poster has stopped.
+    pub fn offer(&mut self, url: &str, events: Vec<AlertEvent>) -> usize {
+        let mut dropped = 0;
+        for event in events {
+            let post = WebhookPost {
+                url: url.to_string(),
+                event,
+            };
+            if self.tx.try_send(post).is_err() {
+                dropped += 1;
+            }
+        }
+        self.dropped += dropped as u64;
+        dropped
+    }
+
+    /// Events dropped since the queue was made.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+}
+
+/// Posts every queued event, one at a time, until the queue closes (the evaluator stopped) or
+/// `cancel` is cancelled; failures are logged, never retried. Each POST runs on the blocking
+/// pool with a 5-second timeout.
+async fn post_webhooks(mut rx: mpsc::Receiver<WebhookPost>, cancel: CancellationToken) {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(5)))
         .build()
         .into();
-    for e in events {
-        let body = serde_json::to_string(e).unwrap_or_default();
-        let sent = agent
-            .post(url)
-            .content_type("application/json")
-            .send(body.as_str());
-        if let Err(err) = sent {
-            warn!(webhook = url, alert = %e.key, "alert webhook failed: {err}");
+    loop {
+        let post = tokio::select! {
+            _ = cancel.cancelled() => return,
+            p = rx.recv() => match p {
+                Some(p) => p,
+                None => return,
+            },
+        };
+        let agent = agent.clone();
+        let blocking = tokio::task::spawn_blocking(move || post_one(&agent, &post));
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = blocking => {}
         }
     }
 }
 
-/// Runs [`Alerts::evaluate`] every [`EVALUATE_EVERY`] with fresh inputs, and posts events to
-/// the webhook.
-pub fn spawn_evaluator(ctx: Arc<ControlContext>) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(EVALUATE_EVERY);
-        loop {
-            tick.tick().await;
-            let pools = match ask(&ctx, |reply| ControlRequest::Pools { reply }).await {
-                Ok((_, p)) => p,
-                Err(_) => break, // the serve task is gone
-            };
-            let t = &ctx.metrics.totals;
-            let inputs = Inputs {
-                naks: t.naks.load(Ordering::Relaxed),
-                declines: t.declines.load(Ordering::Relaxed),
-                drops: t.drops.load(Ordering::Relaxed),
-                pools,
-            };
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0);
-            ctx.alerts.evaluate(now, &inputs);
-            let (url, events) = ctx.alerts.take_outbox();
-            if let (Some(url), false) = (url, events.is_empty()) {
-                let _ = tokio::task::spawn_blocking(move || post_webhook(&url, &events)).await;
+/// POSTs one event as JSON; a failure is logged.
+fn post_one(agent: &ureq::Agent, post: &WebhookPost) {
+    let body = serde_json::to_string(&post.event).unwrap_or_default();
+    let sent = agent
+        .post(&post.url)
+        .content_type("application/json")
+        .send(body.as_str());
+    if let Err(err) = sent {
+        warn!(webhook = %post.url, alert = %post.event.key, "alert webhook failed: {err}");
+    }
+}
+
+/// Seconds since the Unix epoch (0 if the clock is before it).
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// One evaluation at `now`: counters from `metrics`, pool usage from `pools`; the events for
+/// the webhook are offered to `queue` without waiting (drops are logged). Returns the events of
+/// this evaluation.
+pub fn evaluate_once(
+    alerts: &Alerts,
+    metrics: &Metrics,
+    pools: &PoolWatch,
+    queue: &mut WebhookQueue,
+    now: u64,
+) -> Vec<AlertEvent> {
+    let t = &metrics.totals;
+    let inputs = Inputs {
+        naks: t.naks.load(Ordering::Relaxed),
+        declines: t.declines.load(Ordering::Relaxed),
+        drops: t.drops.load(Ordering::Relaxed),
+        pools: pools.borrow().pools.clone(),
+    };
+    let events = alerts.evaluate(now, &inputs);
+    if let (Some(url), posts) = alerts.take_outbox() {
+        if !posts.is_empty() {
+            let dropped = queue.offer(&url, posts);
+            if dropped > 0 {
+                warn!(
+                    webhook = %url,
+                    dropped,
+                    dropped_total = queue.dropped(),
+                    outbox_dropped_total = alerts.outbox_dropped(),
+                    "alert webhook is not keeping up: events dropped"
+                );
             }
         }
-    });
+    }
+    events
+}
+
+/// Runs [`Alerts::evaluate`] every [`EVALUATE_EVERY`] with the counters of `metrics` and the
+/// pool usage last published on `pools`, until `cancel` is cancelled. Events go to the webhook
+/// through a bounded queue read by a poster task of its own (which stops with it), so a slow
+/// webhook never delays an evaluation. The handle finishes when both have stopped.
+pub fn spawn_evaluator(
+    alerts: Arc<Alerts>,
+    metrics: Arc<Metrics>,
+    pools: PoolWatch,
+    cancel: CancellationToken,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let (mut queue, rx) = WebhookQueue::bounded(WEBHOOK_QUEUE);
+        let poster = tokio::spawn(post_webhooks(rx, cancel.clone()));
+        let mut tick = tokio::time::interval(EVALUATE_EVERY);
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = tick.tick() => {}
+            }
+            evaluate_once(&alerts, &metrics, &pools, &mut queue, unix_now());
+        }
+        drop(queue);
+        let _ = poster.await;
+    })
 }
 
 #[cfg(test)]
@@ -451,10 +649,10 @@ mod tests {
     #[test]
     fn rogue_server_raises_at_once_and_clears_after_a_quiet_window() {
         let a = Alerts::new(cfg());
-        let rogue = Ipv4Addr::new(198, 18, 0, 66);
-        a.raise_rogue(rogue, 1000);
+        let rogue = RogueServer::without_mac(Ipv4Addr::new(198, 18, 0, 66));
+        a.raise_rogue(&rogue, 1000);
         assert_eq!(a.snapshot().active[0].key, "rogue_server:198.18.0.66");
-        a.raise_rogue(rogue, 1030);
+        a.raise_rogue(&rogue, 1030);
         assert!(a.evaluate(1080, &Inputs::default()).is_empty());
         assert_eq!(
             keys(&a.evaluate(1090, &Inputs::default())),
@@ -464,8 +662,166 @@ mod tests {
             rogue_servers: false,
             ..cfg()
         });
-        off.raise_rogue(rogue, 1);
+        off.raise_rogue(&rogue, 1);
         assert!(off.snapshot().active.is_empty());
+    }
+
+    /// A window shorter than twice the sightings' refresh interval would make an answering
+    /// rogue flap: the quiet time is at least [`ROGUE_MIN_QUIET`].
+    #[test]
+    fn a_short_window_does_not_clear_a_rogue_between_refreshes() {
+        let a = Alerts::new(AlertsConfig { window: 5, ..cfg() });
+        let rogue = RogueServer::without_mac(Ipv4Addr::new(198, 18, 0, 66));
+        a.raise_rogue(&rogue, 1000);
+        assert!(a
+            .evaluate(1000 + ROGUE_MIN_QUIET - 1, &Inputs::default())
+            .is_empty());
+        assert_eq!(
+            keys(&a.evaluate(1000 + ROGUE_MIN_QUIET, &Inputs::default())),
+            [("rogue_server:198.18.0.66".to_string(), "cleared")]
+        );
+    }
+
+    /// More rogue servers than [`MAX_ROGUE_ALERTS`]: the first ones keep alerts of their own,
+    /// the rest share one aggregate alert counting their sightings, which clears when they stop.
+    #[test]
+    fn rogue_alerts_are_bounded_with_one_aggregate() {
+        let a = Alerts::new(cfg());
+        let n = MAX_ROGUE_ALERTS + 500;
+        for i in 0..n {
+            let id = Ipv4Addr::from(0x0a00_0000u32 + u32::try_from(i).expect("small"));
+            a.raise_rogue(&RogueServer::without_mac(id), 1000);
+        }
+        assert_eq!(a.rogue_alerts(), MAX_ROGUE_ALERTS);
+        let active = a.snapshot().active;
+        assert_eq!(active.len(), MAX_ROGUE_ALERTS + 1);
+        let more = active
+            .iter()
+            .find(|x| x.key == ROGUE_MORE_KEY)
+            .expect("aggregate");
+        assert_eq!(more.value, 500.0);
+        // A tracked server keeps its own alert; nobody answers after 1000: all clear.
+        a.raise_rogue(&RogueServer::without_mac(Ipv4Addr::from(0x0a00_0000)), 1030);
+        let cleared = a.evaluate(1061, &Inputs::default());
+        assert_eq!(
+            cleared.len(),
+            MAX_ROGUE_ALERTS,
+            "all but the one seen at 1030"
+        );
+        assert_eq!(a.evaluate(1090, &Inputs::default()).len(), 1);
+        assert!(a.snapshot().active.is_empty());
+        assert_eq!(a.rogue_alerts(), 0);
+    }
+
+    /// The outbox for the webhook is bounded: events beyond [`WEBHOOK_QUEUE`] drop the oldest
+    /// and are counted.
+    #[test]
+    fn the_webhook_outbox_is_bounded() {
+        let a = Alerts::new(AlertsConfig {
+            webhook: Some("http://127.0.0.1:9/".into()),
+            ..cfg()
+        });
+        for i in 0..MAX_ROGUE_ALERTS {
+            let id = Ipv4Addr::from(0x0a00_0000u32 + u32::try_from(i).expect("small"));
+            a.raise_rogue(&RogueServer::without_mac(id), 1000);
+        }
+        for t in 0..WEBHOOK_QUEUE as u64 {
+            // A pool crossing its threshold back and forth: one event per evaluation.
+            let input = Inputs {
+                pools: vec![pool(if t % 2 == 0 { 9 } else { 1 }, 10)],
+                ..Inputs::default()
+            };
+            a.evaluate(1000, &input);
+        }
+        let (url, events) = a.take_outbox();
+        assert_eq!(url.as_deref(), Some("http://127.0.0.1:9/"));
+        assert_eq!(events.len(), WEBHOOK_QUEUE);
+        assert_eq!(a.outbox_dropped(), MAX_ROGUE_ALERTS as u64);
+        assert!(a.take_outbox().1.is_empty());
+    }
+
+    /// A webhook that never answers: its poster never reads the queue. Evaluations go on, each
+    /// offering its events without waiting; what does not fit is dropped and counted, and the
+    /// events that fit are the oldest ones, in order.
+    #[test]
+    fn a_stuck_webhook_never_delays_an_evaluation() {
+        use crate::usage::PoolSnapshot;
+        let a = Alerts::new(AlertsConfig {
+            webhook: Some("http://192.0.2.1/hook".into()),
+            ..cfg()
+        });
+        let metrics = crate::metrics::Metrics::new();
+        let config = Arc::new(
+            leasehold_engine::Config::from_toml(
+                "[[subnet]]\nsubnet = \"198.18.0.0/24\"\n",
+                std::path::Path::new("alerts-test.toml"),
+            )
+            .expect("valid"),
+        );
+        let snapshot = |assigned| {
+            Arc::new(PoolSnapshot {
+                config: config.clone(),
+                pools: vec![pool(assigned, 10)],
+            })
+        };
+        let (tx, pools) = tokio::sync::watch::channel(snapshot(9));
+        let (mut queue, rx) = WebhookQueue::bounded(4);
+        for t in 0..100u64 {
+            tx.send_replace(snapshot(if t % 2 == 0 { 9 } else { 1 }));
+            let events = evaluate_once(&a, &metrics, &pools, &mut queue, 1000 + t);
+            assert_eq!(events.len(), 1, "one raise or clear per evaluation");
+        }
+        assert_eq!(queue.dropped(), 96);
+        drop(queue);
+        let mut rx = rx;
+        let mut queued = Vec::new();
+        while let Ok(p) = rx.try_recv() {
+            queued.push((p.url, p.event.at, p.event.event));
+        }
+        let url = "http://192.0.2.1/hook".to_string();
+        assert_eq!(
+            queued,
+            [
+                (url.clone(), 1000, "raised"),
+                (url.clone(), 1001, "cleared"),
+                (url.clone(), 1002, "raised"),
+                (url, 1003, "cleared"),
+            ]
+        );
+    }
+
+    /// The evaluator and its poster stop when cancelled, even with events queued for a webhook
+    /// nobody answers.
+    #[tokio::test]
+    async fn the_evaluator_stops_when_cancelled() {
+        let a = Arc::new(Alerts::new(AlertsConfig {
+            webhook: Some("http://127.0.0.1:9/".into()),
+            ..cfg()
+        }));
+        a.raise_rogue(&RogueServer::without_mac(Ipv4Addr::new(198, 18, 0, 66)), 1);
+        let config = Arc::new(
+            leasehold_engine::Config::from_toml(
+                "[[subnet]]\nsubnet = \"198.18.0.0/24\"\n",
+                std::path::Path::new("alerts-test.toml"),
+            )
+            .expect("valid"),
+        );
+        let (_tx, pools) = tokio::sync::watch::channel(Arc::new(crate::usage::PoolSnapshot {
+            config,
+            pools: Vec::new(),
+        }));
+        let cancel = CancellationToken::new();
+        let task = spawn_evaluator(
+            a,
+            Arc::new(crate::metrics::Metrics::new()),
+            pools,
+            cancel.clone(),
+        );
+        cancel.cancel();
+        tokio::time::timeout(Duration::from_secs(10), task)
+            .await
+            .expect("stops promptly")
+            .expect("no panic");
     }
 
     #[test]
