@@ -12,7 +12,7 @@ use crate::error::NetError;
 use crate::socket::{
     ipv4_from_in_addr, resolve_destination, send_pktinfo, DhcpSocket, RawRecv, Received,
 };
-use leasehold_engine::Destination;
+use leasehold_wire::addressing::Destination;
 use nix::errno::Errno;
 use nix::sys::socket::{
     recvmmsg, sendmmsg, ControlMessage, ControlMessageOwned, MsgFlags, MultiHeaders, SockaddrIn,

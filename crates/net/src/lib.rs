@@ -71,6 +71,6 @@ pub use batch::{Outgoing, RecvBatch};
 pub use capture::{AsyncPacketSocket, FrameInfo, PacketSocket};
 pub use client_port::ClientDatagram;
 pub use error::NetError;
-pub use leasehold_engine::Destination;
+pub use leasehold_wire::addressing::Destination;
 pub use mac::MacAddr;
 pub use socket::{BindOptions, DhcpSocket, Received};

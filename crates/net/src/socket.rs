@@ -3,7 +3,7 @@
 use crate::arp;
 use crate::error::NetError;
 use crate::iface::{InterfaceCache, InterfaceInfo};
-use leasehold_engine::{Arrival, Destination};
+use leasehold_wire::addressing::{Arrival, Destination};
 use nix::sys::socket::{
     recvmsg, sendmsg, setsockopt, sockopt, ControlMessage, ControlMessageOwned, MsgFlags,
     SockaddrIn,

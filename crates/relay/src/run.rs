@@ -8,7 +8,7 @@ use crate::agent::{Action, Deliver, RelayAgent, RelayIface};
 use crate::config::RelayConfig;
 use crate::error::RelayError;
 use crate::stats::DropReason;
-use leasehold_engine::Destination;
+use leasehold_wire::addressing::Destination;
 use leasehold_net::iface::list_interfaces;
 use leasehold_net::{BindOptions, DhcpSocket, Received};
 use std::future::Future;

@@ -1,6 +1,6 @@
 //! Table tests of the relay decisions, each quoting the rule it checks.
 
-use leasehold_engine::Destination;
+use leasehold_wire::addressing::Destination;
 use leasehold_relay::{Action, DropReason, Option82Policy, RelayAgent, RelayConfig, RelayIface};
 use leasehold_wire::options::code;
 use leasehold_wire::relay::sub;

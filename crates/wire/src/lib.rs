@@ -18,6 +18,7 @@
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::indexing_slicing))]
 
+pub mod addressing;
 pub mod encode;
 pub mod error;
 pub mod hex;

@@ -13,7 +13,7 @@ mod request;
 
 use crate::config::RelayConfig;
 use crate::stats::{DropReason, RelayStats};
-use leasehold_engine::Destination;
+use leasehold_wire::addressing::Destination;
 use leasehold_wire::{EncodeParams, Op, Packet};
 use std::net::{Ipv4Addr, SocketAddrV4};
 

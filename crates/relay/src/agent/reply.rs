@@ -2,7 +2,7 @@
 
 use super::{params, Deliver, RelayAgent, RelayIface, RELAYED_MAX_LEN};
 use crate::stats::DropReason;
-use leasehold_engine::Destination;
+use leasehold_wire::addressing::Destination;
 use leasehold_wire::options::code;
 use leasehold_wire::{Op, Packet, BOOTP_MIN_LEN};
 use std::net::SocketAddrV4;
