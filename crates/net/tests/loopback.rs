@@ -1,7 +1,7 @@
 //! Loopback tests of the server socket: nothing leaves the host, no privileged port is used.
 
-use leasehold_wire::addressing::Destination;
 use leasehold_net::{BindOptions, DhcpSocket, NetError};
+use leasehold_wire::addressing::Destination;
 use leasehold_wire::HwAddr;
 use std::net::{Ipv4Addr, UdpSocket};
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! Table tests of the relay decisions, each quoting the rule it checks.
 
-use leasehold_wire::addressing::Destination;
 use leasehold_relay::{Action, DropReason, Option82Policy, RelayAgent, RelayConfig, RelayIface};
+use leasehold_wire::addressing::Destination;
 use leasehold_wire::options::code;
 use leasehold_wire::relay::sub;
 use leasehold_wire::{HwAddr, MessageType, Options, Packet, BROADCAST_FLAG};

@@ -149,8 +149,13 @@ fn a_stalled_store_reports_a_backlog_until_it_drains() {
     let first = h.committer.submit(vec![lease(1, 1)], 1);
     assert_eq!(h.entered.recv().expect("writer in first commit"), 1);
     assert!(!h.committer.backlogged(), "one lease queued of ten");
-    let rest: Vec<_> = (2..=10).map(|n| h.committer.submit(vec![lease(n, 1)], 1)).collect();
-    assert!(h.committer.backlogged(), "ten leases wait for a stalled disk");
+    let rest: Vec<_> = (2..=10)
+        .map(|n| h.committer.submit(vec![lease(n, 1)], 1))
+        .collect();
+    assert!(
+        h.committer.backlogged(),
+        "ten leases wait for a stalled disk"
+    );
     assert_eq!(h.committer.stats().queued_leases, 10);
     h.release.send(()).expect("release");
     first.wait().expect("first");

@@ -51,4 +51,3 @@ pub enum Destination {
         port: u16,
     },
 }
-
