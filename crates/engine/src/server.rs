@@ -84,17 +84,6 @@ impl Verdict {
         })
     }
 
-    /// Moves the durable leases out (for the lease writer), in decision order.
-    pub fn take_durable(&mut self) -> Vec<Lease> {
-        std::mem::take(&mut self.changes)
-            .into_iter()
-            .filter_map(|c| match c {
-                LeaseChange::Put(lease) => Some(lease),
-                _ => None,
-            })
-            .collect()
-    }
-
     /// True when the reply must wait for the commit of [`Verdict::durable`].
     pub fn waits_for_commit(&self) -> bool {
         self.changes.iter().any(LeaseChange::is_durable)

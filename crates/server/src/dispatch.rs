@@ -15,8 +15,8 @@ use crate::handle::{ControlError, ControlRequest, LeaseView, NewLease};
 use crate::metrics::Metrics;
 use crate::usage::PoolSnapshot;
 use leasehold_engine::{
-    AdminError, AdminLease, Arrival, ClientKey, Clock, Config, Destination, Lease, Outcome, Server,
-    StoreRoom, Timestamp,
+    AdminError, AdminLease, Arrival, ClientKey, Clock, Config, Destination, Lease, LeaseChange,
+    Outcome, Server, StoreRoom, Timestamp,
 };
 use leasehold_net::Outgoing;
 use leasehold_store::GroupCommitter;
@@ -150,9 +150,13 @@ impl Dispatcher {
         self.metrics
             .on_decision(&request, &arrival, &verdict, self.server.config(), now);
         log_transaction(&request, &arrival, &verdict.outcome, started);
-        let durable = verdict.take_durable();
-        let waits = !durable.is_empty();
-        b.durable.extend(durable);
+        let before = b.durable.len();
+        b.durable
+            .extend(verdict.changes.drain(..).filter_map(|c| match c {
+                LeaseChange::Put(lease) => Some(lease),
+                _ => None,
+            }));
+        let waits = b.durable.len() > before;
         let Some(reply) = verdict.reply else { return };
         let bytes = match reply.packet.encode(&reply.encode) {
             Ok(bytes) => bytes,
