@@ -22,6 +22,15 @@ fn through(h: &mut Harness, req: &Req, now_ms: u64) -> Result<Outcome, DropReaso
     }
 }
 
+/// How many requests the server dropped for `reason`.
+fn dropped(h: &Harness, reason: DropReason) -> u64 {
+    h.server
+        .guard()
+        .drops()
+        .find(|(r, _)| *r == reason)
+        .map_or(0, |(_, n)| n)
+}
+
 /// A harness whose rate-limit clock only moves when a test says so.
 fn guarded(text: &str) -> Harness {
     let mut h = Harness::with(text);
@@ -55,13 +64,7 @@ fn client_rate_limit_with_injected_clock() {
         through(&mut h, &Req::discover(8), 1000).is_ok(),
         "other clients unaffected"
     );
-    assert_eq!(
-        h.server
-            .guard()
-            .drops()
-            .find(|(r, _)| *r == DropReason::RateClient),
-        Some((DropReason::RateClient, 2))
-    );
+    assert_eq!(dropped(&h, DropReason::RateClient), 2);
 }
 
 #[test]
@@ -284,13 +287,7 @@ fn security_changed_by_reload_applies_without_restart() {
     }
     assert_eq!(through(&mut h, &req, 0), Err(DropReason::RateClient));
     // Drop counts survive the reload.
-    assert_eq!(
-        h.server
-            .guard()
-            .drops()
-            .find(|(r, _)| *r == DropReason::RateClient),
-        Some((DropReason::RateClient, 2))
-    );
+    assert_eq!(dropped(&h, DropReason::RateClient), 2);
     // And a cap added by reload is enforced at once.
     let capped = config(&format!(
         "{BASE}\n[security]\nmax_leases_per_oui = 1\npool_reserve_threshold = 100\n"
@@ -378,13 +375,7 @@ fn a_backlogged_store_drops_durable_work_and_changes_nothing() {
     assert_eq!(v.outcome, Outcome::Dropped(DropReason::StoreBacklog));
     assert!(v.reply.is_none() && v.changes.is_empty());
     assert!(h.table().by_addr(addr).is_none(), "nothing bound");
-    assert_eq!(
-        h.server
-            .guard()
-            .drops()
-            .find(|(r, _)| *r == DropReason::StoreBacklog),
-        Some((DropReason::StoreBacklog, 1))
-    );
+    assert_eq!(dropped(&h, DropReason::StoreBacklog), 1);
     // Once the writer keeps up, the same REQUEST is ACKed and waits for its commit.
     let v = h.server.handle_packet(
         req.packet().clone(),

@@ -330,6 +330,16 @@ async fn lease_get(
         .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no lease for {addr}")))
 }
 
+/// Waits for the commit of a change made through the API: 503 when `what` was not stored.
+async fn stored(ticket: leasehold_store::CommitTicket, what: &str) -> ApiResult<()> {
+    ticket.await.map(|_| ()).map_err(|e| {
+        ApiError(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("{what} not stored: {e}"),
+        )
+    })
+}
+
 async fn lease_add(
     State(s): State<ApiState>,
     body: Result<Json<NewLease>, axum::extract::rejection::JsonRejection>,
@@ -340,12 +350,7 @@ async fn lease_add(
         .handle
         .ask(|reply| ControlRequest::AddLease { lease, reply })
         .await??;
-    ticket.await.map_err(|e| {
-        ApiError(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("lease not stored: {e}"),
-        )
-    })?;
+    stored(ticket, "lease").await?;
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
@@ -359,12 +364,7 @@ async fn lease_delete(
         .handle
         .ask(|reply| ControlRequest::DeleteLease { addr, reply })
         .await??;
-    ticket.await.map_err(|e| {
-        ApiError(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("change not stored: {e}"),
-        )
-    })?;
+    stored(ticket, "change").await?;
     Ok(Json(json!({ "address": addr, "deleted": true })))
 }
 
@@ -375,12 +375,7 @@ async fn leases_reclaim(State(s): State<ApiState>) -> ApiResult<Json<Value>> {
         .ask(|reply| ControlRequest::Reclaim { reply })
         .await?;
     if let Some(t) = ticket {
-        t.await.map_err(|e| {
-            ApiError(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!("reclaimed leases not stored: {e}"),
-            )
-        })?;
+        stored(t, "reclaimed leases").await?;
     }
     Ok(Json(json!({ "reclaimed": n })))
 }

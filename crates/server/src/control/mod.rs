@@ -199,34 +199,38 @@ pub async fn start(
         })?;
     let addr = listener.local_addr()?;
     let app = api::router(api::ApiState::new(ctx, token, control.reads_need_token()));
-    let stop = cancel.clone();
     let task = match tls {
         Some(tls) => {
-            let listener = tls::TlsListener::spawn(listener, tls)?;
             info!(%addr, "control API listening on https://{addr}/");
-            tokio::spawn(async move {
-                let served = axum::serve(listener, app)
-                    .with_graceful_shutdown(stop.cancelled_owned())
-                    .await;
-                if let Err(e) = served {
-                    tracing::error!("control API stopped: {e}");
-                }
-            })
+            serve_until(tls::TlsListener::spawn(listener, tls)?, app, cancel)
         }
         None => {
             info!(%addr, "control API listening on http://{addr}/");
-            tokio::spawn(async move {
-                let served = axum::serve(listener, app)
-                    .with_graceful_shutdown(stop.cancelled_owned())
-                    .await;
-                if let Err(e) = served {
-                    tracing::error!("control API stopped: {e}");
-                }
-            })
+            serve_until(listener, app, cancel)
         }
     };
     if control.reads_need_token() {
         info!(%addr, "the control API is not on loopback: every request needs the bearer token");
     }
     Ok(Some((addr, task)))
+}
+
+/// Serves `app` on `listener` until `cancel` fires (requests in flight finish).
+fn serve_until<L>(
+    listener: L,
+    app: axum::Router,
+    cancel: CancellationToken,
+) -> tokio::task::JoinHandle<()>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
+    tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(cancel.cancelled_owned())
+            .await;
+        if let Err(e) = served {
+            tracing::error!("control API stopped: {e}");
+        }
+    })
 }
