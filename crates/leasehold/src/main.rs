@@ -62,7 +62,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 options,
                 Box::new(store),
                 leasehold_server::serve::shutdown_signal(),
-            ))
+            ))?;
+            Ok(())
         }
         Command::CheckConfig { config } => {
             let cfg = leasehold_engine::Config::load(&config)?;

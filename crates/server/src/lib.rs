@@ -13,6 +13,7 @@
 //! - [`metrics`]: Prometheus metrics, rate history, per-subnet log levels.
 //! - [`reload`]: live configuration reload (SIGHUP, API); [`alerts`]: thresholds and webhook.
 //! - [`rogue`]: rogue DHCP server detection (passive listener, periodic probe).
+//! - [`error`]: why a server did not start or stop cleanly.
 //! - [`guard_report`]: the periodic drop summary in the log.
 //! - [`dashboard`]: the embedded web dashboard.
 #![forbid(unsafe_code)]
@@ -22,6 +23,7 @@ pub mod alerts;
 pub mod control;
 pub mod dashboard;
 pub mod dispatch;
+pub mod error;
 pub mod guard_report;
 pub mod handle;
 pub mod metrics;
@@ -31,4 +33,5 @@ pub mod serve;
 pub mod services;
 pub mod usage;
 
+pub use error::{ControlStartError, ServeError};
 pub use services::{run, start, Running, ServeOptions};

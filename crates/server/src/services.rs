@@ -17,13 +17,13 @@
 use crate::alerts::Alerts;
 use crate::control::ControlContext;
 use crate::dispatch::{unix_now, Dispatcher};
+use crate::error::ServeError;
 use crate::handle::ControlHandle;
 use crate::metrics::Metrics;
 use crate::reload::Reloader;
 use crate::rogue::ProbeToken;
 use crate::serve::PacketThread;
 use crate::usage::PoolSnapshot;
-use anyhow::Context;
 use leasehold_engine::{Config, Server};
 use leasehold_store::group_commit::DEFAULT_MAX_BATCH;
 use leasehold_store::{CommitOptions, GroupCommitter, LeaseStore};
@@ -90,7 +90,7 @@ pub async fn run(
     options: ServeOptions,
     store: Box<dyn LeaseStore>,
     shutdown: impl Future<Output = ()>,
-) -> anyhow::Result<()> {
+) -> Result<(), ServeError> {
     let mut running = start(options, store).await?;
     tokio::select! {
         _ = shutdown => info!("shutting down"),
@@ -105,14 +105,14 @@ pub async fn run(
 pub async fn start(
     options: ServeOptions,
     mut store: Box<dyn LeaseStore>,
-) -> anyhow::Result<Running> {
+) -> Result<Running, ServeError> {
     let ServeOptions {
         config,
         config_path,
         db_path,
         max_queued_leases,
     } = options;
-    let leases = store.load_all().context("cannot read the leases")?;
+    let leases = store.load_all().map_err(ServeError::Load)?;
     let loaded = leases.len();
     let mut server = Server::new(config.clone(), leases);
     let token = ProbeToken::random();
@@ -123,9 +123,8 @@ pub async fn start(
         delay_min_per_window: COMMIT_DELAY_MIN_PER_WINDOW,
         max_queued_leases,
     };
-    let committer = Arc::new(
-        GroupCommitter::with_options(store, commit).context("cannot start the lease writer")?,
-    );
+    let committer =
+        Arc::new(GroupCommitter::with_options(store, commit).map_err(ServeError::Writer)?);
     let metrics = Arc::new(Metrics::new());
     let (handle, control_rx) = ControlHandle::channel();
     let (pools_tx, pools) = tokio::sync::watch::channel(Arc::new(PoolSnapshot {
@@ -174,7 +173,7 @@ pub async fn start(
         Err(e) => {
             cancel.cancel();
             let _ = tokio::task::spawn_blocking(move || packet.stop()).await;
-            return Err(e);
+            return Err(e.into());
         }
     };
     services.push((
@@ -210,7 +209,7 @@ pub async fn start(
 impl Running {
     /// Stops every service and joins it, stops the packet thread (its decided replies are sent
     /// or reported first) and closes the lease writer (everything queued is committed).
-    pub async fn stop(self) -> anyhow::Result<()> {
+    pub async fn stop(self) -> Result<(), ServeError> {
         let Running {
             cancel,
             services,
@@ -231,15 +230,15 @@ impl Running {
             Ok(committer) => {
                 tokio::task::spawn_blocking(move || committer.close())
                     .await
-                    .context("joining the lease writer")?
-                    .context("flushing the lease store at shutdown")?;
+                    .map_err(|_| ServeError::WriterJoin)?
+                    .map_err(ServeError::Flush)?;
             }
             Err(_) => {
                 warn!("the lease writer is still shared at shutdown; it flushes when dropped")
             }
         }
         if !clean {
-            anyhow::bail!("the packet loop panicked");
+            return Err(ServeError::PacketPanicked);
         }
         Ok(())
     }

@@ -6,7 +6,7 @@
 //! write is refused with 403. On a non-loopback listener (which the configuration allows only
 //! with TLS and a token) reads need the token too ([`needs_token`]).
 
-use anyhow::Context;
+use crate::error::ControlStartError;
 use axum::http;
 use std::path::Path;
 
@@ -26,15 +26,18 @@ pub enum Denied {
 impl Token {
     /// Reads the token from `file`; `None` means no token (read-only API). An unreadable or
     /// empty file is an error: the server must not start with a write API it cannot protect.
-    pub fn load(file: Option<&Path>) -> anyhow::Result<Token> {
+    pub fn load(file: Option<&Path>) -> Result<Token, ControlStartError> {
         let Some(file) = file else {
             return Ok(Token(None));
         };
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read the control token file {}", file.display()))?;
+        let text =
+            std::fs::read_to_string(file).map_err(|source| ControlStartError::TokenRead {
+                path: file.to_path_buf(),
+                source,
+            })?;
         let token = text.trim();
         if token.is_empty() {
-            anyhow::bail!("the control token file {} is empty", file.display());
+            return Err(ControlStartError::TokenEmpty(file.to_path_buf()));
         }
         Ok(Token(Some(token.to_string())))
     }

@@ -18,6 +18,7 @@ pub mod openapi;
 pub mod tls;
 
 use crate::alerts::Alerts;
+use crate::error::ControlStartError;
 pub use crate::handle::{ControlError, ControlHandle, ControlRequest, LeaseView, NewLease};
 use crate::metrics::Metrics;
 use crate::reload::Reloader;
@@ -180,7 +181,7 @@ pub async fn start(
     config: &Config,
     ctx: Arc<ControlContext>,
     cancel: CancellationToken,
-) -> anyhow::Result<Option<(SocketAddr, tokio::task::JoinHandle<()>)>> {
+) -> Result<Option<(SocketAddr, tokio::task::JoinHandle<()>)>, ControlStartError> {
     let Some(control) = config.control.as_ref().filter(|c| c.enabled) else {
         return Ok(None);
     };
@@ -189,20 +190,20 @@ pub async fn start(
         Some(t) => Some(tls::server_config(&t.cert, &t.key)?),
         None => None,
     };
+    let listen = |source| ControlStartError::Listen {
+        addr: control.listen,
+        source,
+    };
     let listener = tokio::net::TcpListener::bind(control.listen)
         .await
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "cannot listen on {} for the control API: {e}",
-                control.listen
-            )
-        })?;
-    let addr = listener.local_addr()?;
+        .map_err(listen)?;
+    let addr = listener.local_addr().map_err(listen)?;
     let app = api::router(api::ApiState::new(ctx, token, control.reads_need_token()));
     let task = match tls {
         Some(tls) => {
             info!(%addr, "control API listening on https://{addr}/");
-            serve_until(tls::TlsListener::spawn(listener, tls)?, app, cancel)
+            let listener = tls::TlsListener::spawn(listener, tls).map_err(listen)?;
+            serve_until(listener, app, cancel)
         }
         None => {
             info!(%addr, "control API listening on http://{addr}/");

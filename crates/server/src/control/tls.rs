@@ -5,7 +5,7 @@
 //! in their own tasks (bounded in number and time), so a client that connects and says nothing
 //! cannot hold up the others; only finished handshakes reach axum through [`TlsListener`].
 
-use anyhow::Context;
+use crate::error::ControlStartError;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -29,43 +29,51 @@ const READY_QUEUE: usize = 64;
 
 /// Builds the server configuration from the PEM certificate chain `cert` (leaf first) and the
 /// PEM private key `key` (PKCS#8, PKCS#1 or SEC1). Every error names the file at fault.
-pub fn server_config(cert: &Path, key: &Path) -> anyhow::Result<Arc<ServerConfig>> {
-    let cert_pem = std::fs::read(cert)
-        .with_context(|| format!("cannot read the control TLS certificate {}", cert.display()))?;
+pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, ControlStartError> {
+    let cert_pem = std::fs::read(cert).map_err(|source| ControlStartError::TlsRead {
+        what: "certificate",
+        path: cert.to_path_buf(),
+        source,
+    })?;
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_pem)
         .collect::<Result<_, _>>()
         .map_err(|e| {
-            anyhow::anyhow!(
+            ControlStartError::Tls(format!(
                 "the control TLS certificate {} is not valid PEM: {e}",
                 cert.display()
-            )
+            ))
         })?;
     if chain.is_empty() {
-        anyhow::bail!(
+        return Err(ControlStartError::Tls(format!(
             "the control TLS certificate {} holds no PEM CERTIFICATE block",
             cert.display()
-        );
+        )));
     }
-    let key_pem = std::fs::read(key)
-        .with_context(|| format!("cannot read the control TLS key {}", key.display()))?;
+    let key_pem = std::fs::read(key).map_err(|source| ControlStartError::TlsRead {
+        what: "key",
+        path: key.to_path_buf(),
+        source,
+    })?;
     let private = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| {
-        anyhow::anyhow!(
+        ControlStartError::Tls(format!(
             "the control TLS key {} holds no usable PEM private key (PKCS#8, RSA or EC): {e}",
             key.display()
-        )
+        ))
     })?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .context("the TLS provider offers no protocol version")?
+        .map_err(|e| {
+            ControlStartError::Tls(format!("the TLS provider offers no protocol version: {e}"))
+        })?
         .with_no_client_auth()
         .with_single_cert(chain, private)
         .map_err(|e| {
-            anyhow::anyhow!(
+            ControlStartError::Tls(format!(
                 "the control TLS key {} cannot be used with the certificate {}: {e}",
                 key.display(),
                 cert.display()
-            )
+            ))
         })?;
     // axum is built with HTTP/1 only.
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
@@ -153,10 +161,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let cert = dir.path().join("cert.pem");
         let key = dir.path().join("key.pem");
-        let err = format!("{:#}", server_config(&cert, &key).expect_err("missing"));
+        let err = crate::error::chain(&server_config(&cert, &key).expect_err("missing"));
         assert!(err.contains("cert.pem"), "{err}");
         std::fs::write(&cert, "not pem\n").expect("write");
-        let err = format!("{:#}", server_config(&cert, &key).expect_err("no cert"));
+        let err = crate::error::chain(&server_config(&cert, &key).expect_err("no cert"));
         assert!(
             err.contains("cert.pem") && err.contains("no PEM CERTIFICATE"),
             "{err}"
@@ -164,17 +172,17 @@ mod tests {
         let a = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).expect("cert a");
         let b = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).expect("cert b");
         std::fs::write(&cert, a.cert.pem()).expect("write");
-        let err = format!("{:#}", server_config(&cert, &key).expect_err("no key"));
+        let err = crate::error::chain(&server_config(&cert, &key).expect_err("no key"));
         assert!(err.contains("key.pem"), "{err}");
         std::fs::write(
             &key,
             "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
         )
         .expect("write");
-        let err = format!("{:#}", server_config(&cert, &key).expect_err("bad key"));
+        let err = crate::error::chain(&server_config(&cert, &key).expect_err("bad key"));
         assert!(err.contains("key.pem"), "{err}");
         std::fs::write(&key, b.signing_key.serialize_pem()).expect("write");
-        let err = format!("{:#}", server_config(&cert, &key).expect_err("mismatch"));
+        let err = crate::error::chain(&server_config(&cert, &key).expect_err("mismatch"));
         assert!(err.contains("key.pem") && err.contains("cert.pem"), "{err}");
         std::fs::write(&key, a.signing_key.serialize_pem()).expect("write");
         server_config(&cert, &key).expect("matching pair");
