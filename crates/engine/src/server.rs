@@ -228,8 +228,7 @@ impl Server {
     pub fn reload(&mut self, config: Arc<Config>) {
         self.table.rebuild_pools(&config);
         if config.security != self.engine.config().security {
-            let old = std::mem::replace(&mut self.guard, Guard::new(config.security.clone()));
-            self.guard = old.reconfigure(config.security.clone());
+            self.guard.reconfigure(config.security.clone());
         }
         self.engine = Engine::new(config);
     }

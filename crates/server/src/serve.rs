@@ -15,7 +15,7 @@
 use crate::dispatch::{unix_now, Dispatcher, Replies, ReplySink};
 use crate::handle::ControlRequest;
 use crate::metrics::Metrics;
-use leasehold_engine::{Arrival, Config, LoadGate};
+use leasehold_engine::{Config, LoadGate};
 use leasehold_net::{BindOptions, DhcpSocket, NetError, RecvBatch};
 use std::pin::pin;
 use std::sync::Arc;
@@ -210,7 +210,7 @@ async fn serve(
                     // Replies leave per receive batch, so a burst of requests is answered in
                     // bursts no larger than the one that came in.
                     dispatcher.handle_batch(
-                        batch.iter().map(|(datagram, received)| (datagram, arrival(received))),
+                        batch.iter().map(|(datagram, received)| (datagram, received.arrival())),
                     );
                 }
                 // Under load, let datagrams gather: the next cycle then takes many at once.
@@ -228,10 +228,6 @@ async fn serve(
     // Every reply decided so far goes out (or is reported) before this runtime, which owns the
     // socket's registration, goes away: a query runs after all earlier submissions.
     dispatcher.flush().await;
-}
-
-fn arrival(received: &leasehold_net::Received) -> Arrival {
-    received.arrival()
 }
 
 /// Completes on SIGINT or SIGTERM.

@@ -70,11 +70,11 @@ pub struct Guard {
 impl Guard {
     /// A guard enforcing `cfg`.
     pub fn new(cfg: SecurityConfig) -> Self {
-        let n = cfg.tracked_keys;
+        let (clients, circuits, relays) = limiters(&cfg);
         Guard {
-            clients: BoundedBuckets::new(cfg.client_rate, n),
-            circuits: BoundedBuckets::new(cfg.circuit_rate, n),
-            relays: BoundedBuckets::new(cfg.relay_rate, n.min(4096)),
+            clients,
+            circuits,
+            relays,
             hasher: RandomState::new(),
             bound: HashMap::default(),
             counts: HashMap::default(),
@@ -97,17 +97,11 @@ impl Guard {
         &self.cfg
     }
 
-    /// A guard for `cfg` that keeps this guard's bound-address caps bookkeeping (after a
-    /// configuration reload). Rate-limit state starts afresh.
-    pub fn reconfigure(self, cfg: SecurityConfig) -> Self {
-        let mut g = Guard::new(cfg);
-        g.hasher = self.hasher;
-        g.bound = self.bound;
-        g.counts = self.counts;
-        g.drops = self.drops;
-        g.admitted = self.admitted;
-        g.own_probe = self.own_probe;
-        g
+    /// Enforces `cfg` from now on (a configuration reload): the rate limiters start afresh;
+    /// the caps' bookkeeping of bound addresses, the drop counts and the probe prefix are kept.
+    pub fn reconfigure(&mut self, cfg: SecurityConfig) {
+        (self.clients, self.circuits, self.relays) = limiters(&cfg);
+        self.cfg = cfg;
     }
 
     /// Decides whether `req`, arrived as `arrival`, may reach the engine. `now_ms` is a
@@ -358,4 +352,14 @@ impl Guard {
     pub fn evictions(&self) -> u64 {
         self.clients.evictions() + self.circuits.evictions() + self.relays.evictions()
     }
+}
+
+/// The client, circuit and relay limiters of `cfg`, each in fixed memory.
+fn limiters(cfg: &SecurityConfig) -> (BoundedBuckets, BoundedBuckets, BoundedBuckets) {
+    let n = cfg.tracked_keys;
+    (
+        BoundedBuckets::new(cfg.client_rate, n),
+        BoundedBuckets::new(cfg.circuit_rate, n),
+        BoundedBuckets::new(cfg.relay_rate, n.min(4096)),
+    )
 }
