@@ -4,8 +4,8 @@
 //! admission guard and decides one event per call ([`Server::handle`], [`Server::tick`],
 //! [`Server::reload`], the administrative operations), returning a [`Verdict`].
 //!
-//! [`Engine::handle`] takes a parsed request, where it arrived ([`Arrival`]), the time and a read
-//! view of lease state ([`LeaseTable`]) and returns a [`Decision`]: the reply, where it must go
+//! [`Engine::handle`] takes a parsed request, where it arrived ([`Arrival`]), the time and read
+//! views of lease state ([`LeaseTable`]) and of the links' [`Pressure`] and returns a [`Decision`]: the reply, where it must go
 //! (RFC 2131 §4.1) and the lease changes that must be durable before the reply leaves. Time and
 //! randomness are passed in, so every decision is reproducible in tests.
 //!
@@ -18,6 +18,8 @@
 //! - [`reason`]: why a request was dropped or NAKed (typed, with stable labels).
 //! - [`engine`]: the RFC 2131 / RFC 951 server logic.
 //! - [`guard`]: admission control (rate limits, hop limit, lease caps) with bounded state.
+//! - [`pressure`]: the per-link starvation defence (retransmission check, short leases,
+//!   rationing of the last addresses).
 //! - [`load_gate`]: whether the load is high enough that waiting to batch work pays.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -31,6 +33,7 @@ pub mod engine;
 pub mod guard;
 pub mod lease;
 pub mod load_gate;
+pub mod pressure;
 pub mod reason;
 pub mod server;
 pub mod table;
@@ -42,7 +45,8 @@ pub use engine::Engine;
 pub use guard::Guard;
 pub use lease::{ClientKey, Lease, LeaseChange, LeaseState, Timestamp, INFINITE};
 pub use load_gate::LoadGate;
+pub use pressure::{LinkStatus, Pressure};
 pub use reason::{DropReason, NakReason};
-pub use server::{AdminError, AdminLease, Clock, Server, StoreRoom, Verdict};
+pub use server::{AdminError, AdminLease, Clock, PressureChange, Server, StoreRoom, Verdict};
 pub use table::usage::PoolUsage;
 pub use table::LeaseTable;

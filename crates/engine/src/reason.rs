@@ -52,8 +52,11 @@ pub enum DropReason {
     ReleaseNotOwned,
     /// A REQUEST that fits none of RFC 2131's client states.
     MalformedRequest,
-    /// The pools are past `pool_reserve_threshold` and the client has no reservation or binding.
-    PoolReserve,
+    /// Under pressure, a new client's first DISCOVER: answered only when retransmitted.
+    PressureUnseen,
+    /// Past `pool_reserve_threshold`, an offer to a new client came sooner than the rationing
+    /// allows.
+    PressureRationed,
     /// No free address in the client's pools.
     PoolExhausted,
     /// A BOOTP client without a reservation where `dynamic_bootp` is off.
@@ -90,7 +93,8 @@ impl DropReason {
             DropReason::MalformedRelease => "malformed_release",
             DropReason::ReleaseNotOwned => "release_not_owned",
             DropReason::MalformedRequest => "malformed_request",
-            DropReason::PoolReserve => "pool_reserve",
+            DropReason::PressureUnseen => "pressure_unseen",
+            DropReason::PressureRationed => "pressure_rationed",
             DropReason::PoolExhausted => "pool_exhausted",
             DropReason::BootpNoReservation => "bootp_no_reservation",
             DropReason::StoreBacklog => "store_backlog",
@@ -104,8 +108,9 @@ impl DropReason {
 pub enum NakReason {
     /// A SELECTING REQUEST without option 50.
     NoRequestedAddress,
-    /// The pools are past `pool_reserve_threshold` and the client is not known.
-    PoolReserve,
+    /// A new client asks for an address it was not offered while its link is under pressure or
+    /// past `pool_reserve_threshold`.
+    PressureUnoffered,
     /// The requested address cannot be given to this client.
     AddressUnavailable,
     /// The client asks for another address than the one it holds.
@@ -125,7 +130,7 @@ impl NakReason {
     pub const fn as_str(self) -> &'static str {
         match self {
             NakReason::NoRequestedAddress => "no_requested_address",
-            NakReason::PoolReserve => "pool_reserve",
+            NakReason::PressureUnoffered => "pressure_unoffered",
             NakReason::AddressUnavailable => "address_unavailable",
             NakReason::WrongAddress => "wrong_address",
             NakReason::UnknownClient => "unknown_client",

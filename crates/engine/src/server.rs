@@ -25,6 +25,7 @@ use crate::decision::{Arrival, Decision, Outcome, Reply};
 use crate::engine::Engine;
 use crate::guard::Guard;
 use crate::lease::{ClientKey, Lease, LeaseChange, LeaseState, Timestamp, INFINITE};
+use crate::pressure::{LinkStatus, Pressure};
 use crate::reason::DropReason;
 use crate::table::usage::PoolUsage;
 use crate::table::LeaseTable;
@@ -131,6 +132,18 @@ pub struct Server {
     engine: Engine,
     table: LeaseTable,
     guard: Guard,
+    pressure: Pressure,
+    /// Pressure transitions not yet taken by the runtime (at most one per link).
+    changes: Vec<PressureChange>,
+}
+
+/// A link entered or left pressure (see [`crate::pressure`]), for logs and alerts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PressureChange {
+    /// The link's name.
+    pub link: String,
+    /// True: entered pressure; false: left it.
+    pub entered: bool,
 }
 
 impl Server {
@@ -139,6 +152,8 @@ impl Server {
         Server {
             table: LeaseTable::from_leases(&config, leases),
             guard: Guard::new(config.security.clone()),
+            pressure: Pressure::new(&config),
+            changes: Vec::new(),
             engine: Engine::new(config),
         }
     }
@@ -184,13 +199,28 @@ impl Server {
         {
             return Verdict::dropped(Some(request), reason);
         }
-        let decision = self.engine.handle(&request, arrival, now, &self.table);
+        let (decision, note) =
+            self.engine
+                .decide(&request, arrival, clock, &self.table, &self.pressure);
         let durable = decision.changes.iter().any(LeaseChange::is_durable);
         if durable && room == StoreRoom::Backlogged {
             self.guard.count_drop(DropReason::StoreBacklog);
             return Verdict::dropped(Some(request), DropReason::StoreBacklog);
         }
         self.table.apply(&decision.changes, now);
+        for c in &decision.changes {
+            if let LeaseChange::Put(l) = c {
+                if l.state != LeaseState::Bound {
+                    self.pressure.lease_ended(l.addr, false);
+                }
+            }
+        }
+        if let Some(note) = note {
+            self.pressure.observe(&note, now, clock.mono_ms);
+            if let Some(entered) = self.pressure.update(note.link, now, &self.table) {
+                self.pending_changes(note.link, entered);
+            }
+        }
         self.guard.observe(&request, &decision.changes);
         self.guard.record_outcome(&decision.outcome);
         let Decision {
@@ -212,8 +242,35 @@ impl Server {
         let changed = self.table.expire(now);
         for l in &changed {
             self.guard.forget(l.addr);
+            self.pressure.lease_ended(l.addr, true);
+        }
+        for (link, entered) in self.pressure.update_all(now, &self.table) {
+            self.pending_changes(link, entered);
         }
         changed
+    }
+
+    fn pending_changes(&mut self, link: usize, entered: bool) {
+        // Bounded: at most one entry per link between two drains.
+        let link = self.pressure.link_name(link).to_string();
+        self.changes.retain(|c| c.link != link);
+        self.changes.push(PressureChange { link, entered });
+    }
+
+    /// The links that entered or left pressure since the last call (the runtime logs them and
+    /// raises or clears an alert).
+    pub fn take_pressure_changes(&mut self) -> Vec<PressureChange> {
+        std::mem::take(&mut self.changes)
+    }
+
+    /// Read access to the links' pressure state.
+    pub fn pressure(&self) -> &Pressure {
+        &self.pressure
+    }
+
+    /// Pressure status of every link at `now` (metrics, API, alerts).
+    pub fn pressure_status(&self, now: Timestamp) -> Vec<LinkStatus> {
+        self.pressure.status(now, &self.table)
     }
 
     /// Reclaims leases whose time is up now (the control API's `reclaim`): the same as
@@ -230,6 +287,7 @@ impl Server {
         if config.security != self.engine.config().security {
             self.guard.reconfigure(config.security.clone());
         }
+        self.pressure.reconfigure(&config);
         self.engine = Engine::new(config);
     }
 
@@ -289,6 +347,7 @@ impl Server {
 
     fn put_admin(&mut self, lease: Lease, now: Timestamp) {
         self.guard.observe_admin(&lease);
+        self.pressure.lease_ended(lease.addr, false);
         self.table.apply(&[LeaseChange::Put(lease)], now);
     }
 

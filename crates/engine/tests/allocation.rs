@@ -53,8 +53,9 @@ fn step() -> impl Strategy<Value = Step> {
 }
 
 /// Handles `r` through the server, checking first (on the engine's pure decision) that an
-/// offered or acknowledged address is not held by another client's lease or live offer, not
-/// excluded, and not someone else's reservation.
+/// offered or acknowledged address is not held by another client's lease, not excluded, and not
+/// someone else's reservation; and that another client's live offer is taken over only by a
+/// REQUEST (first REQUEST wins) or by an OFFER when no address of the pool is free.
 fn checked(h: &mut Harness, r: &Req) -> Result<Outcome, TestCaseError> {
     let me = ClientKey::HwAddr(r.0.chaddr);
     let d = h.peek(r);
@@ -64,12 +65,26 @@ fn checked(h: &mut Harness, r: &Req) -> Result<Outcome, TestCaseError> {
             .by_addr(a)
             .is_some_and(|l| l.holds_address(h.now) && l.client.as_ref() != Some(&me));
         let offer_other = h.table().offer_holder(a, h.now).is_some_and(|c| *c != me);
-        prop_assert!(
-            !lease_other && !offer_other,
-            "{} given to {} while held by another",
-            a,
-            me
-        );
+        prop_assert!(!lease_other, "{} given to {} while bound to another", a, me);
+        if offer_other && matches!(d.outcome, Outcome::Offered(_)) {
+            let held = [10u8, 11, 13, 14, 16, 17]
+                .iter()
+                .map(|n| Ipv4Addr::new(198, 18, 0, *n))
+                .filter(|x| {
+                    h.table().offer_holder(*x, h.now).is_some()
+                        || h.table()
+                            .by_addr(*x)
+                            .is_some_and(|l| l.holds_address(h.now))
+                })
+                .count();
+            prop_assert_eq!(
+                held,
+                6,
+                "{} offered to {} while another address was free",
+                a,
+                me
+            );
+        }
         prop_assert_ne!(a, ip("198.18.0.12"), "excluded address handed out");
         if a == ip("198.18.0.15") {
             prop_assert_eq!(

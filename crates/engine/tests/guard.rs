@@ -172,21 +172,23 @@ address = "198.18.0.200"
 #[test]
 fn pool_reserve_keeps_the_last_addresses_for_known_clients() {
     let mut h = Harness::with(TEN);
-    // 10 addresses, threshold 90 %: 9 new clients are served, the 10th is refused.
+    h.advance_ms = 0;
+    // 10 addresses, threshold 90 %: 9 bindings put the link under pressure.
     for n in 1..=9u8 {
         h.dora(n);
     }
+    // A new client's first DISCOVER is held back (a retransmission would be answered).
     assert_eq!(
         h.send(&Req::discover(10)).outcome,
-        Outcome::Dropped(DropReason::PoolReserve)
+        Outcome::Dropped(DropReason::PressureUnseen)
     );
-    // A REQUEST naming a free address without an offer is refused too.
+    // A REQUEST naming a free address without an offer is refused.
     let sneaky = Req::request(11)
         .server_id(ip("198.18.0.1"))
         .requested(ip("198.18.0.19"));
     assert_eq!(
         h.send(&sneaky).outcome,
-        Outcome::Nak(NakReason::PoolReserve)
+        Outcome::Nak(NakReason::PressureUnoffered)
     );
     // Known clients: a bound client gets its address again, the reserved one its reservation.
     assert_eq!(

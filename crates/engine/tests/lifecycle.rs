@@ -242,31 +242,49 @@ fn rfc2131_4_3_5_inform() {
     );
 }
 
-/// RFC 2131 §4.3.1 / §4.4.1: an offer holds its address for `offer_hold`; afterwards the
-/// address is free for others.
+/// RFC 2131 §4.3.1 / §4.4.1: an offer holds its address for `offer_hold` while another
+/// address is free, and lapses afterwards. When nothing else is free, a new DISCOVER takes over
+/// the oldest offer (holding it would refuse service: a DISCOVER flood would starve the pool);
+/// the first REQUEST wins and the other client is NAKed.
 #[test]
 fn rfc2131_4_3_1_offer_hold_expiry() {
     let mut h = Harness::with(&BASE.replace(
         "range = \"198.18.0.100-198.18.0.109\"\nexclude = [\"198.18.0.105\"]",
-        "range = \"198.18.0.100-198.18.0.100\"",
+        "range = \"198.18.0.100-198.18.0.101\"",
     ));
-    let d = h.send(&Req::discover(1));
-    assert_eq!(d.outcome, Outcome::Offered(ip("198.18.0.100")));
+    let sid = ip("198.18.0.1");
+    assert_eq!(
+        h.send(&Req::discover(1)).outcome,
+        Outcome::Offered(ip("198.18.0.100"))
+    );
     assert_eq!(
         h.send(&Req::discover(2)).outcome,
-        Outcome::Dropped(DropReason::PoolExhausted),
-        "held for client 1"
+        Outcome::Offered(ip("198.18.0.101")),
+        ".100 is held for client 1 while .101 is free"
     );
+    h.now += 1;
     assert_eq!(
         h.send(&Req::discover(1)).outcome,
         Outcome::Offered(ip("198.18.0.100")),
-        "same client, same offer"
+        "same client, same offer (renewed: client 2's is now the oldest)"
+    );
+    assert_eq!(
+        h.send(&Req::discover(3)).outcome,
+        Outcome::Offered(ip("198.18.0.101")),
+        "nothing free: the oldest offer (client 2's) is taken over"
+    );
+    // First REQUEST wins: client 2 asks first and gets it; client 3 is NAKed.
+    let req = |n: u8| Req::request(n).server_id(sid).requested(ip("198.18.0.101"));
+    assert_eq!(h.send(&req(2)).outcome, Outcome::Acked(ip("198.18.0.101")));
+    assert_eq!(
+        h.send(&req(3)).outcome,
+        Outcome::Nak(NakReason::AddressUnavailable)
     );
     h.now += 31;
     assert_eq!(
-        h.send(&Req::discover(2)).outcome,
+        h.send(&Req::discover(4)).outcome,
         Outcome::Offered(ip("198.18.0.100")),
-        "hold lapsed"
+        "client 1's hold lapsed"
     );
     assert_eq!(
         h.table()

@@ -35,7 +35,7 @@ pub use model::{
     ServerConfig, Subnet,
 };
 pub use observe::{AlertsConfig, ControlConfig};
-pub use security::{Rate, SecurityConfig};
+pub use security::{PressureConfig, Rate, SecurityConfig};
 
 use std::path::Path;
 

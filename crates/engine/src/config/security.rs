@@ -53,10 +53,13 @@ pub struct SecurityConfig {
     /// Other DHCP servers allowed on the served links (not reported as rogue). Key
     /// `allowed_servers`.
     pub allowed_servers: Vec<Ipv4Addr>,
-    /// Percentage of a link's pool addresses in use beyond which clients with neither a
-    /// reservation nor a current binding get no address. Key `pool_reserve_threshold`,
-    /// default 90; 100 turns the reserve off.
+    /// Percentage of a link's pool addresses bound (offers do not count) beyond which the link
+    /// is under pressure and offers to new clients are rationed: the last free addresses go
+    /// slower than the first. Key `pool_reserve_threshold`, default 90; 100 turns the reserve
+    /// off.
     pub pool_reserve_threshold: u8,
+    /// The pressure defence against starvation floods (see [`PressureConfig`]).
+    pub pressure: PressureConfig,
     /// Most addresses bound at once per relay circuit-id. Key `max_leases_per_circuit`,
     /// default none.
     pub max_leases_per_circuit: Option<u32>,
@@ -93,11 +96,51 @@ impl Default for SecurityConfig {
             max_hops: 16,
             allowed_servers: Vec::new(),
             pool_reserve_threshold: 90,
+            pressure: PressureConfig::default(),
             max_leases_per_circuit: None,
             max_leases_per_relay: None,
             max_leases_per_oui: None,
             detect_rogue_servers: true,
             probe_interval: None,
+        }
+    }
+}
+
+/// The pressure defence (`docs/security.md`, "Starvation"): a link is under pressure while new
+/// clients bind faster than [`PressureConfig::new_bindings`] per minute or its bindings pass
+/// `pool_reserve_threshold`. Under pressure a new client must retransmit its DISCOVER before it
+/// is offered an address (forged one-shot identities never do), and its first lease is short
+/// (forged clients never renew, so their addresses come back fast).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PressureConfig {
+    /// The defence as a whole. Key `pressure`, default true.
+    pub enabled: bool,
+    /// New bindings per link within 60 s that put the link under pressure; `None` is 10 % of
+    /// the link's pool addresses, at least 10. Key `pressure_new_bindings`.
+    pub new_bindings: Option<u32>,
+    /// Lease (seconds) granted to a new client while its link is under pressure; its first
+    /// renewal gets the normal lease. Key `pressure_lease_time`, default 120.
+    pub lease_time: u32,
+    /// Under pressure, answer a new client's DISCOVER only when it is a retransmission (the same
+    /// client seen at least 1 s and at most 300 s earlier). Key `pressure_retry`, default true.
+    pub retry: bool,
+    /// Slots of the table of first sightings (16 bytes each; fixed memory). Key
+    /// `pressure_sightings`, default 65536 (1 MiB).
+    pub sightings: usize,
+    /// In the reserve (bindings past `pool_reserve_threshold`), at most one offer to a new client
+    /// per `ration_seconds / free addresses`. Key `pressure_ration_seconds`, default 10.
+    pub ration_seconds: u32,
+}
+
+impl Default for PressureConfig {
+    fn default() -> Self {
+        PressureConfig {
+            enabled: true,
+            new_bindings: None,
+            lease_time: 120,
+            retry: true,
+            sightings: 65_536,
+            ration_seconds: 10,
         }
     }
 }
@@ -117,6 +160,12 @@ pub(crate) struct RawSecurity {
     #[serde(default)]
     pub allowed_servers: Vec<toml::Spanned<String>>,
     pub pool_reserve_threshold: Option<toml::Spanned<u8>>,
+    pub pressure: Option<bool>,
+    pub pressure_new_bindings: Option<toml::Spanned<u32>>,
+    pub pressure_lease_time: Option<toml::Spanned<u32>>,
+    pub pressure_retry: Option<bool>,
+    pub pressure_sightings: Option<toml::Spanned<u32>>,
+    pub pressure_ration_seconds: Option<u32>,
     pub max_leases_per_circuit: Option<u32>,
     pub max_leases_per_relay: Option<u32>,
     pub max_leases_per_oui: Option<u32>,
@@ -153,6 +202,23 @@ pub(crate) fn build(raw: &RawSecurity) -> Result<SecurityConfig, super::error::S
             ));
         }
     }
+    let positive = |v: &Option<toml::Spanned<u32>>, what: &str| match v {
+        Some(x) if *x.get_ref() == 0 => Err(SpanError::new(
+            x.span().start,
+            format!("{what} must be positive"),
+        )),
+        _ => Ok(v.as_ref().map(|x| *x.get_ref())),
+    };
+    let pressure_new_bindings = positive(&raw.pressure_new_bindings, "pressure_new_bindings")?;
+    let pressure_lease_time = positive(&raw.pressure_lease_time, "pressure_lease_time")?;
+    if let Some(k) = &raw.pressure_sightings {
+        if !(64..=16_777_216).contains(k.get_ref()) {
+            return Err(SpanError::new(
+                k.span().start,
+                "pressure_sightings must be between 64 and 16777216",
+            ));
+        }
+    }
     if let Some(k) = &raw.tracked_keys {
         if !(64..=16_777_216).contains(k.get_ref()) {
             return Err(SpanError::new(
@@ -185,6 +251,20 @@ pub(crate) fn build(raw: &RawSecurity) -> Result<SecurityConfig, super::error::S
             .as_ref()
             .map(|t| *t.get_ref())
             .unwrap_or(d.pool_reserve_threshold),
+        pressure: PressureConfig {
+            enabled: raw.pressure.unwrap_or(d.pressure.enabled),
+            new_bindings: pressure_new_bindings,
+            lease_time: pressure_lease_time.unwrap_or(d.pressure.lease_time),
+            retry: raw.pressure_retry.unwrap_or(d.pressure.retry),
+            sightings: raw
+                .pressure_sightings
+                .as_ref()
+                .map(|k| *k.get_ref() as usize)
+                .unwrap_or(d.pressure.sightings),
+            ration_seconds: raw
+                .pressure_ration_seconds
+                .unwrap_or(d.pressure.ration_seconds),
+        },
         max_leases_per_circuit: raw.max_leases_per_circuit,
         max_leases_per_relay: raw.max_leases_per_relay,
         max_leases_per_oui: raw.max_leases_per_oui,

@@ -6,8 +6,10 @@ use super::relay_policy;
 use crate::config::{Config, LeasePolicy, Pool, Reservation, ReservationKey, Subnet};
 use crate::decision::Arrival;
 use crate::lease::{ClientKey, Lease, LeaseState, Timestamp, INFINITE};
+use crate::pressure::{NoteKind, Pressure, PressureNote};
 use crate::table::LeaseTable;
 use leasehold_wire::{Packet, RelayAgentInfo};
+use std::cell::RefCell;
 use std::net::Ipv4Addr;
 
 /// One request being handled.
@@ -17,6 +19,12 @@ pub(crate) struct Ctx<'a> {
     pub arrival: &'a Arrival,
     pub now: Timestamp,
     pub leases: &'a LeaseTable,
+    /// The pressure state of the links (read only; see [`crate::pressure`]).
+    pub pressure: &'a Pressure,
+    /// The monotonic clock in milliseconds (retransmission and rationing gaps).
+    pub now_ms: u64,
+    /// What the pressure state must learn from this request (set at most once).
+    pub note: RefCell<Option<PressureNote>>,
     /// Option 61 when sent, else htype + chaddr.
     pub client: ClientKey,
     /// Option 82 when it may identify the client's circuit (see [`relay_policy`]).
@@ -40,8 +48,9 @@ impl<'a> Ctx<'a> {
         cfg: &'a Config,
         req: &'a Packet,
         arrival: &'a Arrival,
-        now: Timestamp,
+        (now, now_ms): (Timestamp, u64),
         leases: &'a LeaseTable,
+        pressure: &'a Pressure,
     ) -> Self {
         let client = ClientKey::of_request(req);
         Ctx {
@@ -50,6 +59,9 @@ impl<'a> Ctx<'a> {
             arrival,
             now,
             leases,
+            pressure,
+            now_ms,
+            note: RefCell::new(None),
             client,
             relay: relay_policy::trusted_info(cfg, req),
         }
@@ -67,10 +79,18 @@ impl<'a> Ctx<'a> {
     }
 
     /// True when reservation `r` is this client's: it names the client (option 61 or hardware
-    /// address), or its circuit id / remote id match the request's trusted option 82.
+    /// address), or its circuit id / remote id match the request's trusted option 82, or it
+    /// names a client id whose lease of the reserved address carries this request's hardware
+    /// address (the same host asking without option 61: BOOTP, or DHCP without 61).
     pub fn owns(&self, r: &Reservation) -> bool {
         match &r.key {
-            ReservationKey::Client(k) => self.is_me(k),
+            ReservationKey::Client(k) => {
+                self.is_me(k)
+                    || (matches!(k, ClientKey::ClientId(_))
+                        && self.leases.by_addr(r.address).is_some_and(|l| {
+                            l.client.as_ref() == Some(k) && l.hwaddr == Some(self.req.chaddr)
+                        }))
+            }
             ReservationKey::Relay(id) => self
                 .relay
                 .as_ref()
@@ -108,6 +128,41 @@ impl<'a> Ctx<'a> {
             .find(|(s, _)| link.contains(s))
             .map(|(_, r)| r)
             .or_else(|| relay_policy::reservation(self, link))
+            .or_else(|| self.reservation_by_host(link))
+    }
+
+    /// A client-id reservation on `link` whose lease carries this request's hardware address:
+    /// the same host, asking under another identity.
+    fn reservation_by_host(&self, link: &[usize]) -> Option<&'a Reservation> {
+        let addr = self.leases.reserved_by_hw(&self.req.chaddr)?;
+        let (s, r) = self.cfg.reservation_by_addr(addr)?;
+        (link.contains(&s) && self.owns(r)).then_some(r)
+    }
+
+    /// True when lease `l` of `addr` is held by this host: it names this client, or `addr` is
+    /// reserved for this client and the lease holder is another identity of that reservation's
+    /// host (its client key is the reservation's, or its hardware address is this request's).
+    /// Such a binding is superseded, never a reason to hand out another address. (A declined
+    /// address is nobody's: it stays in probation.)
+    fn held_by_me(&self, l: &Lease, addr: Ipv4Addr) -> bool {
+        if l.client.as_ref().is_some_and(|c| self.is_me(c)) {
+            return true;
+        }
+        if l.state != LeaseState::Bound {
+            return false; // a declined address stays in probation, whoever asks
+        }
+        self.cfg.reservation_by_addr(addr).is_some_and(|(_, r)| {
+            self.owns(r)
+                && (l.hwaddr == Some(self.req.chaddr)
+                    || (l.client.is_some() && l.client.as_ref() == r.key.client()))
+        })
+    }
+
+    /// True when a lease of someone else (not this host) holds `addr` now.
+    fn bound_to_other(&self, addr: Ipv4Addr) -> bool {
+        self.leases
+            .by_addr(addr)
+            .is_some_and(|l| l.holds_address(self.now) && !self.held_by_me(l, addr))
     }
 
     /// The subnet, pool and reservation (if this client's) of `addr`.
@@ -132,11 +187,22 @@ impl<'a> Ctx<'a> {
         self.cfg.subnet_for(addr).is_some_and(|s| link.contains(&s))
     }
 
-    /// True when this client may be given `addr` on `link` now: it is the client's reservation,
-    /// or a pool address that is not excluded, not reserved, and not held by anyone else's lease
-    /// or offer.
+    /// True when this client may be offered `addr` on `link` now: [`Ctx::bindable`], and no
+    /// other client holds an offer of it.
     pub fn assignable(&self, addr: Ipv4Addr, link: &[usize]) -> bool {
-        if !self.on_link(addr, link) || !self.leases.is_free_for(addr, &self.client, self.now) {
+        let offered_to_other = self
+            .leases
+            .offer_holder(addr, self.now)
+            .is_some_and(|c| !self.is_me(c));
+        !offered_to_other && self.bindable(addr, link)
+    }
+
+    /// True when this client may be bound to `addr` on `link` now (a REQUEST): it is the
+    /// client's reservation, or a pool address that is not excluded and not reserved, and no
+    /// lease of another host holds it. Another client's offer does not stop it: the first
+    /// REQUEST wins.
+    pub fn bindable(&self, addr: Ipv4Addr, link: &[usize]) -> bool {
+        if !self.on_link(addr, link) || self.bound_to_other(addr) {
             return false;
         }
         if let Some((_, r)) = self.cfg.reservation_by_addr(addr) {
@@ -147,15 +213,62 @@ impl<'a> Ctx<'a> {
             .is_some_and(|(_, p)| !p.excludes(addr))
     }
 
-    /// True when someone else holds `addr`: another client's live lease or offer, a declined
-    /// address in probation, or another client's reservation.
+    /// True when someone else holds `addr`: another host's live lease, a declined address in
+    /// probation, or another client's reservation. (An offer is not a hold.)
     pub fn taken_by_other(&self, addr: Ipv4Addr) -> bool {
-        if !self.leases.is_free_for(addr, &self.client, self.now) {
+        if self.bound_to_other(addr) {
             return true;
         }
         self.cfg
             .reservation_by_addr(addr)
             .is_some_and(|(_, r)| !self.owns(r))
+    }
+
+    /// True when this host is unknown on `link`: no lease record (any state) under its client
+    /// key or hardware address on the link, and no reservation there.
+    pub fn unknown_host(&self, link: &[usize]) -> bool {
+        let on_link = |k: &ClientKey| {
+            self.leases
+                .by_client(k)
+                .is_some_and(|l| self.on_link(l.addr, link))
+        };
+        let record = on_link(&self.client) || on_link(&self.hw_key());
+        !record && self.reservation(link).is_none()
+    }
+
+    /// True when this client is new on `link`: an unknown host ([`Ctx::unknown_host`]) with no
+    /// live offer either.
+    pub fn is_new(&self, link: &[usize]) -> bool {
+        self.leases.offer_for(&self.client, self.now).is_none() && self.unknown_host(link)
+    }
+
+    /// True when link `link` is under pressure (see [`crate::pressure`]).
+    pub fn under_pressure(&self, link: &[usize]) -> bool {
+        link.first().is_some_and(|l| self.pressure.is_under(*l))
+    }
+
+    /// The lease to grant at `place` on `link`: the subnet's policy for the requested time,
+    /// shortened to `pressure_lease_time` for an unknown host while the link is under pressure.
+    /// Returns (seconds, shortened).
+    pub fn lease_secs(&self, place: &Place<'_>, link: &[usize]) -> (u32, bool) {
+        let secs = self.policy(place).grant(self.req.options.lease_time());
+        let cap = self.pressure.config().lease_time;
+        if secs > cap
+            && place.reservation.is_none()
+            && self.under_pressure(link)
+            && self.unknown_host(link)
+        {
+            (cap, true)
+        } else {
+            (secs, false)
+        }
+    }
+
+    /// Records what the pressure state must learn from this request.
+    pub fn note(&self, link: &[usize], kind: NoteKind) {
+        if let Some(&first) = link.first() {
+            *self.note.borrow_mut() = Some(PressureNote { link: first, kind });
+        }
     }
 
     /// This client's lease record of `addr`, if the record names it.

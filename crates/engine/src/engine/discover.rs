@@ -1,13 +1,16 @@
 //! DHCPDISCOVER → DHCPOFFER (RFC 2131 §4.3.1).
 //!
-//! Address choice, first that the client may have: its reservation; its live offer; its current
-//! or last binding; the address it asked for (option 50); a free pool address on its link.
+//! Address choice, first that the client may have: its reservation; its current or last binding;
+//! the address it asked for (option 50); its live offer; a free pool address on its link (when
+//! none is free, the oldest outstanding offer's address). A new client passes the pressure gate
+//! first ([`crate::pressure`]).
 
 use super::context::Ctx;
 use super::reply::{self, Kind};
 use super::select;
 use crate::decision::{Decision, Outcome};
 use crate::lease::LeaseChange;
+use crate::pressure::NoteKind;
 use crate::reason::DropReason;
 use std::net::Ipv4Addr;
 
@@ -17,20 +20,14 @@ pub(crate) fn handle(ctx: &Ctx<'_>) -> Decision {
         return Decision::drop(DropReason::NoSubnet);
     };
     let link = ctx.cfg.link(s);
-    let Some(addr) = choose(ctx, link) else {
-        // `pool_reserve` only when an address is still free: the rest is kept for known clients.
-        let free = ctx.leases.allocate(&ctx.pool_ids(link), ctx.now).is_some();
-        let reason = if free && reserve_applies(ctx, link) {
-            DropReason::PoolReserve
-        } else {
-            DropReason::PoolExhausted
-        };
-        return Decision::drop(reason);
+    let addr = match choose(ctx, link) {
+        Ok(a) => a,
+        Err(reason) => return Decision::drop(reason),
     };
     let Some(place) = ctx.place(addr) else {
         return Decision::drop(DropReason::NoSubnet);
     };
-    let secs = ctx.policy(&place).grant(ctx.req.options.lease_time());
+    let (secs, _) = ctx.lease_secs(&place, link);
     let reply = reply::build(ctx, Kind::Offer, addr, Some(&place), Some(secs), None);
     let until = ctx.now.saturating_add(u64::from(ctx.cfg.server.offer_hold));
     Decision {
@@ -44,47 +41,68 @@ pub(crate) fn handle(ctx: &Ctx<'_>) -> Decision {
     }
 }
 
-/// The address to offer, per the order in the module documentation.
-pub(crate) fn choose(ctx: &Ctx<'_>, link: &[usize]) -> Option<Ipv4Addr> {
+/// The address to offer, per the order in the module documentation, or why there is none.
+pub(crate) fn choose(ctx: &Ctx<'_>, link: &[usize]) -> Result<Ipv4Addr, DropReason> {
     if let Some(r) = ctx.reservation(link) {
         if ctx.assignable(r.address, link) {
-            return Some(r.address);
+            return Ok(r.address);
         }
     }
-    let candidates = [
-        ctx.leases.offer_for(&ctx.client, ctx.now),
-        ctx.leases.by_client(&ctx.client).map(|l| l.addr),
-    ];
-    if let Some(a) = candidates
-        .into_iter()
-        .flatten()
-        .find(|a| ctx.assignable(*a, link))
-    {
-        return Some(a);
+    let binding = ctx.leases.by_client(&ctx.client).map(|l| l.addr);
+    if let Some(a) = binding.filter(|a| ctx.assignable(*a, link)) {
+        return Ok(a);
     }
-    if reserve_applies(ctx, link) {
-        return None;
+    let offer = ctx.leases.offer_for(&ctx.client, ctx.now);
+    // RFC 2131 §4.3.1: the requested address ranks above a new allocation; an earlier offer
+    // is not a binding (it lapses when another address is offered).
+    let addr = ctx
+        .req
+        .options
+        .requested_ip()
+        .filter(|a| ctx.assignable(*a, link))
+        .or(offer.filter(|a| ctx.assignable(*a, link)))
+        .or_else(|| ctx.leases.allocate(&ctx.pool_ids(link), ctx.now))
+        .ok_or(DropReason::PoolExhausted)?;
+    if offer.is_none() && ctx.is_new(link) {
+        let rationed = admit_new(ctx, link)?;
+        ctx.note(link, NoteKind::Offered { rationed });
     }
-    if let Some(a) = ctx.req.options.requested_ip() {
-        if ctx.assignable(a, link) {
-            return Some(a);
-        }
-    }
-    ctx.leases.allocate(&ctx.pool_ids(link), ctx.now)
+    Ok(addr)
 }
 
-/// True when this client is new (no reservation on `link`, no address held) and the link's
-/// pools are past the `[security] pool_reserve_threshold`: the rest is kept for known clients.
-pub(crate) fn reserve_applies(ctx: &Ctx<'_>, link: &[usize]) -> bool {
-    let known = ctx.reservation(link).is_some()
-        || ctx
-            .leases
-            .by_client(&ctx.client)
-            .is_some_and(|l| l.holds_address(ctx.now));
-    !known
-        && ctx.leases.reserve_blocks(
-            &ctx.pool_ids(link),
-            ctx.cfg.security.pool_reserve_threshold,
-            ctx.now,
-        )
+/// The pressure gate for a new client (see [`crate::pressure`]): under pressure, only a
+/// retransmitted DISCOVER passes; past `pool_reserve_threshold`, offers are rationed. `Ok(true)`
+/// when the offer counts against the rationing.
+fn admit_new(ctx: &Ctx<'_>, link: &[usize]) -> Result<bool, DropReason> {
+    let p = ctx.pressure;
+    if ctx.under_pressure(link) && p.config().retry && !p.is_retransmission(&ctx.client, ctx.now_ms)
+    {
+        ctx.note(link, NoteKind::Unseen(ctx.client.clone()));
+        return Err(DropReason::PressureUnseen);
+    }
+    let pools = ctx.pool_ids(link);
+    if !ctx
+        .leases
+        .reserve_blocks(&pools, ctx.cfg.security.pool_reserve_threshold)
+    {
+        return Ok(false);
+    }
+    let (total, bound) = ctx.leases.link_fill(&pools);
+    let first = link.first().copied().unwrap_or_default();
+    if p.ration_allows(first, total.saturating_sub(bound), ctx.now_ms) {
+        Ok(true)
+    } else {
+        ctx.note(link, NoteKind::Rationed);
+        Err(DropReason::PressureRationed)
+    }
+}
+
+/// True when a REQUEST from this client for an address it was never offered must be refused:
+/// the client is new and its link is under pressure or past `pool_reserve_threshold`.
+pub(crate) fn refuses_unoffered(ctx: &Ctx<'_>, link: &[usize]) -> bool {
+    ctx.is_new(link)
+        && (ctx.under_pressure(link)
+            || ctx
+                .leases
+                .reserve_blocks(&ctx.pool_ids(link), ctx.cfg.security.pool_reserve_threshold))
 }

@@ -23,8 +23,9 @@ mod select;
 
 use crate::config::Config;
 use crate::decision::{Arrival, Decision};
-use crate::lease::Timestamp;
+use crate::pressure::{Pressure, PressureNote};
 use crate::reason::DropReason;
+use crate::server::Clock;
 use crate::table::LeaseTable;
 use context::Ctx;
 use leasehold_wire::{MessageType, Op, Packet};
@@ -48,20 +49,49 @@ impl Engine {
         &self.config
     }
 
-    /// Decides what to do with request `req` that arrived as `arrival` at time `now`, given the
-    /// lease state `leases`. Pure: the caller applies [`Decision::changes`] to `leases` (and
-    /// commits the durable ones) before sending the reply and before the next request.
+    /// Decides what to do with request `req` that arrived as `arrival` at `clock`, given the
+    /// lease state `leases` and the links' `pressure`. Pure: the caller applies
+    /// [`Decision::changes`] to `leases` (and commits the durable ones) before sending the reply
+    /// and before the next request.
     pub fn handle(
         &self,
         req: &Packet,
         arrival: &Arrival,
-        now: Timestamp,
+        clock: Clock,
         leases: &LeaseTable,
+        pressure: &Pressure,
     ) -> Decision {
+        self.decide(req, arrival, clock, leases, pressure).0
+    }
+
+    /// [`Engine::handle`], with what the pressure state must learn from the request
+    /// ([`Pressure::observe`]).
+    pub fn decide(
+        &self,
+        req: &Packet,
+        arrival: &Arrival,
+        clock: Clock,
+        leases: &LeaseTable,
+        pressure: &Pressure,
+    ) -> (Decision, Option<PressureNote>) {
+        let ctx = Ctx::new(
+            &self.config,
+            req,
+            arrival,
+            (clock.unix, clock.mono_ms),
+            leases,
+            pressure,
+        );
+        let decision = Self::decide_in(&ctx);
+        (decision, ctx.note.into_inner())
+    }
+
+    fn decide_in(ctx: &Ctx<'_>) -> Decision {
+        let req = ctx.req;
         if req.op == Op::BootReply {
             return Decision::drop(DropReason::Bootreply);
         }
-        if let Some(reason) = relay_policy::refuse(&self.config, req) {
+        if let Some(reason) = relay_policy::refuse(ctx.cfg, req) {
             return Decision::drop(reason);
         }
         // A client is known by option 61 or by chaddr (RFC 2131 §4.2). With neither (hlen 0, as
@@ -73,7 +103,6 @@ impl Engine {
         if anonymous && req.message_type() != Some(MessageType::Inform) {
             return Decision::drop(DropReason::NoClientIdentity);
         }
-        let ctx = Ctx::new(&self.config, req, arrival, now, leases);
         match req.message_type() {
             None if req
                 .options
@@ -81,12 +110,12 @@ impl Engine {
             {
                 Decision::drop(DropReason::MalformedMessageType)
             }
-            None => bootp::handle(&ctx),
-            Some(MessageType::Discover) => discover::handle(&ctx),
-            Some(MessageType::Request) => request::handle(&ctx),
-            Some(MessageType::Decline) => release::decline(&ctx),
-            Some(MessageType::Release) => release::release(&ctx),
-            Some(MessageType::Inform) => inform::handle(&ctx),
+            None => bootp::handle(ctx),
+            Some(MessageType::Discover) => discover::handle(ctx),
+            Some(MessageType::Request) => request::handle(ctx),
+            Some(MessageType::Decline) => release::decline(ctx),
+            Some(MessageType::Release) => release::release(ctx),
+            Some(MessageType::Inform) => inform::handle(ctx),
             Some(MessageType::Offer | MessageType::Ack | MessageType::Nak) => {
                 Decision::drop(DropReason::ServerMessage)
             }

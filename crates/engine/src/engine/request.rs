@@ -17,6 +17,7 @@ use super::reply::{self, Kind};
 use super::select;
 use crate::decision::{Decision, Outcome};
 use crate::lease::LeaseChange;
+use crate::pressure::NoteKind;
 use crate::reason::{DropReason, NakReason};
 use std::net::Ipv4Addr;
 
@@ -53,10 +54,11 @@ fn selecting(ctx: &Ctx<'_>, id: Ipv4Addr, requested: Option<Ipv4Addr>) -> Decisi
     let Some(s) = select::subnet(ctx) else {
         return Decision::drop(DropReason::NoSubnet);
     };
-    if !knows(ctx, addr) && super::discover::reserve_applies(ctx, ctx.cfg.link(s)) {
-        return nak(ctx, NakReason::PoolReserve);
+    let link = ctx.cfg.link(s);
+    if !knows(ctx, addr) && super::discover::refuses_unoffered(ctx, link) {
+        return nak(ctx, NakReason::PressureUnoffered);
     }
-    if ctx.assignable(addr, ctx.cfg.link(s)) {
+    if ctx.bindable(addr, link) {
         ack(ctx, addr)
     } else {
         nak(ctx, NakReason::AddressUnavailable)
@@ -113,7 +115,7 @@ fn confirm(
     if !ctx.on_link(addr, link) {
         return nak_if_authoritative(ctx, NakReason::WrongNetwork);
     }
-    if knows(ctx, addr) && ctx.assignable(addr, link) {
+    if knows(ctx, addr) && ctx.bindable(addr, link) {
         return ack(ctx, addr);
     }
     if ctx.taken_by_other(addr) || knows(ctx, addr) {
@@ -154,7 +156,20 @@ fn ack(ctx: &Ctx<'_>, addr: Ipv4Addr) -> Decision {
     let Some(place): Option<Place<'_>> = ctx.place(addr) else {
         return Decision::drop(DropReason::NoSubnet);
     };
-    let secs = ctx.policy(&place).grant(ctx.req.options.lease_time());
+    let link = ctx
+        .cfg
+        .subnet_for(addr)
+        .map(|s| ctx.cfg.link(s))
+        .unwrap_or(&[]);
+    let (secs, short) = ctx.lease_secs(&place, link);
+    ctx.note(
+        link,
+        NoteKind::Bound {
+            addr,
+            new_client: ctx.unknown_host(link),
+            short,
+        },
+    );
     let lease = ctx.bound_lease(addr, secs, &place);
     let reply = reply::build(ctx, Kind::Ack, addr, Some(&place), Some(secs), None);
     Decision {

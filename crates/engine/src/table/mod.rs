@@ -23,6 +23,7 @@ use ranges::RangeSet;
 // foldhash: several times cheaper than SipHash on these small keys, and seeded per process at
 // random, so clients cannot choose colliding keys.
 use foldhash::{HashMap, HashSet};
+use leasehold_wire::HwAddr;
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
@@ -70,6 +71,9 @@ pub struct LeaseTable {
     blocked: HashSet<Ipv4Addr>,
     /// Reserved addresses inside pools that are not excluded (counted as `reserved` in usage).
     reserved: HashSet<Ipv4Addr>,
+    /// Hardware address → reserved address whose lease record names it: how a host reserved by
+    /// client id is recognised when it asks without option 61 (BOOTP, or DHCP without 61).
+    reserved_hw: HashMap<HwAddr, Ipv4Addr>,
 }
 
 /// When the address of `lease` is (or becomes) free for someone else.
@@ -124,6 +128,12 @@ impl LeaseTable {
                 }
             }
         }
+        self.reserved_hw = self
+            .leases
+            .values()
+            .filter(|l| self.reserved.contains(&l.addr))
+            .filter_map(|l| Some((l.hwaddr?, l.addr)))
+            .collect();
         let mut holes: Vec<Vec<u32>> = vec![Vec::new(); self.pools.len()];
         let taken = self
             .leases
@@ -260,6 +270,14 @@ impl LeaseTable {
                     self.by_client.remove(oc);
                 }
             }
+            if let Some(hw) = old.hwaddr {
+                if self.reserved_hw.get(&hw) == Some(&addr) {
+                    self.reserved_hw.remove(&hw);
+                }
+            }
+        }
+        if let Some(hw) = lease.hwaddr.filter(|_| self.reserved.contains(&addr)) {
+            self.reserved_hw.insert(hw, addr);
         }
         if matches!(lease.state, LeaseState::Bound | LeaseState::Declined)
             && lease.expires != INFINITE
@@ -378,7 +396,8 @@ impl LeaseTable {
     }
 
     /// A free address from pools `pool_ids` (in that order): first one never used, then the one
-    /// free the longest. Excluded and reserved addresses are never returned.
+    /// free the longest, and when none is free, the oldest outstanding offer's. Excluded and
+    /// reserved addresses are never returned, nor an address a lease holds.
     pub fn allocate(&self, pool_ids: &[usize], now: Timestamp) -> Option<Ipv4Addr> {
         for id in pool_ids {
             if let Some(a) = self.pools.get(*id).and_then(|p| p.fresh.first()) {
@@ -406,7 +425,31 @@ impl LeaseTable {
                 }
             }
         }
-        None
+        // Nothing free: the oldest outstanding offer of these pools. An offer is not a binding;
+        // holding it would refuse this client (a DISCOVER flood would starve the pool). The first
+        // REQUEST for the address wins; the other client is NAKed and starts again.
+        self.offer_expiry
+            .range((now.saturating_add(1), Ipv4Addr::UNSPECIFIED)..)
+            .map(|(_, a)| *a)
+            .find(|a| {
+                self.pool_of(*a).is_some_and(|id| pool_ids.contains(&id))
+                    && !self.leases.get(a).is_some_and(|l| l.holds_address(now))
+                    && !self.blocked.contains(a)
+            })
+    }
+
+    /// The reserved address whose lease record names hardware address `hw`, if any.
+    pub fn reserved_by_hw(&self, hw: &HwAddr) -> Option<Ipv4Addr> {
+        self.reserved_hw.get(hw).copied()
+    }
+
+    /// True when a lease of another client holds `addr` at `now` (offers do not count: a
+    /// REQUEST wins over another client's offer). Pool membership, exclusions and reservations
+    /// are the caller's part.
+    pub fn is_bound_by_other(&self, addr: Ipv4Addr, client: &ClientKey, now: Timestamp) -> bool {
+        self.leases
+            .get(&addr)
+            .is_some_and(|l| l.holds_address(now) && l.client.as_ref() != Some(client))
     }
 
     /// Number of addresses of pool `pool_id` that have never had a lease record.

@@ -216,36 +216,36 @@ impl LeaseTable {
             .collect()
     }
 
-    /// Use of pool `pool_id` at `now` as (addresses it may hand out, addresses in use), in O(1)
-    /// plus the lapsed offers not yet purged. In use: offered, or held by a Bound or Declined
-    /// lease (a lapsed lease counts until [`LeaseTable::expire`] reclaims it).
-    pub fn pool_fill(&self, pool_id: usize, now: Timestamp) -> (u64, u64) {
-        let Some(p) = self.pools.get(pool_id) else {
-            return (0, 0);
-        };
-        let lapsed = self
-            .offer_expiry
-            .range(..=(now, Ipv4Addr::BROADCAST))
-            .filter(|(_, a)| self.pool_of(*a) == Some(pool_id))
-            .filter(|(_, a)| !self.leases.get(a).is_some_and(|l| l.holds_address(now)))
-            .count() as u64;
-        let free = p.fresh.len() + (p.recycle.len() as u64).saturating_sub(p.holding) + lapsed;
-        (p.size, p.size.saturating_sub(free))
+    /// Addresses of pool `pool_id` held by a binding (a Bound or Declined lease record; a lapsed
+    /// one counts until [`LeaseTable::expire`] reclaims it), reserved addresses left out. Offers
+    /// do not count: an offer is not a binding. O(1).
+    pub fn pool_bindings(&self, pool_id: usize) -> u64 {
+        self.pools
+            .get(pool_id)
+            .map(|p| {
+                let c = p.counts;
+                (c.bound + c.declined)
+                    .saturating_sub(c.reserved_held)
+                    .min(p.size)
+            })
+            .unwrap_or(0)
     }
 
-    /// True when a client that has neither a reservation nor a current binding must be refused
-    /// an address from pools `pool_ids`: their combined use is at or above `threshold` per cent.
-    /// `threshold >= 100` never refuses.
-    pub fn reserve_blocks(&self, pool_ids: &[usize], threshold: u8, now: Timestamp) -> bool {
+    /// Addresses pools `pool_ids` may hand out, and how many of them are bound, in O(pools).
+    pub fn link_fill(&self, pool_ids: &[usize]) -> (u64, u64) {
+        pool_ids.iter().fold((0, 0), |(t, b), id| {
+            let size = self.pools.get(*id).map(|p| p.size).unwrap_or(0);
+            (t + size, b + self.pool_bindings(*id))
+        })
+    }
+
+    /// True when the bindings of pools `pool_ids` are at or above `threshold` per cent of the
+    /// addresses they may hand out (offers do not count). `threshold >= 100` is never reached.
+    pub fn reserve_blocks(&self, pool_ids: &[usize], threshold: u8) -> bool {
         if threshold >= 100 {
             return false;
         }
-        let (mut total, mut used) = (0u64, 0u64);
-        for id in pool_ids {
-            let (t, u) = self.pool_fill(*id, now);
-            total += t;
-            used += u;
-        }
+        let (total, used) = self.link_fill(pool_ids);
         total > 0 && used * 100 >= total * u64::from(threshold)
     }
 }

@@ -238,8 +238,12 @@ impl Harness {
         Engine::new(self.server.config().clone()).handle(
             req.packet(),
             &self.arrival,
-            self.now,
+            Clock {
+                unix: self.now,
+                mono_ms: self.mono_ms + self.advance_ms, // the clock `send` would use
+            },
             self.server.table(),
+            self.server.pressure(),
         )
     }
 
