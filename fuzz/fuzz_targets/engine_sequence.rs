@@ -5,7 +5,8 @@
 //! backlogged for that datagram). Invariants checked after every step: no panic; a backlogged
 //! step changes nothing durable;
 //! no address is offered/bound to two clients at once; every bound address lies in a pool or is
-//! a reservation; guard state stays within its fixed capacity.
+//! a reservation; guard state and the pressure sightings stay within their fixed capacity (the
+//! configuration puts the link under pressure after 3 new bindings, so those paths are fuzzed).
 #![no_main]
 
 use leasehold_engine::{Arrival, Clock, Config, LeaseState, Outcome, Server, StoreRoom};
@@ -26,6 +27,8 @@ client_rate = 5
 client_burst = 5
 pool_reserve_threshold = 75
 max_leases_per_oui = 6
+pressure_new_bindings = 3
+pressure_sightings = 64
 [[subnet]]
 subnet = "198.18.0.0/24"
 [subnet.options]
@@ -106,6 +109,10 @@ fuzz_target!(|data: &[u8]| {
         assert!(
             server.guard().state_size().1 <= capacity + 64 * 64,
             "guard state grew"
+        );
+        assert!(
+            server.pressure().memory_bytes() <= 64 * 16,
+            "pressure sightings grew"
         );
     }
 });

@@ -71,6 +71,8 @@ pub struct LeaseTable {
     blocked: HashSet<Ipv4Addr>,
     /// Reserved addresses inside pools that are not excluded (counted as `reserved` in usage).
     reserved: HashSet<Ipv4Addr>,
+    /// Every reserved address, in a pool or not.
+    reservation_addrs: HashSet<Ipv4Addr>,
     /// Hardware address → reserved address whose lease record names it: how a host reserved by
     /// client id is recognised when it asks without option 61 (BOOTP, or DHCP without 61).
     reserved_hw: HashMap<HwAddr, Ipv4Addr>,
@@ -118,8 +120,10 @@ impl LeaseTable {
             }
         }
         self.pool_ranges.sort_unstable();
+        self.reservation_addrs.clear();
         for s in &config.subnets {
             for r in &s.reservations {
+                self.reservation_addrs.insert(r.address);
                 if let Some((_, pool)) = config.pool_containing(r.address) {
                     self.blocked.insert(r.address);
                     if !pool.excludes(r.address) {
@@ -131,7 +135,7 @@ impl LeaseTable {
         self.reserved_hw = self
             .leases
             .values()
-            .filter(|l| self.reserved.contains(&l.addr))
+            .filter(|l| self.reservation_addrs.contains(&l.addr))
             .filter_map(|l| Some((l.hwaddr?, l.addr)))
             .collect();
         let mut holes: Vec<Vec<u32>> = vec![Vec::new(); self.pools.len()];
@@ -276,7 +280,10 @@ impl LeaseTable {
                 }
             }
         }
-        if let Some(hw) = lease.hwaddr.filter(|_| self.reserved.contains(&addr)) {
+        if let Some(hw) = lease
+            .hwaddr
+            .filter(|_| self.reservation_addrs.contains(&addr))
+        {
             self.reserved_hw.insert(hw, addr);
         }
         if matches!(lease.state, LeaseState::Bound | LeaseState::Declined)
