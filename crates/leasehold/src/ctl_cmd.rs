@@ -50,6 +50,8 @@ pub enum CtlCommand {
     Leases(LeasesCmd),
     /// Pool usage.
     Pools,
+    /// Pressure state and counters of every link (the starvation defence).
+    Pressure,
     /// Configured reservations.
     Reservations,
     /// Lease history of an address or a client.
@@ -262,6 +264,7 @@ pub fn run(args: &CtlArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         ),
         C::Leases(LeasesCmd::Reclaim) => ("POST", "/api/leases/reclaim".to_string(), Body::None),
         C::Pools => ("GET", "/api/pools".to_string(), Body::None),
+        C::Pressure => ("GET", "/api/pressure".to_string(), Body::None),
         C::Reservations => ("GET", "/api/reservations".to_string(), Body::None),
         C::History {
             address,

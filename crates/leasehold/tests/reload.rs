@@ -14,16 +14,19 @@ const CLIENTS: u32 = 120;
 
 #[test]
 fn reload_under_load_loses_no_lease_and_drops_no_packet() {
-    // Pools far larger than CLIENTS, so that the admission guard's pool reserve never bites.
-    let server = start(&["127.0.1.0-127.0.1.255"], false, "");
+    // Pools far larger than CLIENTS, so that the pool reserve never bites; and the pressure
+    // defence off: CLIENTS new clients within a minute, each sending one DISCOVER, are what it
+    // holds back (their first DISCOVERs would go unanswered).
+    let security = "\n[security]\npressure = false\n";
+    let server = start(&["127.0.1.0-127.0.1.255"], false, security);
     let port = server.port;
     let token = server.dir.path().join("token");
-    let a = config_text(port, &["127.0.1.0-127.0.1.255"], Some(&token), "");
+    let a = config_text(port, &["127.0.1.0-127.0.1.255"], Some(&token), security);
     let b = config_text(
         port,
         &["127.0.1.0-127.0.1.255", "127.0.2.0-127.0.2.255"],
         Some(&token),
-        "",
+        security,
     );
 
     // The client: CLIENTS full DORAs, counting replies; reports progress so reloads interleave.

@@ -12,6 +12,13 @@
 //!   At most [`MAX_ROGUE_ALERTS`] servers have an alert of their own; sightings of further
 //!   servers raise the single aggregate [`ROGUE_MORE_KEY`] (value: how many), so forged server
 //!   ids can grow neither memory nor the alert list.
+//! - `link_pressure:<link>`: the link is under pressure (see [`leasehold_engine::pressure`]), from
+//!   the state the packet loop publishes; value: new bindings in the last minute, threshold: the
+//!   trigger; `since` is when the link entered pressure. Cleared when it leaves (or the link is
+//!   no longer configured). A link that entered and left pressure between two evaluations (its
+//!   `entered_total` grew) is raised and cleared in the same evaluation, so no transition goes
+//!   unreported. One alert per link at most: links come from the configuration, not from
+//!   traffic.
 //!
 //! Every alert clears when its condition ends. Time is passed in, so the logic is unit-tested
 //! without a clock.
@@ -26,7 +33,7 @@ use crate::metrics::Metrics;
 use crate::rogue::RogueServer;
 use crate::usage::PoolWatch;
 use leasehold_engine::config::AlertsConfig;
-use leasehold_engine::PoolUsage;
+use leasehold_engine::{LinkStatus, PoolUsage};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::Ipv4Addr;
@@ -49,6 +56,8 @@ pub const ROGUE_MORE_KEY: &str = "rogue_server:more";
 /// Shortest quiet time, in seconds, after which a rogue alert clears whatever `window` says:
 /// twice [`crate::rogue::REFRESH`], the longest a server that keeps answering goes unrefreshed.
 pub const ROGUE_MIN_QUIET: u64 = 2 * crate::rogue::REFRESH.as_secs();
+/// Prefix of the key of a link's pressure alert (`link_pressure:<link>`).
+pub const PRESSURE_PREFIX: &str = "link_pressure:";
 /// Most webhook events waiting in the outbox, and in the queue to the poster task.
 pub const WEBHOOK_QUEUE: usize = 256;
 
@@ -95,6 +104,8 @@ pub struct Inputs {
     pub drops: u64,
     /// Usage of every pool.
     pub pools: Vec<PoolUsage>,
+    /// Pressure state of every link.
+    pub links: Vec<LinkStatus>,
 }
 
 /// Active alerts and recent events, for the API.
@@ -122,6 +133,8 @@ struct Inner {
     outbox: VecDeque<AlertEvent>,
     /// Events dropped from a full outbox since start.
     outbox_dropped: u64,
+    /// Per configured link: its `entered_total` at the last evaluation.
+    pressure_entered: HashMap<String, u64>,
 }
 
 /// The aggregate alert's state.
@@ -197,6 +210,55 @@ impl Inner {
             self.outbox.push_back(e.clone());
         }
         Some(e)
+    }
+
+    /// Raises `link_pressure:<link>` for the links under pressure and clears it for the others;
+    /// see the module documentation.
+    fn evaluate_pressure(&mut self, now: u64, links: &[LinkStatus]) -> Vec<AlertEvent> {
+        let mut ran = Vec::new();
+        for s in links {
+            let key = format!("{PRESSURE_PREFIX}{}", s.link);
+            let last = self
+                .pressure_entered
+                .insert(s.link.clone(), s.entered_total)
+                .unwrap_or(0);
+            let since = s.since.unwrap_or(now);
+            let rate = f64::from(s.new_bindings_per_minute);
+            let trigger = f64::from(s.trigger_per_minute);
+            let raised = format!(
+                "link {} is under pressure since {since} (Unix time): {} new bindings in the last minute, trigger {}; {} of {} addresses bound; new clients must retransmit their DISCOVER and get a short first lease",
+                s.link, s.new_bindings_per_minute, s.trigger_per_minute, s.bound, s.size
+            );
+            let cleared = format!(
+                "link {} is no longer under pressure: {} new bindings in the last minute, trigger {}; {} of {} addresses bound",
+                s.link, s.new_bindings_per_minute, s.trigger_per_minute, s.bound, s.size
+            );
+            if !s.under_pressure && s.entered_total > last && !self.active.contains_key(&key) {
+                // Entered and left since the last evaluation: report both.
+                ran.extend(self.set(now, key.clone(), true, rate, trigger, raised.clone()));
+            }
+            let msg = if s.under_pressure { raised } else { cleared };
+            ran.extend(self.set(now, key.clone(), s.under_pressure, rate, trigger, msg));
+            if let (true, Some(a)) = (s.under_pressure, self.active.get_mut(&key)) {
+                a.since = since;
+            }
+        }
+        // Links no longer configured (reload) clear and are forgotten.
+        self.pressure_entered
+            .retain(|link, _| links.iter().any(|s| s.link == *link));
+        let stale: Vec<String> = self
+            .active
+            .keys()
+            .filter(|k| {
+                k.strip_prefix(PRESSURE_PREFIX)
+                    .is_some_and(|link| !links.iter().any(|s| s.link == link))
+            })
+            .cloned()
+            .collect();
+        for k in stale {
+            ran.extend(self.set(now, k, false, 0.0, 0.0, "link no longer configured".into()));
+        }
+        ran
     }
 }
 
@@ -311,6 +373,9 @@ impl Alerts {
         for k in stale {
             ran.extend(i.set(now, k, false, 0.0, 0.0, "pool no longer configured".into()));
         }
+
+        // Links under pressure.
+        ran.extend(i.evaluate_pressure(now, &inputs.links));
 
         // Rates over the window.
         i.samples
@@ -502,9 +567,9 @@ fn unix_now() -> u64 {
         .unwrap_or(0)
 }
 
-/// One evaluation at `now`: counters from `metrics`, pool usage from `pools`; the events for
-/// the webhook are offered to `queue` without waiting (drops are logged). Returns the events of
-/// this evaluation.
+/// One evaluation at `now`: counters from `metrics`, pool usage and link pressure from `pools`;
+/// the events for the webhook are offered to `queue` without waiting (drops are logged). Returns
+/// the events of this evaluation.
 pub fn evaluate_once(
     alerts: &Alerts,
     metrics: &Metrics,
@@ -513,11 +578,13 @@ pub fn evaluate_once(
     now: u64,
 ) -> Vec<AlertEvent> {
     let t = &metrics.totals;
+    let snapshot = pools.borrow().clone();
     let inputs = Inputs {
         naks: t.naks.load(Ordering::Relaxed),
         declines: t.declines.load(Ordering::Relaxed),
         drops: t.drops.load(Ordering::Relaxed),
-        pools: pools.borrow().pools.clone(),
+        pools: snapshot.pools.clone(),
+        links: snapshot.links.clone(),
     };
     let events = alerts.evaluate(now, &inputs);
     if let (Some(url), posts) = alerts.take_outbox() {
@@ -538,9 +605,9 @@ pub fn evaluate_once(
 }
 
 /// Runs [`Alerts::evaluate`] every [`EVALUATE_EVERY`] with the counters of `metrics` and the
-/// pool usage last published on `pools`, until `cancel` is cancelled. Events go to the webhook
-/// through a bounded queue read by a poster task of its own (which stops with it), so a slow
-/// webhook never delays an evaluation. The handle finishes when both have stopped.
+/// pool usage and link pressure last published on `pools`, until `cancel` is cancelled. Events go
+/// to the webhook through a bounded queue read by a poster task of its own (which stops with it),
+/// so a slow webhook never delays an evaluation. The handle finishes when both have stopped.
 pub fn spawn_evaluator(
     alerts: Arc<Alerts>,
     metrics: Arc<Metrics>,
@@ -760,8 +827,8 @@ mod tests {
         );
         let snapshot = |assigned| {
             Arc::new(PoolSnapshot {
-                config: config.clone(),
                 pools: vec![pool(assigned, 10)],
+                ..PoolSnapshot::empty(config.clone())
             })
         };
         let (tx, pools) = tokio::sync::watch::channel(snapshot(9));
@@ -806,10 +873,8 @@ mod tests {
             )
             .expect("valid"),
         );
-        let (_tx, pools) = tokio::sync::watch::channel(Arc::new(crate::usage::PoolSnapshot {
-            config,
-            pools: Vec::new(),
-        }));
+        let (_tx, pools) =
+            tokio::sync::watch::channel(Arc::new(crate::usage::PoolSnapshot::empty(config)));
         let cancel = CancellationToken::new();
         let task = spawn_evaluator(
             a,
@@ -822,6 +887,119 @@ mod tests {
             .await
             .expect("stops promptly")
             .expect("no panic");
+    }
+
+    fn link(name: &str, under: bool, entered: u64) -> LinkStatus {
+        LinkStatus {
+            link: name.to_string(),
+            size: 10,
+            bound: 4,
+            under_pressure: under,
+            since: under.then_some(990),
+            new_bindings_per_minute: 4,
+            trigger_per_minute: 2,
+            entered_total: entered,
+            short_leases_total: 0,
+            reclaimed_total: 0,
+            renewed_total: 0,
+            unseen_total: 0,
+            rationed_total: 0,
+        }
+    }
+
+    fn links(list: Vec<LinkStatus>) -> Inputs {
+        Inputs {
+            links: list,
+            ..Inputs::default()
+        }
+    }
+
+    /// A link entering pressure raises `link_pressure:<link>` with its rate, trigger and since;
+    /// it stays one alert while the link stays under pressure and clears when it leaves.
+    #[test]
+    fn pressure_alert_raises_on_entering_and_clears_on_leaving() {
+        let a = Alerts::new(cfg());
+        assert!(a
+            .evaluate(995, &links(vec![link("lan", false, 0)]))
+            .is_empty());
+        let raised = a.evaluate(1000, &links(vec![link("lan", true, 1)]));
+        assert_eq!(keys(&raised), [("link_pressure:lan".to_string(), "raised")]);
+        assert_eq!((raised[0].value, raised[0].threshold), (4.0, 2.0));
+        assert!(raised[0]
+            .message
+            .contains("link lan is under pressure since 990"));
+        assert!(raised[0]
+            .message
+            .contains("4 new bindings in the last minute, trigger 2"));
+        for t in 1005..1100 {
+            assert!(a.evaluate(t, &links(vec![link("lan", true, 1)])).is_empty());
+        }
+        let active = a.snapshot().active;
+        assert_eq!(active.len(), 1, "one alert per link");
+        assert_eq!(
+            (active[0].key.as_str(), active[0].since),
+            ("link_pressure:lan", 990)
+        );
+        let cleared = a.evaluate(1100, &links(vec![link("lan", false, 1)]));
+        assert_eq!(
+            keys(&cleared),
+            [("link_pressure:lan".to_string(), "cleared")]
+        );
+        assert!(cleared[0].message.contains("no longer under pressure"));
+        assert!(a.snapshot().active.is_empty());
+        assert!(a
+            .evaluate(1105, &links(vec![link("lan", false, 1)]))
+            .is_empty());
+    }
+
+    /// A link that entered and left pressure between two evaluations is raised and cleared in
+    /// the next one; only the link that changed.
+    #[test]
+    fn pressure_between_two_evaluations_is_raised_and_cleared() {
+        let a = Alerts::new(cfg());
+        let calm = links(vec![link("a", false, 0), link("b", false, 2)]);
+        // First sight of b: it entered (twice) and left before any evaluation.
+        assert_eq!(
+            keys(&a.evaluate(1000, &calm)),
+            [
+                ("link_pressure:b".to_string(), "raised"),
+                ("link_pressure:b".to_string(), "cleared")
+            ]
+        );
+        let events = a.evaluate(1005, &links(vec![link("a", false, 1), link("b", false, 2)]));
+        assert_eq!(
+            keys(&events),
+            [
+                ("link_pressure:a".to_string(), "raised"),
+                ("link_pressure:a".to_string(), "cleared")
+            ]
+        );
+        assert!(a.snapshot().active.is_empty());
+        assert!(a
+            .evaluate(1010, &links(vec![link("a", false, 1), link("b", false, 2)]))
+            .is_empty());
+    }
+
+    /// A link under pressure that a reload removes clears; a webhook gets both events.
+    #[test]
+    fn pressure_alert_of_a_removed_link_clears_and_reaches_the_webhook() {
+        let a = Alerts::new(AlertsConfig {
+            webhook: Some("http://127.0.0.1:9/".into()),
+            ..cfg()
+        });
+        a.evaluate(1000, &links(vec![link("old", true, 1)]));
+        assert_eq!(
+            keys(&a.evaluate(1005, &links(vec![link("new", false, 0)]))),
+            [("link_pressure:old".to_string(), "cleared")]
+        );
+        let (_, events) = a.take_outbox();
+        assert_eq!(
+            keys(&events),
+            [
+                ("link_pressure:old".to_string(), "raised"),
+                ("link_pressure:old".to_string(), "cleared")
+            ]
+        );
     }
 
     #[test]

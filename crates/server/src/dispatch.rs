@@ -9,6 +9,11 @@
 //!
 //! Replies leave through a [`ReplySink`]: the UDP socket in production, a collecting sink in
 //! tests, so the durability rule is tested in-process without a network.
+//!
+//! After each batch, tick and control request the dispatcher takes the links that entered or left
+//! pressure ([`Server::take_pressure_changes`]), logs one `link_pressure` line per change and
+//! publishes the new state at once, so the API, `/metrics` and the alert evaluator see it without
+//! waiting for the next tick.
 
 use crate::guard_report::GuardReport;
 use crate::handle::{ControlError, ControlRequest, LeaseView, NewLease};
@@ -16,7 +21,7 @@ use crate::metrics::Metrics;
 use crate::usage::PoolSnapshot;
 use leasehold_engine::{
     AdminError, AdminLease, Arrival, ClientKey, Clock, Config, Destination, Lease, LeaseChange,
-    Outcome, Server, StoreRoom, Timestamp,
+    LinkStatus, Outcome, PressureChange, Server, StoreRoom, Timestamp,
 };
 use leasehold_net::Outgoing;
 use leasehold_store::GroupCommitter;
@@ -131,6 +136,7 @@ impl Dispatcher {
             self.handle_one(datagram, arrival, room, &mut batch);
         }
         self.finish(batch);
+        self.report_pressure(unix_now());
     }
 
     fn handle_one(&mut self, datagram: &[u8], arrival: Arrival, room: StoreRoom, b: &mut Batch) {
@@ -212,7 +218,9 @@ impl Dispatcher {
             });
     }
 
-    /// Reclaims leases whose time is up at `now`, commits them, and publishes pool usage.
+    /// Reclaims leases whose time is up at `now`, commits them, re-evaluates the links'
+    /// pressure (logging the links that entered or left it), and publishes pool usage and
+    /// pressure state.
     pub fn tick(&mut self, now: Timestamp) {
         let changed = self.server.tick(now);
         if !changed.is_empty() {
@@ -223,7 +231,9 @@ impl Dispatcher {
                 }
             });
         }
-        self.publish_usage(now);
+        if self.report_pressure(now) == 0 {
+            self.publish_usage(now);
+        }
         let port = self.server.config().server.server_port;
         self.report.tick(self.server.guard(), port);
     }
@@ -234,15 +244,31 @@ impl Dispatcher {
         let _ = self.committer.query(|_| Ok(())).await;
     }
 
-    /// Publishes the pool usage at `now` (O(pools)) for `/metrics`, alerts and the dashboard,
-    /// and returns it.
+    /// Publishes the pool usage and the links' pressure state at `now` (O(pools)) for
+    /// `/metrics`, alerts, the API and the dashboard, and returns it.
     fn publish_usage(&self, now: Timestamp) -> Arc<PoolSnapshot> {
         let snapshot = Arc::new(PoolSnapshot {
             config: self.server.config().clone(),
             pools: self.server.pool_usage(now),
+            links: self.server.pressure_status(now),
         });
         self.pools.send_replace(snapshot.clone());
         snapshot
+    }
+
+    /// Logs the links that entered or left pressure since the last call (one `link_pressure`
+    /// line each) and, when there are any, publishes the new state at once. Returns how many.
+    /// Costs one empty-vector check when nothing changed.
+    fn report_pressure(&mut self, now: Timestamp) -> usize {
+        let changes = self.server.take_pressure_changes();
+        if changes.is_empty() {
+            return 0;
+        }
+        let snapshot = self.publish_usage(now);
+        for c in &changes {
+            log_pressure(c, snapshot.links.iter().find(|s| s.link == c.link));
+        }
+        changes.len()
     }
 
     /// Answers a control request at `now`. Never blocks.
@@ -297,17 +323,79 @@ impl Dispatcher {
                 for w in &warnings {
                     warn!("{w}");
                 }
+                let before = self.server.pressure_status(now);
                 self.server.reload(new.clone());
                 info!(
                     subnets = new.subnets.len(),
                     leases = self.server.table().len(),
                     "configuration reloaded"
                 );
-                self.publish_usage(now);
+                let after = self.publish_usage(now);
+                // A reload that turns the defence off (or on again) changes the state without a
+                // transition of the engine's own.
+                for c in reload_changes(&before, &after.links) {
+                    log_pressure(&c, after.links.iter().find(|s| s.link == c.link));
+                }
                 let _ = reply.send(warnings);
             }
         }
+        // `reclaim` re-evaluates pressure like a tick.
+        self.report_pressure(now);
     }
+}
+
+/// The `link_pressure` log line of one change: WARN when the link entered pressure, INFO when it
+/// left; `status` is the link's state now (absent when a reload removed the link).
+fn log_pressure(change: &PressureChange, status: Option<&LinkStatus>) {
+    let rate = status.map_or(0, |s| s.new_bindings_per_minute);
+    let trigger = status.map_or(0, |s| s.trigger_per_minute);
+    let bound = status.map_or(0, |s| s.bound);
+    let size = status.map_or(0, |s| s.size);
+    if change.entered {
+        warn!(
+            event = "link_pressure",
+            link = %change.link,
+            state = %"entered",
+            new_bindings_per_minute = rate,
+            trigger,
+            bound,
+            size,
+            "link under pressure: new clients must retransmit their DISCOVER and get a short first lease"
+        );
+    } else {
+        info!(
+            event = "link_pressure",
+            link = %change.link,
+            state = %"left",
+            new_bindings_per_minute = rate,
+            trigger,
+            bound,
+            size,
+            "link no longer under pressure"
+        );
+    }
+}
+
+/// The links whose pressure state differs between `before` and `after` a reload (a link the
+/// reload removed leaves pressure).
+fn reload_changes(before: &[LinkStatus], after: &[LinkStatus]) -> Vec<PressureChange> {
+    let under =
+        |list: &[LinkStatus], link: &str| list.iter().any(|s| s.link == link && s.under_pressure);
+    let left = before
+        .iter()
+        .filter(|b| b.under_pressure && !under(after, &b.link))
+        .map(|b| PressureChange {
+            link: b.link.clone(),
+            entered: false,
+        });
+    let entered = after
+        .iter()
+        .filter(|a| a.under_pressure && !under(before, &a.link))
+        .map(|a| PressureChange {
+            link: a.link.clone(),
+            entered: true,
+        });
+    left.chain(entered).collect()
 }
 
 /// The engine's form of a lease from the API.

@@ -106,7 +106,8 @@ pub enum ControlRequest {
         /// Answer.
         reply: oneshot::Sender<Arc<Config>>,
     },
-    /// The pool usage now (O(pools) on the packet loop; also published for the other readers).
+    /// The pool usage and the links' pressure state now (O(pools) on the packet loop; also
+    /// published for the other readers).
     Pools {
         /// Answer.
         reply: oneshot::Sender<Arc<crate::usage::PoolSnapshot>>,

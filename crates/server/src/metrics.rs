@@ -2,14 +2,15 @@
 //! chart, and per-subnet log levels.
 //!
 //! Counters are updated by the serve task as datagrams are handled ([`Metrics::on_received`],
-//! [`Metrics::on_decision`], [`Metrics::on_sent`]). Pool usage and store statistics are not kept
-//! here: they are computed at scrape time (pool usage by the serve task, which owns the lease
-//! table; store statistics from [`GroupCommitter::stats`]) and handed to [`Metrics::render`].
+//! [`Metrics::on_decision`], [`Metrics::on_sent`]). Pool usage, the links' pressure state and
+//! store statistics are not kept here: they are computed at scrape time (pool usage and pressure
+//! by the serve task, which owns the lease table; store statistics from
+//! [`GroupCommitter::stats`]) and handed to [`Metrics::render`].
 //! Names follow the Prometheus conventions; docs/metrics.md maps them to Kea's `pkt4-*` names.
 //!
 //! [`GroupCommitter::stats`]: leasehold_store::GroupCommitter::stats
 
-use leasehold_engine::{Arrival, Config, DropReason, Outcome, PoolUsage, Verdict};
+use leasehold_engine::{Arrival, Config, DropReason, LinkStatus, Outcome, PoolUsage, Verdict};
 use leasehold_store::group_commit::LATENCY_BUCKETS_MICROS;
 use leasehold_store::GroupCommitStats;
 use leasehold_wire::Packet;
@@ -139,10 +140,12 @@ impl RateHistory {
 struct ScrapeData {
     config: Option<Arc<Config>>,
     pools: Vec<PoolUsage>,
+    links: Vec<LinkStatus>,
     store: GroupCommitStats,
 }
 
-/// Encodes the scrape-time values (pool usage, store statistics) as metric families.
+/// Encodes the scrape-time values (pool usage, link pressure, store statistics) as metric
+/// families.
 #[derive(Debug, Default)]
 struct ScrapeCollector {
     data: Mutex<ScrapeData>,
@@ -412,18 +415,20 @@ impl Metrics {
         }
     }
 
-    /// The OpenMetrics text of every metric, with `config`/`pools` (from the serve task) and
-    /// `store` (from the group committer) as the scrape-time values.
+    /// The OpenMetrics text of every metric, with `config`/`pools`/`links` (from the serve task)
+    /// and `store` (from the group committer) as the scrape-time values.
     pub fn render(
         &self,
         config: Option<Arc<Config>>,
         pools: Vec<PoolUsage>,
+        links: Vec<LinkStatus>,
         store: GroupCommitStats,
     ) -> String {
         if let Ok(mut d) = self.scrape.data.lock() {
             *d = ScrapeData {
                 config,
                 pools,
+                links,
                 store,
             };
         }
@@ -455,6 +460,91 @@ fn gauge1(
     v: f64,
 ) -> Result<(), std::fmt::Error> {
     ConstGauge::new(v).encode(enc.encode_descriptor(name, help, None, MetricType::Gauge)?)
+}
+
+fn counters<L: prometheus_client::encoding::EncodeLabelSet>(
+    enc: &mut DescriptorEncoder<'_>,
+    name: &str,
+    help: &str,
+    rows: &[(L, u64)],
+) -> Result<(), std::fmt::Error> {
+    let mut m = enc.encode_descriptor(name, help, None, MetricType::Counter)?;
+    for (labels, v) in rows {
+        ConstCounter::new(*v).encode(m.encode_family(labels)?)?;
+    }
+    Ok(())
+}
+
+/// One per-link metric family: name, help, and how to read its value from a link's status.
+type LinkFamily<T> = (&'static str, &'static str, fn(&LinkStatus) -> T);
+
+/// The per-link pressure families (see [`leasehold_engine::pressure`]), label `link`.
+fn encode_pressure(
+    enc: &mut DescriptorEncoder<'_>,
+    links: &[LinkStatus],
+) -> Result<(), std::fmt::Error> {
+    type LinkLabel = [(&'static str, String); 1];
+    let label = |s: &LinkStatus| -> LinkLabel { [("link", s.link.clone())] };
+    let gauges: [LinkFamily<i64>; 3] = [
+        (
+            "leasehold_link_pressure",
+            "1 while the link is under pressure (new clients must retransmit and get a short first lease), else 0",
+            |s| i64::from(s.under_pressure),
+        ),
+        (
+            "leasehold_link_new_bindings_per_minute",
+            "New clients bound on the link in the last minute",
+            |s| i64::from(s.new_bindings_per_minute),
+        ),
+        (
+            "leasehold_link_pressure_trigger_per_minute",
+            "New bindings per minute that put the link under pressure",
+            |s| i64::from(s.trigger_per_minute),
+        ),
+    ];
+    for (name, help, value) in gauges {
+        let mut m = enc.encode_descriptor(name, help, None, MetricType::Gauge)?;
+        for s in links {
+            ConstGauge::new(value(s)).encode(m.encode_family(&label(s))?)?;
+        }
+    }
+    let totals: [LinkFamily<u64>; 6] = [
+        (
+            "leasehold_pressure_entered",
+            "Times the link entered pressure",
+            |s| s.entered_total,
+        ),
+        (
+            "leasehold_pressure_short_leases",
+            "Leases granted short (pressure_lease_time) to new clients under pressure",
+            |s| s.short_leases_total,
+        ),
+        (
+            "leasehold_pressure_reclaimed",
+            "Short pressure leases that expired without a renewal: their addresses came back",
+            |s| s.reclaimed_total,
+        ),
+        (
+            "leasehold_pressure_renewed",
+            "Short pressure leases that were renewed (the client was real)",
+            |s| s.renewed_total,
+        ),
+        (
+            "leasehold_pressure_unseen",
+            "First DISCOVERs of new clients held back under pressure (reason pressure_unseen)",
+            |s| s.unseen_total,
+        ),
+        (
+            "leasehold_pressure_rationed",
+            "Offers to new clients refused by the reserve's rationing (reason pressure_rationed)",
+            |s| s.rationed_total,
+        ),
+    ];
+    for (name, help, value) in totals {
+        let rows: Vec<(LinkLabel, u64)> = links.iter().map(|s| (label(s), value(s))).collect();
+        counters(enc, name, help, &rows)?;
+    }
+    Ok(())
 }
 
 fn counter(
@@ -599,6 +689,7 @@ impl Collector for ScrapeCollector {
             "Share of a subnet's pool addresses not free (0-1)",
             &rows,
         )?;
+        encode_pressure(&mut enc, &d.links)?;
         // Store.
         let s = &d.store;
         counter(
@@ -711,7 +802,7 @@ mod tests {
         let m = Metrics::new();
         m.on_parse_failure(1);
         m.on_dropped(DropReason::StoreBacklog, 1);
-        let text = m.render(None, Vec::new(), GroupCommitStats::default());
+        let text = m.render(None, Vec::new(), Vec::new(), GroupCommitStats::default());
         assert!(
             text.contains("leasehold_packets_dropped_total{reason=\"store_backlog\"} 1"),
             "{text}"
@@ -724,5 +815,59 @@ mod tests {
         );
         assert!(text.contains("leasehold_store_commit_duration_seconds_bucket"));
         assert!(text.trim_end().ends_with("# EOF"));
+    }
+
+    fn link(name: &str, under: bool, n: u64) -> LinkStatus {
+        LinkStatus {
+            link: name.to_string(),
+            size: 100,
+            bound: 40,
+            under_pressure: under,
+            since: under.then_some(1_000),
+            new_bindings_per_minute: 25,
+            trigger_per_minute: 10,
+            entered_total: n,
+            short_leases_total: n + 1,
+            reclaimed_total: n + 2,
+            renewed_total: n + 3,
+            unseen_total: n + 4,
+            rationed_total: n + 5,
+        }
+    }
+
+    /// Every pressure family, per link: gauges as they are, the engine's absolute totals as
+    /// counters (`_total`), with the link's name as the `link` label.
+    #[test]
+    fn render_has_the_pressure_families_per_link() {
+        let m = Metrics::new();
+        let links = vec![link("office", true, 3), link("198.18.1.0/24", false, 0)];
+        let text = m.render(None, Vec::new(), links, GroupCommitStats::default());
+        for line in [
+            "# TYPE leasehold_link_pressure gauge",
+            "leasehold_link_pressure{link=\"office\"} 1",
+            "leasehold_link_pressure{link=\"198.18.1.0/24\"} 0",
+            "leasehold_link_new_bindings_per_minute{link=\"office\"} 25",
+            "leasehold_link_pressure_trigger_per_minute{link=\"office\"} 10",
+            "# TYPE leasehold_pressure_entered counter",
+            "leasehold_pressure_entered_total{link=\"office\"} 3",
+            "leasehold_pressure_entered_total{link=\"198.18.1.0/24\"} 0",
+            "leasehold_pressure_short_leases_total{link=\"office\"} 4",
+            "leasehold_pressure_reclaimed_total{link=\"office\"} 5",
+            "leasehold_pressure_renewed_total{link=\"office\"} 6",
+            "leasehold_pressure_unseen_total{link=\"office\"} 7",
+            "leasehold_pressure_rationed_total{link=\"office\"} 8",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "no line {line:?} in\n{text}"
+            );
+        }
+        // Without links (before the first publication) the families are empty, not missing.
+        let text = m.render(None, Vec::new(), Vec::new(), GroupCommitStats::default());
+        assert!(
+            text.contains("# TYPE leasehold_link_pressure gauge"),
+            "{text}"
+        );
+        assert!(!text.contains("leasehold_link_pressure{"), "{text}");
     }
 }

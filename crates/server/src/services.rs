@@ -127,10 +127,8 @@ pub async fn start(
         Arc::new(GroupCommitter::with_options(store, commit).map_err(ServeError::Writer)?);
     let metrics = Arc::new(Metrics::new());
     let (handle, control_rx) = ControlHandle::channel();
-    let (pools_tx, pools) = tokio::sync::watch::channel(Arc::new(PoolSnapshot {
-        config: config.clone(),
-        pools: Vec::new(),
-    }));
+    let (pools_tx, pools) =
+        tokio::sync::watch::channel(Arc::new(PoolSnapshot::empty(config.clone())));
     let make = {
         let committer = committer.clone();
         let metrics = metrics.clone();

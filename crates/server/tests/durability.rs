@@ -132,10 +132,7 @@ fn rig(max_queued_leases: usize) -> Rig {
         Arc::new(GroupCommitter::with_options(Box::new(store), options).expect("writer"));
     let sink = Arc::new(Collect::default());
     let metrics = Arc::new(Metrics::new());
-    let (pools, _) = tokio::sync::watch::channel(Arc::new(PoolSnapshot {
-        config: config.clone(),
-        pools: Vec::new(),
-    }));
+    let (pools, _) = tokio::sync::watch::channel(Arc::new(PoolSnapshot::empty(config.clone())));
     let dispatcher = Dispatcher::new(
         Server::new(config, []),
         committer.clone(),
@@ -288,7 +285,9 @@ fn a_stalled_store_bounds_the_queue_and_counts_store_backlog() {
         .find(|(reason, _)| reason.as_str() == "store_backlog")
         .map(|(_, n)| n);
     assert_eq!(backlog, Some(12 - BOUND as u64));
-    let text = r.metrics.render(None, Vec::new(), r.committer.stats());
+    let text = r
+        .metrics
+        .render(None, Vec::new(), Vec::new(), r.committer.stats());
     assert!(
         text.contains(&format!(
             "leasehold_packets_dropped_total{{reason=\"store_backlog\"}} {}",

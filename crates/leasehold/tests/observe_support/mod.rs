@@ -57,6 +57,15 @@ pub fn api_url(line: &str, scheme: &str) -> Option<String> {
 
 /// Starts a server with `pools`; with the token file unless `read_only`.
 pub fn start(pools: &[&str], read_only: bool, extra: &str) -> Server {
+    start_logged(pools, read_only, extra).0
+}
+
+/// Like [`start`], and also returns the server's log after start-up (JSON, one object a line).
+pub fn start_logged(
+    pools: &[&str],
+    read_only: bool,
+    extra: &str,
+) -> (Server, std::sync::mpsc::Receiver<String>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let token = dir.path().join("token");
     std::fs::write(&token, format!("{TOKEN}\n")).expect("write token");
@@ -67,21 +76,23 @@ pub fn start(pools: &[&str], read_only: bool, extra: &str) -> Server {
     let db = dir.path().join("leases.db");
     let mut api = None;
     let mut serving = false;
-    let (process, _) = ServerProcess::start(&config, &db, &["--log-format", "json"], &[], |line| {
-        serving |= line.contains("serving");
-        if let Some(url) = api_url(line, "http") {
-            api = Some(url);
-        }
-        serving && api.is_some()
-    });
-    Server {
+    let (process, _, log) =
+        ServerProcess::start_logged(&config, &db, &["--log-format", "json"], &[], |line| {
+            serving |= line.contains("serving");
+            if let Some(url) = api_url(line, "http") {
+                api = Some(url);
+            }
+            serving && api.is_some()
+        });
+    let server = Server {
         process,
         port,
         api: api.unwrap_or_default(),
         dir,
         config,
         db,
-    }
+    };
+    (server, log)
 }
 
 /// A client socket with the 10 s read timeout these tests use.

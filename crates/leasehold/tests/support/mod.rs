@@ -57,8 +57,21 @@ impl ServerProcess {
         db: &Path,
         extra: &[&str],
         env: &[(&str, &str)],
-        mut ready: impl FnMut(&str) -> bool,
+        ready: impl FnMut(&str) -> bool,
     ) -> (ServerProcess, Vec<String>) {
+        let (server, seen, _rest) = Self::start_logged(config, db, extra, env, ready);
+        (server, seen)
+    }
+
+    /// Like [`ServerProcess::start`], and also returns the rest of the log: every line the
+    /// server writes after it was ready, in order, as it writes it.
+    pub fn start_logged(
+        config: &Path,
+        db: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+        mut ready: impl FnMut(&str) -> bool,
+    ) -> (ServerProcess, Vec<String>, Receiver<String>) {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_leasehold"));
         cmd.arg("serve")
             .args(extra)
@@ -84,7 +97,7 @@ impl ServerProcess {
         });
         let server = ServerProcess { child };
         let seen = read_until_ready(&rx, &mut ready);
-        (server, seen)
+        (server, seen, rx)
     }
 
     /// Starts a server and waits for its "serving" line.

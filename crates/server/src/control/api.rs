@@ -7,13 +7,14 @@
 use super::auth::{needs_token, Denied, Token};
 use super::{ControlContext, ControlError, ControlRequest, LeaseQuery, LeaseView, NewLease};
 use crate::metrics::SubnetLogLevel;
+use crate::usage::PoolSnapshot;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use leasehold_engine::{ClientKey, Config, PoolUsage};
+use leasehold_engine::{ClientKey, Config, LinkStatus, PoolUsage};
 use leasehold_store::SqliteStore;
 use leasehold_store::{HistoryFilter, LeaseStore};
 use leasehold_wire::HwAddr;
@@ -74,17 +75,22 @@ fn unavailable() -> ApiError {
 
 type ApiResult<T> = Result<T, ApiError>;
 
-/// The configuration in force and the usage of its pools now: one O(pools) round trip to the
-/// packet loop, or what it last published when it does not answer.
-async fn pools_now(ctx: &ControlContext) -> (Arc<Config>, Vec<PoolUsage>) {
-    let snap = match ctx
+/// The configuration in force, the usage of its pools and its links' pressure state now: one
+/// O(pools) round trip to the packet loop, or what it last published when it does not answer.
+async fn snapshot_now(ctx: &ControlContext) -> Arc<PoolSnapshot> {
+    match ctx
         .handle
         .ask(|reply| ControlRequest::Pools { reply })
         .await
     {
         Ok(snap) => snap,
         Err(_) => ctx.pools.borrow().clone(),
-    };
+    }
+}
+
+/// The configuration in force and the usage of its pools now (see [`snapshot_now`]).
+async fn pools_now(ctx: &ControlContext) -> (Arc<Config>, Vec<PoolUsage>) {
+    let snap = snapshot_now(ctx).await;
     (snap.config.clone(), snap.pools.clone())
 }
 
@@ -123,6 +129,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/leases/reclaim", post(leases_reclaim))
         .route("/api/leases/{address}", get(lease_get).delete(lease_delete))
         .route("/api/pools", get(pools))
+        .route("/api/pressure", get(pressure))
         .route("/api/reservations", get(reservations))
         .route("/api/history", get(history))
         .route("/api/statistics", get(statistics))
@@ -170,15 +177,19 @@ fn unix_now() -> u64 {
 }
 
 async fn metrics(State(s): State<ApiState>) -> Response {
-    let (config, pools) = pools_now(&s.ctx).await;
-    let config = Some(config);
+    let snap = snapshot_now(&s.ctx).await;
     let store = s
         .ctx
         .committer
         .upgrade()
         .map(|c| c.stats())
         .unwrap_or_default();
-    let text = s.ctx.metrics.render(config, pools, store);
+    let text = s.ctx.metrics.render(
+        Some(snap.config.clone()),
+        snap.pools.clone(),
+        snap.links.clone(),
+        store,
+    );
     (
         [(
             header::CONTENT_TYPE,
@@ -424,6 +435,53 @@ async fn pools(State(s): State<ApiState>) -> ApiResult<Json<Value>> {
     Ok(Json(json!({ "pools": pools })))
 }
 
+/// One link in `GET /api/pressure`: the fields of [`LinkStatus`].
+#[derive(Serialize)]
+struct LinkView {
+    link: String,
+    size: u64,
+    bound: u64,
+    under_pressure: bool,
+    since: Option<u64>,
+    new_bindings_per_minute: u32,
+    trigger_per_minute: u32,
+    entered_total: u64,
+    short_leases_total: u64,
+    reclaimed_total: u64,
+    renewed_total: u64,
+    unseen_total: u64,
+    rationed_total: u64,
+}
+
+impl From<&LinkStatus> for LinkView {
+    fn from(s: &LinkStatus) -> LinkView {
+        LinkView {
+            link: s.link.clone(),
+            size: s.size,
+            bound: s.bound,
+            under_pressure: s.under_pressure,
+            since: s.since,
+            new_bindings_per_minute: s.new_bindings_per_minute,
+            trigger_per_minute: s.trigger_per_minute,
+            entered_total: s.entered_total,
+            short_leases_total: s.short_leases_total,
+            reclaimed_total: s.reclaimed_total,
+            renewed_total: s.renewed_total,
+            unseen_total: s.unseen_total,
+            rationed_total: s.rationed_total,
+        }
+    }
+}
+
+async fn pressure(State(s): State<ApiState>) -> Json<Value> {
+    let snap = snapshot_now(&s.ctx).await;
+    let links: Vec<LinkView> = snap.links.iter().map(LinkView::from).collect();
+    Json(json!({
+        "enabled": snap.config.security.pressure.enabled,
+        "links": links,
+    }))
+}
+
 async fn reservations(State(s): State<ApiState>) -> ApiResult<Json<Value>> {
     let (config, _) = pools_now(&s.ctx).await;
     let list: Vec<Value> = config
@@ -593,6 +651,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/leases/{address}"),
     ("delete", "/api/leases/{address}"),
     ("get", "/api/pools"),
+    ("get", "/api/pressure"),
     ("get", "/api/reservations"),
     ("get", "/api/history"),
     ("get", "/api/statistics"),

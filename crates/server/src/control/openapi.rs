@@ -99,6 +99,26 @@ pub fn document() -> Value {
                         "utilization": { "type": "number", "minimum": 0, "maximum": 1 }
                     }
                 },
+                "LinkPressure": {
+                    "type": "object",
+                    "required": ["link", "size", "bound", "under_pressure", "since", "new_bindings_per_minute", "trigger_per_minute",
+                        "entered_total", "short_leases_total", "reclaimed_total", "renewed_total", "unseen_total", "rationed_total"],
+                    "properties": {
+                        "link": { "type": "string", "description": "the link's shared_network, else its subnet (CIDR)" },
+                        "size": { "type": "integer", "minimum": 0, "description": "pool addresses on the link" },
+                        "bound": { "type": "integer", "minimum": 0, "description": "addresses bound (or declined) now" },
+                        "under_pressure": { "type": "boolean" },
+                        "since": { "type": "integer", "nullable": true, "description": "Unix time the link entered pressure; null when it is not under pressure" },
+                        "new_bindings_per_minute": { "type": "integer", "minimum": 0 },
+                        "trigger_per_minute": { "type": "integer", "minimum": 0 },
+                        "entered_total": { "type": "integer", "minimum": 0 },
+                        "short_leases_total": { "type": "integer", "minimum": 0 },
+                        "reclaimed_total": { "type": "integer", "minimum": 0 },
+                        "renewed_total": { "type": "integer", "minimum": 0 },
+                        "unseen_total": { "type": "integer", "minimum": 0 },
+                        "rationed_total": { "type": "integer", "minimum": 0 }
+                    }
+                },
                 "ConfigCheck": {
                     "type": "object", "required": ["valid"],
                     "properties": {
@@ -197,6 +217,10 @@ pub fn document() -> Value {
             },
             "/api/pools": { "get": { "summary": "Usage of every pool",
                 "responses": { "200": ok("pools", json!({ "type": "object", "properties": { "pools": { "type": "array", "items": { "$ref": "#/components/schemas/Pool" } } } })), "503": err("shutting down") } } },
+            "/api/pressure": { "get": { "summary": "Pressure state and counters of every link (the starvation defence)",
+                "responses": { "200": ok("links", json!({ "type": "object", "required": ["enabled", "links"], "properties": {
+                    "enabled": { "type": "boolean", "description": "[security] pressure" },
+                    "links": { "type": "array", "items": { "$ref": "#/components/schemas/LinkPressure" } } } })) } } },
             "/api/reservations": { "get": { "summary": "Configured reservations",
                 "responses": { "200": ok("reservations", json!({ "type": "object", "properties": { "reservations": { "type": "array", "items": { "type": "object" } } } })), "503": err("shutting down") } } },
             "/api/history": { "get": { "summary": "Lease history of an address or a client (newest first)",
