@@ -128,7 +128,8 @@ pub struct PressureConfig {
     /// `pressure_sightings`, default 65536 (1 MiB).
     pub sightings: usize,
     /// In the reserve (bindings past `pool_reserve_threshold`), at most one offer to a new client
-    /// per `ration_seconds / free addresses`. Key `pressure_ration_seconds`, default 10.
+    /// per `ration_seconds / free addresses`. Key `pressure_ration_seconds`, default 2 (a longer
+    /// one makes real clients that were turned away back off for a minute or more).
     pub ration_seconds: u32,
 }
 
@@ -140,7 +141,7 @@ impl Default for PressureConfig {
             lease_time: 120,
             retry: true,
             sightings: 65_536,
-            ration_seconds: 10,
+            ration_seconds: 2,
         }
     }
 }
