@@ -475,7 +475,7 @@ range = "198.18.2.2-198.18.3.254"
             }
         }
         now += 10;
-        if now % 1000 == 0 {
+        if now.is_multiple_of(1000) {
             h.now = now / 1000;
             h.expire();
         }
