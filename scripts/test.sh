@@ -84,6 +84,7 @@ run_suite() {
 run_suite "end-to-end: real clients" tests/e2e/run.sh
 run_suite "end-to-end: relays and peers" tests/e2e/relay.sh
 run_suite "attack tests" tests/attack/run.sh
+run_suite "starvation defence" tests/attack/starvation.sh
 run_suite "dashboard in headless Chromium" tests/dashboard/run.sh
 run_suite "control API: schemathesis" tests/api/schemathesis.sh
 
