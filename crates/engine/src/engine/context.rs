@@ -227,13 +227,18 @@ impl<'a> Ctx<'a> {
     /// True when this host is unknown on `link`: no lease record (any state) under its client
     /// key or hardware address on the link, and no reservation there.
     pub fn unknown_host(&self, link: &[usize]) -> bool {
+        !self.has_record(link) && self.reservation(link).is_none()
+    }
+
+    /// True when a lease record (any state) on `link` names this client's key or hardware
+    /// address.
+    pub fn has_record(&self, link: &[usize]) -> bool {
         let on_link = |k: &ClientKey| {
             self.leases
                 .by_client(k)
                 .is_some_and(|l| self.on_link(l.addr, link))
         };
-        let record = on_link(&self.client) || on_link(&self.hw_key());
-        !record && self.reservation(link).is_none()
+        on_link(&self.client) || on_link(&self.hw_key())
     }
 
     /// True when this client is new on `link`: an unknown host ([`Ctx::unknown_host`]) with no

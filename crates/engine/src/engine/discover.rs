@@ -43,7 +43,8 @@ pub(crate) fn handle(ctx: &Ctx<'_>) -> Decision {
 
 /// The address to offer, per the order in the module documentation, or why there is none.
 pub(crate) fn choose(ctx: &Ctx<'_>, link: &[usize]) -> Result<Ipv4Addr, DropReason> {
-    if let Some(r) = ctx.reservation(link) {
+    let reservation = ctx.reservation(link);
+    if let Some(r) = reservation {
         if ctx.assignable(r.address, link) {
             return Ok(r.address);
         }
@@ -63,7 +64,8 @@ pub(crate) fn choose(ctx: &Ctx<'_>, link: &[usize]) -> Result<Ipv4Addr, DropReas
         .or(offer.filter(|a| ctx.assignable(*a, link)))
         .or_else(|| ctx.leases.allocate(&ctx.pool_ids(link), ctx.now))
         .ok_or(DropReason::PoolExhausted)?;
-    if offer.is_none() && ctx.is_new(link) {
+    // New: no reservation, no outstanding offer, no lease record (`Ctx::is_new`).
+    if reservation.is_none() && offer.is_none() && !ctx.has_record(link) {
         let rationed = admit_new(ctx, link)?;
         ctx.note(link, NoteKind::Offered { rationed });
     }

@@ -166,7 +166,8 @@ fn ack(ctx: &Ctx<'_>, addr: Ipv4Addr) -> Decision {
         link,
         NoteKind::Bound {
             addr,
-            new_client: ctx.unknown_host(link),
+            // `place` already names the client's reservation of `addr`, if any.
+            new_client: place.reservation.is_none() && !ctx.has_record(link),
             short,
         },
     );
