@@ -3,7 +3,7 @@
 //! Under pressure a new client's first DISCOVER is not answered; a retransmission is (RFC 2131
 //! §4.1: a client retransmits after about 4 s, with back-off). Forged one-shot identities never
 //! retransmit. The table is set-associative like the guard's buckets: a client key's keyed hash
-//! (SipHash, per-process random keys) picks a set of [`WAYS`] slots; a new key takes an empty or
+//! (SipHash, per-process random keys) picks a set of `WAYS` (4) slots; a new key takes an empty or
 //! stale slot, else the oldest of its set. Memory is `capacity × 16` bytes, allocated on first
 //! use, whatever the number of identities a flood forges.
 
@@ -38,7 +38,7 @@ pub struct Sightings {
 }
 
 impl Sightings {
-    /// A table of about `capacity` slots (rounded up to a multiple of [`WAYS`]).
+    /// A table of about `capacity` slots (rounded up to a multiple of 4, the slots per set).
     pub fn new(capacity: usize) -> Self {
         Sightings {
             slots: Vec::new(),
