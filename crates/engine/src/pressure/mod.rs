@@ -24,8 +24,8 @@
 //! [`Pressure::update`] after each change, so every decision stays a pure function of its
 //! inputs.
 
-mod sightings;
-mod window;
+pub mod sightings;
+pub mod window;
 
 pub use sightings::Sightings;
 pub use window::Window;
