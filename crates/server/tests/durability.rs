@@ -4,16 +4,18 @@
 //! wait for the disk. The store is an in-memory one behind a gate the test opens, closes or
 //! poisons; replies land in a collecting [`ReplySink`].
 
-use leasehold_engine::{Arrival, ClientKey, Config, Lease, Server, Timestamp};
+mod common;
+
+use common::{arrival, discover, msg, request};
+use leasehold_engine::{ClientKey, Config, Lease, Server, Timestamp};
 use leasehold_server::dispatch::{Dispatcher, Replies, ReplySink};
 use leasehold_server::metrics::Metrics;
 use leasehold_server::usage::PoolSnapshot;
 use leasehold_store::{
     CommitOptions, GroupCommitter, HistoryEntry, HistoryFilter, LeaseStore, MemoryStore, StoreError,
 };
-use leasehold_wire::options::code;
-use leasehold_wire::{EncodeParams, HwAddr, MessageType, Packet};
-use std::net::{Ipv4Addr, SocketAddrV4};
+use leasehold_wire::{MessageType, Packet};
+use std::net::Ipv4Addr;
 use std::path::Path;
 use std::sync::{mpsc, Arc, Mutex};
 
@@ -148,41 +150,6 @@ fn rig(max_queued_leases: usize) -> Rig {
         gate,
         release,
     }
-}
-
-fn arrival() -> Arrival {
-    Arrival {
-        iface: Some("eth0".into()),
-        ifindex: 2,
-        local_addr: Ipv4Addr::new(198, 18, 0, 1),
-        source: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 68),
-    }
-}
-
-/// A DHCP message of type `t` from client 52:54:00:00:01:<n>, with `extra` options.
-fn msg(n: u8, t: MessageType, extra: &[(u8, Vec<u8>)]) -> Vec<u8> {
-    let mac = HwAddr::ethernet([0x52, 0x54, 0, 0, 1, n]);
-    let mut p = Packet::boot_request(mac, 0x5000 + u32::from(n));
-    p.options.insert(code::MESSAGE_TYPE, vec![t.code()]);
-    for (c, v) in extra {
-        p.options.insert(*c, v.clone());
-    }
-    p.encode(&EncodeParams::default()).expect("encode")
-}
-
-fn discover(n: u8) -> Vec<u8> {
-    msg(n, MessageType::Discover, &[])
-}
-
-fn request(n: u8, addr: Ipv4Addr) -> Vec<u8> {
-    msg(
-        n,
-        MessageType::Request,
-        &[
-            (code::SERVER_ID, vec![198, 18, 0, 1]),
-            (code::REQUESTED_IP, addr.octets().to_vec()),
-        ],
-    )
 }
 
 impl Rig {

@@ -5,15 +5,17 @@
 //! a tick a few minutes later (the lease clock is passed in) takes the link out of pressure, and
 //! the alert evaluator raises and then clears `link_pressure:<link>`.
 
-use leasehold_engine::{Arrival, Config, LinkStatus, Server};
+mod common;
+
+use common::{arrival, msg, request};
+use leasehold_engine::{Config, LinkStatus, Server};
 use leasehold_server::alerts::{evaluate_once, Alerts, WebhookQueue};
 use leasehold_server::dispatch::{unix_now, Dispatcher, Replies, ReplySink};
 use leasehold_server::metrics::Metrics;
 use leasehold_server::usage::{PoolSnapshot, PoolWatch};
 use leasehold_store::{CommitOptions, GroupCommitter, MemoryStore};
-use leasehold_wire::options::code;
-use leasehold_wire::{EncodeParams, HwAddr, MessageType, Packet};
-use std::net::{Ipv4Addr, SocketAddrV4};
+use leasehold_wire::{MessageType, Packet};
+use std::net::Ipv4Addr;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -75,37 +77,6 @@ fn rig() -> Rig {
         metrics,
         watch,
     }
-}
-
-fn arrival() -> Arrival {
-    Arrival {
-        iface: Some("eth0".into()),
-        ifindex: 2,
-        local_addr: Ipv4Addr::new(198, 18, 0, 1),
-        source: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 68),
-    }
-}
-
-/// A DHCP message of type `t` from client 52:54:00:00:02:<n>, with `extra` options.
-fn msg(n: u8, t: MessageType, extra: &[(u8, Vec<u8>)]) -> Vec<u8> {
-    let mac = HwAddr::ethernet([0x52, 0x54, 0, 0, 2, n]);
-    let mut p = Packet::boot_request(mac, 0x7000 + u32::from(n));
-    p.options.insert(code::MESSAGE_TYPE, vec![t.code()]);
-    for (c, v) in extra {
-        p.options.insert(*c, v.clone());
-    }
-    p.encode(&EncodeParams::default()).expect("encode")
-}
-
-fn request(n: u8, addr: Ipv4Addr) -> Vec<u8> {
-    msg(
-        n,
-        MessageType::Request,
-        &[
-            (code::SERVER_ID, vec![198, 18, 0, 1]),
-            (code::REQUESTED_IP, addr.octets().to_vec()),
-        ],
-    )
 }
 
 impl Rig {
