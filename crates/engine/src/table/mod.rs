@@ -450,15 +450,6 @@ impl LeaseTable {
         self.reserved_hw.get(hw).copied()
     }
 
-    /// True when a lease of another client holds `addr` at `now` (offers do not count: a
-    /// REQUEST wins over another client's offer). Pool membership, exclusions and reservations
-    /// are the caller's part.
-    pub fn is_bound_by_other(&self, addr: Ipv4Addr, client: &ClientKey, now: Timestamp) -> bool {
-        self.leases
-            .get(&addr)
-            .is_some_and(|l| l.holds_address(now) && l.client.as_ref() != Some(client))
-    }
-
     /// Number of addresses of pool `pool_id` that have never had a lease record.
     pub fn fresh_count(&self, pool_id: usize) -> u64 {
         self.pools.get(pool_id).map(|p| p.fresh.len()).unwrap_or(0)
