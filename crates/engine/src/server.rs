@@ -201,7 +201,7 @@ impl Server {
         }
         let (decision, note) =
             self.engine
-                .decide(&request, arrival, clock, &self.table, &self.pressure);
+                .handle(&request, arrival, clock, &self.table, &self.pressure);
         let durable = decision.changes.iter().any(LeaseChange::is_durable);
         if durable && room == StoreRoom::Backlogged {
             self.guard.count_drop(DropReason::StoreBacklog);
@@ -251,8 +251,12 @@ impl Server {
     }
 
     fn pending_changes(&mut self, link: usize, entered: bool) {
-        // Bounded: at most one entry per link between two drains.
         let link = self.pressure.link_name(link).to_string();
+        self.pending_change(link, entered);
+    }
+
+    fn pending_change(&mut self, link: String, entered: bool) {
+        // Bounded: at most one entry per link between two drains.
         self.changes.retain(|c| c.link != link);
         self.changes.push(PressureChange { link, entered });
     }
@@ -281,13 +285,22 @@ impl Server {
 
     /// Serves `config` from the next event on: the pools are rebuilt (leases and offers kept)
     /// and the `[security]` limits take effect at once (rate-limit state starts afresh; the
-    /// caps' counts of bound addresses are kept).
+    /// caps' counts of bound addresses are kept). Links whose pressure state the new settings
+    /// change (e.g. `pressure = false`) are reported by [`Server::take_pressure_changes`].
     pub fn reload(&mut self, config: Arc<Config>) {
         self.table.rebuild_pools(&config);
         if config.security != self.engine.config().security {
             self.guard.reconfigure(config.security.clone());
         }
+        let before = self.pressure.links_under();
         self.pressure.reconfigure(&config);
+        let after = self.pressure.links_under();
+        for link in before.iter().filter(|l| !after.contains(l)) {
+            self.pending_change(link.clone(), false);
+        }
+        for link in after.iter().filter(|l| !before.contains(l)) {
+            self.pending_change(link.clone(), true);
+        }
         self.engine = Engine::new(config);
     }
 

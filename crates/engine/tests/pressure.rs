@@ -311,11 +311,17 @@ fn pressure_can_be_turned_off_and_reloaded() {
         .reload(Arc::new(config(&format!("{LINK}\n[security]\n"))));
     h.expire(); // the periodic re-evaluation
     assert!(status(&h).under_pressure);
+    assert_eq!(entered(&mut h), vec![true]);
     assert_eq!(
         h.send(&discover(32)).outcome,
         Outcome::Dropped(DropReason::PressureUnseen)
     );
     h.server.reload(Arc::new(config(&off)));
+    assert_eq!(
+        entered(&mut h),
+        vec![false],
+        "a reload that turns it off is a transition"
+    );
     assert!(matches!(h.send(&discover(32)).outcome, Outcome::Offered(_)));
 }
 

@@ -136,7 +136,7 @@ impl Dispatcher {
             self.handle_one(datagram, arrival, room, &mut batch);
         }
         self.finish(batch);
-        self.report_pressure(unix_now());
+        self.report_pressure(unix_now);
     }
 
     fn handle_one(&mut self, datagram: &[u8], arrival: Arrival, room: StoreRoom, b: &mut Batch) {
@@ -231,7 +231,7 @@ impl Dispatcher {
                 }
             });
         }
-        if self.report_pressure(now) == 0 {
+        if self.report_pressure(|| now) == 0 {
             self.publish_usage(now);
         }
         let port = self.server.config().server.server_port;
@@ -258,13 +258,13 @@ impl Dispatcher {
 
     /// Logs the links that entered or left pressure since the last call (one `link_pressure`
     /// line each) and, when there are any, publishes the new state at once. Returns how many.
-    /// Costs one empty-vector check when nothing changed.
-    fn report_pressure(&mut self, now: Timestamp) -> usize {
+    /// Costs one empty-vector check when nothing changed (`now` is only read when something did).
+    fn report_pressure(&mut self, now: impl FnOnce() -> Timestamp) -> usize {
         let changes = self.server.take_pressure_changes();
         if changes.is_empty() {
             return 0;
         }
-        let snapshot = self.publish_usage(now);
+        let snapshot = self.publish_usage(now());
         for c in &changes {
             log_pressure(c, snapshot.links.iter().find(|s| s.link == c.link));
         }
@@ -323,24 +323,18 @@ impl Dispatcher {
                 for w in &warnings {
                     warn!("{w}");
                 }
-                let before = self.server.pressure_status(now);
                 self.server.reload(new.clone());
                 info!(
                     subnets = new.subnets.len(),
                     leases = self.server.table().len(),
                     "configuration reloaded"
                 );
-                let after = self.publish_usage(now);
-                // A reload that turns the defence off (or on again) changes the state without a
-                // transition of the engine's own.
-                for c in reload_changes(&before, &after.links) {
-                    log_pressure(&c, after.links.iter().find(|s| s.link == c.link));
-                }
+                self.publish_usage(now);
                 let _ = reply.send(warnings);
             }
         }
-        // `reclaim` re-evaluates pressure like a tick.
-        self.report_pressure(now);
+        // `reclaim` re-evaluates pressure like a tick; a reload may turn it on or off.
+        self.report_pressure(|| now);
     }
 }
 
@@ -374,28 +368,6 @@ fn log_pressure(change: &PressureChange, status: Option<&LinkStatus>) {
             "link no longer under pressure"
         );
     }
-}
-
-/// The links whose pressure state differs between `before` and `after` a reload (a link the
-/// reload removed leaves pressure).
-fn reload_changes(before: &[LinkStatus], after: &[LinkStatus]) -> Vec<PressureChange> {
-    let under =
-        |list: &[LinkStatus], link: &str| list.iter().any(|s| s.link == link && s.under_pressure);
-    let left = before
-        .iter()
-        .filter(|b| b.under_pressure && !under(after, &b.link))
-        .map(|b| PressureChange {
-            link: b.link.clone(),
-            entered: false,
-        });
-    let entered = after
-        .iter()
-        .filter(|a| a.under_pressure && !under(before, &a.link))
-        .map(|a| PressureChange {
-            link: a.link.clone(),
-            entered: true,
-        });
-    left.chain(entered).collect()
 }
 
 /// The engine's form of a lease from the API.

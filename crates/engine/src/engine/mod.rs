@@ -52,21 +52,8 @@ impl Engine {
     /// Decides what to do with request `req` that arrived as `arrival` at `clock`, given the
     /// lease state `leases` and the links' `pressure`. Pure: the caller applies
     /// [`Decision::changes`] to `leases` (and commits the durable ones) before sending the reply
-    /// and before the next request.
+    /// and before the next request, and feeds the note, if any, to [`Pressure::observe`].
     pub fn handle(
-        &self,
-        req: &Packet,
-        arrival: &Arrival,
-        clock: Clock,
-        leases: &LeaseTable,
-        pressure: &Pressure,
-    ) -> Decision {
-        self.decide(req, arrival, clock, leases, pressure).0
-    }
-
-    /// [`Engine::handle`], with what the pressure state must learn from the request
-    /// ([`Pressure::observe`]).
-    pub fn decide(
         &self,
         req: &Packet,
         arrival: &Arrival,

@@ -331,6 +331,14 @@ impl Pressure {
             .collect()
     }
 
+    /// The names of the links under pressure now.
+    pub fn links_under(&self) -> Vec<String> {
+        (0..self.links.len())
+            .filter(|i| self.is_under(*i))
+            .map(|i| self.link_name(i).to_string())
+            .collect()
+    }
+
     /// The name of link `link`.
     pub fn link_name(&self, link: usize) -> &str {
         self.links.get(link).map(|l| l.name.as_str()).unwrap_or("")

@@ -235,16 +235,18 @@ impl Harness {
 
     /// The engine's decision for `req`, without changing anything (no guard, nothing applied).
     pub fn peek(&self, req: &Req) -> Decision {
-        Engine::new(self.server.config().clone()).handle(
-            req.packet(),
-            &self.arrival,
-            Clock {
-                unix: self.now,
-                mono_ms: self.mono_ms + self.advance_ms, // the clock `send` would use
-            },
-            self.server.table(),
-            self.server.pressure(),
-        )
+        Engine::new(self.server.config().clone())
+            .handle(
+                req.packet(),
+                &self.arrival,
+                Clock {
+                    unix: self.now,
+                    mono_ms: self.mono_ms + self.advance_ms, // the clock `send` would use
+                },
+                self.server.table(),
+                self.server.pressure(),
+            )
+            .0
     }
 
     /// Runs lease expiry at `self.now`; returns the records changed.
