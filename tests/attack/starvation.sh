@@ -47,6 +47,8 @@ NETNS_NAME=starvation
 NETNS_KEEP_ON_FAIL=1
 # shellcheck source-path=SCRIPTDIR source=../lib/netns.sh
 . "$HERE/../lib/netns.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib/client_scripts.sh
+. "$HERE/../lib/client_scripts.sh"
 
 netns_require_root ": sudo $0"
 for t in ip bridge timeout dhclient busybox dhcpstarv od; do
@@ -172,30 +174,6 @@ sampler() {
 
 # ---------------------------------------------------------------- real clients
 # Event scripts: one line "ms|event|address|lease seconds" per call, and the address configured.
-write_dhclient_script() { # PATH EVENTS
-  cat >"$1" <<EOF
-#!/bin/sh
-echo "\$(date +%s%3N)|\${reason}|\${new_ip_address:-}|\${new_dhcp_lease_time:-}" >>"$2"
-case "\$reason" in
-  BOUND|RENEW|REBIND|REBOOT) ip addr replace "\$new_ip_address/\$new_subnet_mask" dev "\$interface" ;;
-  EXPIRE|FAIL|RELEASE|STOP) ip addr flush dev "\$interface" ;;
-esac
-exit 0
-EOF
-  chmod +x "$1"
-}
-write_udhcpc_script() { # PATH EVENTS
-  cat >"$1" <<EOF
-#!/bin/sh
-echo "\$(date +%s%3N)|\$1|\${ip:-}|\${lease:-}" >>"$2"
-case "\$1" in
-  bound|renew) ip addr replace "\$ip/\$subnet" dev "\$interface" ;;
-  deconfig) ip addr flush dev "\$interface" ;;
-esac
-exit 0
-EOF
-  chmod +x "$1"
-}
 # start_client TOOL NS NAME [DHCLIENT-CONF-LINES] [ONCE]: dhclient (-1 when ONCE=1) or busybox
 # udhcpc (defaults: 3 DISCOVERs 3 s apart, then a 20 s pause) on eth0 of NS, in the foreground
 # of a background job; CPID is its PID. Files: $WORK/NAME.{events,log,conf,leases,pid,sh}.
@@ -204,12 +182,14 @@ start_client() {
   : >"$d.events"
   if [[ $tool == dhclient ]]; then
     [[ ${5:-1} == 1 ]] && once=(-1)
-    write_dhclient_script "$d.sh" "$d.events"
+    # shellcheck disable=SC2016 # expanded by the hook, not here
+    write_dhclient_script "$d.sh" "$d.events" '$(date +%s%3N)|${reason}|${new_ip_address:-}|${new_dhcp_lease_time:-}'
     printf '%s\n' "timeout 60;" "${4:-}" >"$d.conf"
     ip netns exec "$ns" dhclient -4 -d -v "${once[@]}" -cf "$d.conf" -lf "$d.leases" -pf "$d.pid" -sf "$d.sh" eth0 \
       >"$d.log" 2>&1 &
   else
-    write_udhcpc_script "$d.sh" "$d.events"
+    # shellcheck disable=SC2016
+    write_udhcpc_script "$d.sh" "$d.events" '$(date +%s%3N)|$1|${ip:-}|${lease:-}'
     ip netns exec "$ns" busybox udhcpc -f -q -i eth0 -s "$d.sh" >"$d.log" 2>&1 &
   fi
   CPID=$!

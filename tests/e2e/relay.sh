@@ -31,6 +31,8 @@ NETNS_NAME=relay-e2e
 NETNS_KEPT="logs and captures"
 # shellcheck source-path=SCRIPTDIR source=../lib/netns.sh
 . "$HERE/../lib/netns.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib/client_scripts.sh
+. "$HERE/../lib/client_scripts.sh"
 
 netns_require_root ""
 need ip iproute2
@@ -148,25 +150,11 @@ count() { # FILE FILTER -> number of matching frames
 }
 
 # Client event scripts: one line per event, reason|ip|mask|routers|lease|server-id.
-cat >"$WORK/dhclient.sh" <<EOF
-#!/bin/sh
-echo "\${reason}|\${new_ip_address}|\${new_subnet_mask}|\${new_routers}|\${new_dhcp_lease_time}|\${new_dhcp_server_identifier}" >>"$WORK/dhclient.events"
-case "\$reason" in
-  BOUND|RENEW|REBIND|REBOOT) ip addr replace "\$new_ip_address/\$new_subnet_mask" dev "\$interface" ;;
-  RELEASE|EXPIRE|STOP|FAIL) ip addr flush dev "\$interface" ;;
-esac
-exit 0
-EOF
-cat >"$WORK/udhcpc.sh" <<EOF
-#!/bin/sh
-echo "\$1|\${ip}|\${subnet}|\${router}|\${lease}|\${serverid}|\${ntpsrv}" >>"$WORK/udhcpc.events"
-case "\$1" in
-  bound|renew) ip addr replace "\$ip/\$subnet" dev "\$interface" ;;
-  deconfig) ip addr flush dev "\$interface" ;;
-esac
-exit 0
-EOF
-chmod +x "$WORK/dhclient.sh" "$WORK/udhcpc.sh"
+# shellcheck disable=SC2016 # expanded by the hooks, not here
+write_dhclient_script "$WORK/dhclient.sh" "$WORK/dhclient.events" \
+  '${reason}|${new_ip_address}|${new_subnet_mask}|${new_routers}|${new_dhcp_lease_time}|${new_dhcp_server_identifier}'
+# shellcheck disable=SC2016
+write_udhcpc_script "$WORK/udhcpc.sh" "$WORK/udhcpc.events" '$1|${ip}|${subnet}|${router}|${lease}|${serverid}|${ntpsrv}'
 printf 'request subnet-mask, broadcast-address, routers, domain-name-servers;\ntimeout 20;\nretry 5;\n' \
   >"$WORK/dhclient.conf"
 

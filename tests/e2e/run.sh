@@ -23,6 +23,8 @@ NETNS_SETTLE=0.5
 NETNS_KEPT="logs and capture"
 # shellcheck source-path=SCRIPTDIR source=../lib/netns.sh
 . "$HERE/../lib/netns.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib/client_scripts.sh
+. "$HERE/../lib/client_scripts.sh"
 
 netns_require_root ": sudo $0"
 need ip iproute2
@@ -172,30 +174,12 @@ in_pool() { in_net "$1" 0; }
 
 # One recorded event per line: reason|ip|mask|routers|dns|lease|server-id
 # (dhclient and dhcpcd share variable names; udhcpc has its own, mapped by its script).
-write_env_script() { # PATH OUT
-  cat >"$1" <<EOF
-#!/bin/sh
-echo "\${reason}|\${new_ip_address}|\${new_subnet_mask}|\${new_routers}|\${new_domain_name_servers}|\${new_dhcp_lease_time}|\${new_dhcp_server_identifier}" >>"$2"
-case "\$reason" in
-  BOUND|RENEW|REBIND|REBOOT) ip addr replace "\$new_ip_address/\$new_subnet_mask" dev "\$interface" ;;
-  RELEASE|EXPIRE|STOP|FAIL) ip addr flush dev "\$interface" ;;
-esac
-exit 0
-EOF
-  chmod +x "$1"
-}
-write_udhcpc_script() { # PATH OUT
-  cat >"$1" <<EOF
-#!/bin/sh
-echo "\$1|\${ip}|\${subnet}|\${router}|\${dns}|\${lease}|\${serverid}" >>"$2"
-case "\$1" in
-  bound|renew) ip addr replace "\$ip/\$subnet" dev "\$interface" ;;
-  deconfig) ip addr flush dev "\$interface" ;;
-esac
-exit 0
-EOF
-  chmod +x "$1"
-}
+# What one client event records: reason|ip|mask|routers|dns|lease|server-id (dhclient and dhcpcd
+# share variable names; udhcpc has its own).
+# shellcheck disable=SC2016 # expanded by the hook, not here
+DHCLIENT_RECORD='${reason}|${new_ip_address}|${new_subnet_mask}|${new_routers}|${new_domain_name_servers}|${new_dhcp_lease_time}|${new_dhcp_server_identifier}'
+# shellcheck disable=SC2016
+UDHCPC_RECORD='$1|${ip}|${subnet}|${router}|${dns}|${lease}|${serverid}'
 # last_event FILE REASON-REGEX -> the last matching line
 last_event() { grep -E "^($2)\|" "$1" 2>/dev/null | tail -n1; }
 field() { echo "$1" | cut -d'|' -f"$2"; }
@@ -227,7 +211,7 @@ test_dhclient() {
   local c=c1 d=$WORK/c1 ev line addr
   ev=$d.events
   printf 'request subnet-mask, broadcast-address, routers, domain-name, domain-name-servers;\ntimeout 20;\nretry 5;\n' >"$d.conf"
-  write_env_script "$d.sh" "$ev"
+  write_dhclient_script "$d.sh" "$ev" "$DHCLIENT_RECORD"
   dhclient_start $c
   if ! wait_for 20 grep -q '^BOUND|' "$ev"; then
     fail $c bound "no lease within 20 s (see $d.log)"; kill "$DHCLIENT_PID" 2>/dev/null; return
@@ -276,7 +260,7 @@ test_release() {
 # ---------------------------------------------------------------- udhcpc
 udhcpc_run() { # CLIENT [EXTRA-ARGS] -> 0 when bound
   local c=$1 extra=${2:-} d=$WORK/$1
-  write_udhcpc_script "$d.ush" "$d.events"
+  write_udhcpc_script "$d.ush" "$d.events" "$UDHCPC_RECORD"
   # shellcheck disable=SC2086
   timeout 30 ip netns exec "$(ns "$c")" busybox udhcpc -f -q -n -t 4 -T 2 -A 1 -i eth0 \
     -s "$d.ush" -O dns -O router -O subnet -O lease $extra >>"$d.log" 2>&1 || return 1
@@ -337,7 +321,7 @@ dhcpcd_in() { # CLIENT ARGS...
 }
 test_dhcpcd() {
   local c=c5 d=$WORK/c5 line
-  write_env_script "$d.sh" "$d.events"
+  write_dhclient_script "$d.sh" "$d.events" "$DHCLIENT_RECORD"
   # dhcpcd's privilege-separation proxy ignores SIGTERM; netns_cleanup kills it with SIGKILL.
   printf 'option subnet_mask, routers, domain_name_servers, domain_name\nnoipv4ll\nnoarp\n' >"$d.conf"
   if dhcpcd_in $c -4 -1 -B -d -t 20 -f "$d.conf" -c "$d.sh" eth0 >>"$d.log" 2>&1 &&
@@ -414,7 +398,7 @@ test_nmap() {
 # ---------------------------------------------------------------- relay
 test_relay() {
   local d=$WORK/rc line
-  write_udhcpc_script "$d.ush" "$d.events"
+  write_udhcpc_script "$d.ush" "$d.events" "$UDHCPC_RECORD"
   if timeout 30 ip netns exec "$NS_RC" busybox udhcpc -f -q -n -t 4 -T 2 -A 1 -i eth0 -s "$d.ush" \
     -O dns -O router -O subnet -O lease >>"$d.log" 2>&1 && line=$(last_event "$d.events" bound) && [[ -n $line ]]; then
     check_lease relayed bound-via-dhcrelay "$line" 1
