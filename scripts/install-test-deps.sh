@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a fresh Debian 12 machine: real DHCP clients, relays and
-# peers for the end-to-end tests, tshark to check every packet, and cargo-fuzz. Idempotent: does
-# nothing when everything is present. Needs root (apt-get).
+# peers for the end-to-end tests, tshark to check every packet, PostgreSQL for the lease-store
+# cluster tests, and cargo-fuzz. Idempotent: does nothing when everything is present. Needs root
+# (apt-get).
 set -euo pipefail
 
 packages=(
@@ -17,6 +18,8 @@ packages=(
   dhcpstarv         # starvation attack tool
   python3-scapy     # hand-made packets (DECLINE, INFORM, floods)
   chromium chromium-driver  # headless dashboard test (tests/dashboard/run.sh)
+  postgresql        # initdb, pg_ctl, psql, pg_basebackup: throw-away clusters (tests/lib/pg.sh);
+                    # the package's own cluster is not started (policy-rc.d below)
   iproute2 procps bridge-utils
 )
 commands=(dhclient dhcpcd udhcpc nmap tshark dnsmasq dhcrelay kea-dhcp4 perfdhcp dhcpstarv ip chromium)
@@ -26,6 +29,10 @@ for c in "${commands[@]}"; do
   command -v "$c" >/dev/null 2>&1 || missing=1
 done
 /usr/bin/python3 -c 'import scapy' 2>/dev/null || missing=1  # Debian's python3-scapy
+# The PostgreSQL server programs live off PATH, in /usr/lib/postgresql/<version>/bin.
+for c in initdb pg_ctl pg_basebackup psql; do
+  compgen -G "/usr/lib/postgresql/*/bin/$c" >/dev/null || missing=1
+done
 
 if [ "$missing" = 1 ]; then
   if [ "$(id -u)" != 0 ]; then
