@@ -115,10 +115,53 @@ pub enum StoreError {
     /// Writing a listing failed.
     #[error("writing output: {0}")]
     Output(#[source] std::io::Error),
+    /// A PostgreSQL operation failed (connection, authentication or statement). `target` is the
+    /// connection URL without its password.
+    #[error("{target}: PostgreSQL: {}", pg_detail(source))]
+    Postgres {
+        /// Where (password removed).
+        target: String,
+        /// What PostgreSQL or the connection said.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    /// The PostgreSQL database belongs to another program (its `meta` table does not name
+    /// Leasehold). It was not modified.
+    #[error("{target}: not a Leasehold database ({detail}); refusing to use or modify it")]
+    ForeignDatabase {
+        /// Where (password removed).
+        target: String,
+        /// What was found.
+        detail: String,
+    },
+    /// The connection to the database ended.
+    #[error("{target}: the connection to PostgreSQL was lost")]
+    ConnectionLost {
+        /// Where (password removed).
+        target: String,
+    },
+    /// The store settings are unusable (a bad URL, an unreadable password file or CA file).
+    #[error("lease store settings: {0}")]
+    Settings(String),
     /// The batch this submission was part of failed; nothing of it is durable.
     #[error("lease commit failed: {0}")]
     BatchFailed(#[source] Arc<StoreError>),
     /// The group-commit writer thread is gone (closed, or it panicked); nothing was committed.
     #[error("the lease store writer has stopped; the change was not committed")]
     WriterGone,
+}
+
+/// What a PostgreSQL error says: the server's message (and detail) for a database error, else
+/// the client error with its cause (tokio-postgres' own `Display` says only "db error").
+fn pg_detail(e: &tokio_postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        return match db.detail() {
+            Some(d) => format!("{}: {} ({d})", db.severity(), db.message()),
+            None => format!("{}: {}", db.severity(), db.message()),
+        };
+    }
+    match std::error::Error::source(e) {
+        Some(cause) => format!("{e}: {cause}"),
+        None => e.to_string(),
+    }
 }

@@ -9,6 +9,9 @@
 //! - [`memory`]: [`MemoryStore`], a non-durable backend for tests.
 //! - [`sqlite`]: [`SqliteStore`], the default embedded backend (WAL, `synchronous=FULL`), its
 //!   schema, migrations and the checks that refuse files that are not ours.
+//! - [`postgres`]: [`PgStore`], the backend for several servers on one PostgreSQL database
+//!   (conditional upserts, group commit as one statement), its change feed and async reader.
+//! - [`feed`]: [`ChangeFeed`], how a server hears of other servers' commits.
 //! - [`group_commit`]: [`GroupCommitter`], one writer thread that folds many submissions into one
 //!   transaction and one fsync; tickets can be awaited from tokio.
 //! - [`backup`]: consistent online backups, verification and restore.
@@ -20,8 +23,10 @@
 pub mod backup;
 pub mod error;
 pub mod export;
+pub mod feed;
 pub mod group_commit;
 pub mod memory;
+pub mod postgres;
 pub mod sqlite;
 pub mod store;
 
@@ -31,4 +36,7 @@ pub use group_commit::{
 };
 pub use memory::MemoryStore;
 pub use sqlite::SqliteStore;
-pub use store::{HistoryEntry, HistoryFilter, LeaseStore};
+pub use feed::{ChangeFeed, FeedEvent};
+pub use postgres::settings::PgSettings;
+pub use postgres::PgStore;
+pub use store::{HistoryEntry, HistoryFilter, LeaseStore, Rejected};

@@ -55,6 +55,16 @@ pub struct HistoryEntry {
     pub lease: Lease,
 }
 
+/// A record [`LeaseStore::commit_claims`] did not write: the address belongs to another client in
+/// the store (another server bound it first).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejected {
+    /// The record that was not written.
+    pub wanted: Lease,
+    /// What the store holds for that address now (`None` if the record vanished meanwhile).
+    pub current: Option<Lease>,
+}
+
 /// A durable home for lease records: one current record per address, plus a history of every
 /// committed version.
 ///
@@ -73,6 +83,29 @@ pub trait LeaseStore: Send {
     /// appends each to the history stamped `now`, all in one transaction. When this returns
     /// `Ok`, the whole batch is on stable storage; on `Err`, none of it is applied.
     fn commit(&mut self, batch: &[Lease], now: Timestamp) -> Result<(), StoreError>;
+
+    /// Like [`commit`](LeaseStore::commit), for a store that several servers write: a record is
+    /// written only where it does not take the address from another client; the others are left
+    /// as they are and returned as [`Rejected`], with the record the store holds instead.
+    /// Everything written is committed atomically, as by `commit`.
+    ///
+    /// The claim rule: a record is written when any of these holds for the stored one:
+    /// 1. there is none, or it holds nothing now (not `bound` or `declined`, or past its expiry);
+    /// 2. it is the same client's and the new record is not an expiry (the client itself is
+    ///    talking: a renewal, release or decline);
+    /// 3. the new record is a decline (no client) by the holder's hardware address, or a bound
+    ///    record for the holder's hardware address (a reservation following its host);
+    /// 4. the new record frees the address for nobody (`expired` without a client: an
+    ///    administrator's delete or the end of a probation).
+    ///
+    /// So an expiry never overwrites a renewal another server committed, and no server binds an
+    /// address another server has bound to another client.
+    ///
+    /// A store that only one server writes (SQLite, memory) has nothing to race with: the
+    /// default writes everything and rejects nothing.
+    fn commit_claims(&mut self, batch: &[Lease], now: Timestamp) -> Result<Vec<Rejected>, StoreError> {
+        self.commit(batch, now).map(|()| Vec::new())
+    }
 
     /// Removes the current record of `addr` (an administrative action; history is kept).
     /// Returns whether there was one.
@@ -112,6 +145,9 @@ impl<S: LeaseStore + ?Sized> LeaseStore for Box<S> {
     }
     fn commit(&mut self, batch: &[Lease], now: Timestamp) -> Result<(), StoreError> {
         (**self).commit(batch, now)
+    }
+    fn commit_claims(&mut self, batch: &[Lease], now: Timestamp) -> Result<Vec<Rejected>, StoreError> {
+        (**self).commit_claims(batch, now)
     }
     fn delete(&mut self, addr: Ipv4Addr) -> Result<bool, StoreError> {
         (**self).delete(addr)

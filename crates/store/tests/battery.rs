@@ -393,3 +393,9 @@ battery!(sqlite_reopened, || {
     let store = leasehold_store::SqliteStore::open(&path).expect("reopen");
     (Box::new(store) as Box<dyn LeaseStore>, dir)
 });
+
+// The same battery on PostgreSQL, one fresh schema per test.
+battery!(postgres, || {
+    let (store, guard) = common::pg::fresh_store("battery");
+    (Box::new(store) as Box<dyn LeaseStore>, guard)
+});

@@ -117,7 +117,7 @@ pub(crate) fn encode<'a>(
     })
 }
 
-fn parse_hw(htype: i64, text: &str) -> Option<HwAddr> {
+pub(crate) fn parse_hw(htype: i64, text: &str) -> Option<HwAddr> {
     let htype = u8::try_from(htype).ok()?;
     let mut bytes = Vec::new();
     if !text.is_empty() {

@@ -5,7 +5,7 @@
 //! not block the writer. A writer holds an advisory lock on `<db>.lock`, so two servers cannot
 //! write one file and a restore cannot replace a file in use.
 
-mod codec;
+pub(crate) mod codec;
 pub(crate) mod migrate;
 pub mod schema;
 

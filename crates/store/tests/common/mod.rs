@@ -7,6 +7,8 @@ use leasehold_wire::HwAddr;
 use std::net::Ipv4Addr;
 use std::path::Path;
 
+pub mod pg;
+
 /// A bound lease of 10.0.0.`n` for an Ethernet client.
 pub fn lease(n: u8, starts: u64) -> Lease {
     let hw = HwAddr::ethernet([0x52, 0x54, 0, 0, 0, n]);
