@@ -17,8 +17,9 @@
 #   pg_restart DIR                      start a stopped cluster again with its settings
 #   pg_running DIR                      status 0 when the cluster's postmaster runs
 #   pg_psql DIR PORT SQL...             psql as the admin (trust, unix socket) against database
-#                                       leasehold, unaligned tuples-only output, stops on error
-#                                       (PG_DB=name for another database)
+#                                       leasehold, unaligned tuples-only output, stops on error,
+#                                       at most PG_QUERY_TIMEOUT s each (PG_DB=name for another
+#                                       database)
 #   pg_start_replica PRIMARY_DIR PRIMARY_PORT REPLICA_DIR REPLICA_PORT [LISTEN]
 #                                       pg_basebackup -R from the primary (over its socket), then
 #                                       a hot standby; waits until it streams
@@ -36,13 +37,15 @@
 # the programs run as the calling user. Only the postmasters started here are stopped, through
 # pg_ctl and their own data directory (never by name).
 #
-# Knobs: PG_BIN (directory of the programs), PG_WAIT (seconds pg_ctl waits, 30).
+# Knobs: PG_BIN (directory of the programs), PG_WAIT (seconds pg_ctl and the waits for a standby
+# or a promotion take at most, 30), PG_QUERY_TIMEOUT (seconds per pg_psql statement, 60).
 
 PG_ADMIN=postgres
 PG_USER=leasehold
 PG_PASSWORD=leasehold-secret
 PG_DB=${PG_DB:-leasehold}
 PG_WAIT=${PG_WAIT:-30}
+PG_QUERY_TIMEOUT=${PG_QUERY_TIMEOUT:-60}
 
 pg__die() { echo "pg: $*" >&2; return 1; }
 
@@ -187,8 +190,8 @@ pg_psql() { # DIR PORT SQL...
   shift 2
   local sql
   for sql in "$@"; do
-    pg__as "$PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U "$PG_ADMIN" -d "$PG_DB" \
-      -c "$sql" || return 1
+    timeout "$PG_QUERY_TIMEOUT" "${PG_AS[@]}" "$PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$dir" \
+      -p "$port" -U "$PG_ADMIN" -d "$PG_DB" -c "$sql" || return 1
   done
 }
 
