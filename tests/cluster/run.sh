@@ -186,11 +186,13 @@ range = "198.19.40.100-198.19.47.200"
 EOF
 }
 # launch_server SERVER: serve in its namespace, log appended to $WORK/SERVER.log; no wait.
+# Background jobs here call `ip netns exec` directly, not the x function: `x ... &` forks a
+# subshell, so $! would be that shell's PID and a kill -9 would miss the server.
 launch_server() {
   local s=$1
   [[ -f $WORK/$s.toml ]] || write_server_config "$s"
   echo "---- started $(date +%T)" >>"$WORK/$s.log"
-  x "$(ns "$s")" env RUST_LOG="${RUST_LOG:-info}" "$LEASEHOLD" serve --config "$WORK/$s.toml" \
+  ip netns exec "$(ns "$s")" env RUST_LOG="${RUST_LOG:-info}" "$LEASEHOLD" serve --config "$WORK/$s.toml" \
     >>"$WORK/$s.log" 2>&1 &
   SRV_PID[$s]=$!
   PIDS+=("$!")
@@ -255,7 +257,7 @@ start_dhclient() {
     if [[ -n ${2:-} ]]; then echo "send dhcp-lease-time $2;"; fi
   } >"$d.conf"
   write_dhclient_script "$d.sh" "$d.events" "$DHCLIENT_RECORD"
-  x "$(ns "$c")" dhclient -4 -d -v -cf "$d.conf" -lf "$d.leases" -pf "$d.pid" -sf "$d.sh" eth0 \
+  ip netns exec "$(ns "$c")" dhclient -4 -d -v -cf "$d.conf" -lf "$d.leases" -pf "$d.pid" -sf "$d.sh" eth0 \
     >>"$d.log" 2>&1 &
   CPID[$c]=$!
   PIDS+=("$!")
@@ -264,7 +266,7 @@ start_dhclient() {
 start_udhcpc() {
   local c=$1 d=$WORK/$1
   write_udhcpc_script "$d.ush" "$d.events" "$UDHCPC_RECORD"
-  x "$(ns "$c")" busybox udhcpc -f -i eth0 -t 10 -T 2 -A 2 -s "$d.ush" -O dns -O router -O subnet \
+  ip netns exec "$(ns "$c")" busybox udhcpc -f -i eth0 -t 10 -T 2 -A 2 -s "$d.ush" -O dns -O router -O subnet \
     -O lease >>"$d.log" 2>&1 &
   CPID[$c]=$!
   PIDS+=("$!")
@@ -355,7 +357,7 @@ case_a() {
       fail a cli-list-from-postgres "CLI lists $n_cli bound, SQL counts $n_sql"
     fi
   else
-    fail a cli-list-from-postgres "exit $?: $(head -n 3 "$WORK/cli-list.err")"
+    fail a cli-list-from-postgres "exit $?: $(head -n 2 "$WORK/cli-list.err" | tr '\n' ' ')"
   fi
   case_end
 }
