@@ -358,6 +358,32 @@ impl Server {
         Ok(freed)
     }
 
+    /// Takes a record committed by another server sharing the store (from its change feed, or
+    /// the store's record of an address whose write it refused): the table, the offers and the
+    /// guard's counts follow it. An offer this server made of that address to another client
+    /// is withdrawn. Nothing is returned to commit: the record is already in the store.
+    pub fn sync_lease(&mut self, lease: Lease, now: Timestamp) {
+        if self.table.by_addr(lease.addr) == Some(&lease) {
+            return;
+        }
+        self.guard.observe_admin(&lease);
+        self.table.apply(&[LeaseChange::Put(lease)], now);
+    }
+
+    /// Brings the table up to date with `all`, every current record of the shared store (after a
+    /// start or an outage of the change feed): [`Server::sync_lease`] for each that differs.
+    /// Returns how many differed.
+    pub fn sync_all(&mut self, all: Vec<Lease>, now: Timestamp) -> usize {
+        let mut changed = 0;
+        for lease in all {
+            if self.table.by_addr(lease.addr) != Some(&lease) {
+                changed += 1;
+                self.sync_lease(lease, now);
+            }
+        }
+        changed
+    }
+
     fn put_admin(&mut self, lease: Lease, now: Timestamp) {
         self.guard.observe_admin(&lease);
         self.pressure.lease_ended(lease.addr, false);

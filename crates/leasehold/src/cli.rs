@@ -28,9 +28,10 @@ pub struct ServeArgs {
     /// Configuration file (TOML).
     #[arg(short, long)]
     pub config: PathBuf,
-    /// Lease database file (SQLite); created when missing.
-    #[arg(long, default_value = crate::leases_cmd::DEFAULT_DB)]
-    pub db: PathBuf,
+    /// Lease database file (SQLite); created when missing. Default: `[store] path`, else
+    /// `leasehold.db`. With `[store] backend = "postgres"` the database is the configured URL.
+    #[arg(long)]
+    pub db: Option<PathBuf>,
     /// Log format.
     #[arg(long, value_enum, default_value_t)]
     pub log_format: LogFormat,

@@ -7,6 +7,8 @@
 //! - [`leases_cmd`]: `leases list|show|history|export|backup|restore|verify`.
 //! - [`probe_cmd`]: `probe`, list every DHCP server answering on an interface.
 //! - [`privilege`]: drop root after binding, keeping only the network capabilities.
+//! - [`store_open`]: the lease store `serve` runs on (SQLite, or PostgreSQL with start-up
+//!   retries).
 //! - [`ctl_cmd`]: `ctl`, the control API's command-line client.
 //!
 //! `serve` itself is [`leasehold_server`]: the runtime lives in that library so tests can run a
@@ -25,11 +27,11 @@ mod logging;
 mod privilege;
 mod probe_cmd;
 mod relay_cmd;
+mod store_open;
 
 use anyhow::Context;
 use clap::Parser;
 use cli::{Cli, Command};
-use std::sync::Arc;
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
@@ -54,16 +56,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .enable_all()
                 .build()
                 .context("cannot start the async runtime")?;
-            let store = leasehold_store::SqliteStore::open(&args.db)
-                .with_context(|| format!("cannot open the lease database {}", args.db.display()))?;
-            let options =
-                leasehold_server::ServeOptions::new(Arc::new(config), args.config, Some(args.db));
-            runtime.block_on(leasehold_server::run(
-                options,
-                Box::new(store),
-                leasehold_server::serve::shutdown_signal(),
-            ))?;
-            Ok(())
+            runtime.block_on(async {
+                let (store, options) =
+                    store_open::open(&config, args.db.as_deref(), args.config).await?;
+                leasehold_server::run(options, store, leasehold_server::serve::shutdown_signal())
+                    .await?;
+                Ok(())
+            })
         }
         Command::CheckConfig { config } => {
             let cfg = leasehold_engine::Config::load(&config)?;

@@ -20,6 +20,10 @@
 //!   unreported. One alert per link at most: links come from the configuration, not from
 //!   traffic.
 //!
+//! - `store_down`: the lease store cannot be written (the last commit failed) or, with several
+//!   servers on one database, its change feed is lost; message: the last error. While it is
+//!   raised no ACK leaves (see [`crate::store_sync`]).
+//!
 //! Every alert clears when its condition ends. Time is passed in, so the logic is unit-tested
 //! without a clock.
 //!
@@ -56,6 +60,9 @@ pub const ROGUE_MORE_KEY: &str = "rogue_server:more";
 /// Shortest quiet time, in seconds, after which a rogue alert clears whatever `window` says:
 /// twice [`crate::rogue::REFRESH`], the longest a server that keeps answering goes unrefreshed.
 pub const ROGUE_MIN_QUIET: u64 = 2 * crate::rogue::REFRESH.as_secs();
+/// Key of the alert raised while the lease store is down.
+pub const STORE_DOWN_KEY: &str = "store_down";
+
 /// Prefix of the key of a link's pressure alert (`link_pressure:<link>`).
 pub const PRESSURE_PREFIX: &str = "link_pressure:";
 /// Most webhook events waiting in the outbox, and in the queue to the poster task.
@@ -106,6 +113,9 @@ pub struct Inputs {
     pub pools: Vec<PoolUsage>,
     /// Pressure state of every link.
     pub links: Vec<LinkStatus>,
+    /// Why the lease store is down (a commit failed or the shared database's change feed is
+    /// lost); `None` while it is up.
+    pub store_down: Option<String>,
 }
 
 /// Active alerts and recent events, for the API.
@@ -377,6 +387,19 @@ impl Alerts {
         // Links under pressure.
         ran.extend(i.evaluate_pressure(now, &inputs.links));
 
+        // The lease store.
+        ran.extend(i.set(
+            now,
+            STORE_DOWN_KEY.to_string(),
+            inputs.store_down.is_some(),
+            f64::from(u8::from(inputs.store_down.is_some())),
+            0.0,
+            match &inputs.store_down {
+                Some(why) => format!("the lease store is down, no ACK is sent: {why}"),
+                None => "the lease store is up".to_string(),
+            },
+        ));
+
         // Rates over the window.
         i.samples
             .push_back((now, inputs.naks, inputs.declines, inputs.drops));
@@ -585,6 +608,7 @@ pub fn evaluate_once(
         drops: t.drops.load(Ordering::Relaxed),
         pools: snapshot.pools.clone(),
         links: snapshot.links.clone(),
+        store_down: (!metrics.store.up()).then(|| metrics.store.reason()),
     };
     let events = alerts.evaluate(now, &inputs);
     if let (Some(url), posts) = alerts.take_outbox() {

@@ -18,13 +18,14 @@
 use crate::guard_report::GuardReport;
 use crate::handle::{ControlError, ControlRequest, LeaseView, NewLease};
 use crate::metrics::Metrics;
+use crate::store_sync::{Retry, StoreEvent, StoreEvents};
 use crate::usage::PoolSnapshot;
 use leasehold_engine::{
     AdminError, AdminLease, Arrival, ClientKey, Clock, Config, Destination, Lease, LeaseChange,
     LinkStatus, Outcome, PressureChange, Server, StoreRoom, Timestamp,
 };
 use leasehold_net::Outgoing;
-use leasehold_store::GroupCommitter;
+use leasehold_store::{FeedEvent, GroupCommitter, Rejected};
 use leasehold_wire::{HwAddr, Packet};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -76,6 +77,9 @@ pub fn unix_now() -> Timestamp {
 /// Owns the [`Server`] and carries out its verdicts. See the module documentation.
 pub struct Dispatcher {
     server: Server,
+    /// With a store several servers share: where refused records and the requests to decide
+    /// again go (the packet loop's store events).
+    shared: Option<StoreEvents>,
     committer: Arc<GroupCommitter>,
     sink: Arc<dyn ReplySink>,
     metrics: Arc<Metrics>,
@@ -93,6 +97,15 @@ struct Batch {
     immediate: Replies,
     durable: Vec<Lease>,
     after_commit: Replies,
+    /// Per reply of `after_commit` (shared stores only): the addresses it depends on, and its
+    /// request, to decide again if the store refuses one of them.
+    waiting: Vec<Waiting>,
+}
+
+/// A reply waiting for its commit to a shared store.
+struct Waiting {
+    addrs: Vec<std::net::Ipv4Addr>,
+    retry: Retry,
 }
 
 impl Dispatcher {
@@ -107,6 +120,7 @@ impl Dispatcher {
     ) -> Dispatcher {
         let d = Dispatcher {
             server,
+            shared: None,
             committer,
             sink,
             metrics,
@@ -116,6 +130,12 @@ impl Dispatcher {
         };
         d.publish_usage(unix_now());
         d
+    }
+
+    /// Makes this dispatcher one of several servers on a shared store: records the store
+    /// refuses go to `events` with the requests to decide again (see [`crate::store_sync`]).
+    pub fn share_store(&mut self, events: StoreEvents) {
+        self.shared = Some(events);
     }
 
     /// The server (read access, for tests and reports).
@@ -133,13 +153,22 @@ impl Dispatcher {
         };
         let mut batch = Batch::default();
         for (datagram, arrival) in datagrams {
-            self.handle_one(datagram, arrival, room, &mut batch);
+            self.handle_one(datagram, arrival, room, 0, &mut batch);
         }
         self.finish(batch);
         self.report_pressure(unix_now);
     }
 
-    fn handle_one(&mut self, datagram: &[u8], arrival: Arrival, room: StoreRoom, b: &mut Batch) {
+    /// Decides one datagram; `attempt` > 0 when it is decided again after the shared store
+    /// refused its record (it is then not counted as received again).
+    fn handle_one(
+        &mut self,
+        datagram: &[u8],
+        arrival: Arrival,
+        room: StoreRoom,
+        attempt: u8,
+        b: &mut Batch,
+    ) {
         let started = Instant::now();
         let now = unix_now();
         let clock = Clock {
@@ -152,7 +181,9 @@ impl Dispatcher {
             debug!(source = %arrival.source, "dropped malformed packet");
             return;
         };
-        self.metrics.on_received(&request, now);
+        if attempt == 0 {
+            self.metrics.on_received(&request, now);
+        }
         self.metrics
             .on_decision(&request, &arrival, &verdict, self.server.config(), now);
         log_transaction(&request, &arrival, &verdict.outcome, started);
@@ -182,6 +213,16 @@ impl Dispatcher {
             src: arrival.local_addr,
         };
         if waits {
+            if self.shared.is_some() {
+                b.waiting.push(Waiting {
+                    addrs: b.durable[before..].iter().map(|l| l.addr).collect(),
+                    retry: Retry {
+                        datagram: datagram.to_vec(),
+                        arrival,
+                        attempt,
+                    },
+                });
+            }
             b.after_commit.push(outgoing, kind, started);
         } else {
             b.immediate.push(outgoing, kind, started);
@@ -194,6 +235,7 @@ impl Dispatcher {
             immediate,
             durable,
             after_commit,
+            waiting,
         } = batch;
         if !immediate.is_empty() {
             self.sink.send(immediate);
@@ -203,19 +245,77 @@ impl Dispatcher {
         }
         let sink = Arc::clone(&self.sink);
         let leases = durable.len();
+        let health = self.metrics.store.clone();
+        let shared = self.shared.clone();
         self.committer
             .submit_then(durable, unix_now(), move |result| match result {
-                Ok(_) => {
-                    if !after_commit.is_empty() {
-                        sink.send(after_commit);
+                Ok(report) => {
+                    health.commit_result(None);
+                    let replies = match &shared {
+                        Some(events) if !report.rejected.is_empty() => {
+                            withhold_refused(after_commit, waiting, report.rejected, events)
+                        }
+                        _ => after_commit,
+                    };
+                    if !replies.is_empty() {
+                        sink.send(replies);
                     }
                 }
-                Err(e) => error!(
-                    leases,
-                    withheld_replies = after_commit.len(),
-                    "lease changes not persisted, their replies withheld: {e}"
-                ),
+                Err(e) => {
+                    health.commit_result(Some(&e.to_string()));
+                    error!(
+                        leases,
+                        withheld_replies = after_commit.len(),
+                        "lease changes not persisted, their replies withheld: {e}"
+                    )
+                }
             });
+    }
+
+    /// Applies an event from the shared store at `now`: records other servers committed, or
+    /// records the store refused (then the requests behind them are decided again).
+    pub fn store_event(&mut self, event: StoreEvent, now: Timestamp) {
+        match event {
+            StoreEvent::Feed(FeedEvent::Snapshot(all)) => {
+                let records = all.len();
+                let changed = self.server.sync_all(all, now);
+                info!(
+                    records,
+                    changed, "lease table synchronised with the shared lease database"
+                );
+                self.publish_usage(now);
+            }
+            StoreEvent::Feed(FeedEvent::Changed(records)) => {
+                for lease in records {
+                    self.server.sync_lease(lease, now);
+                }
+            }
+            StoreEvent::Feed(FeedEvent::Down(_)) => {}
+            StoreEvent::Rejected { current, retry } => {
+                for lease in current {
+                    debug!(address = %lease.addr, client = ?lease.client, "address taken by another server");
+                    self.server.sync_lease(lease, now);
+                }
+                if retry.is_empty() {
+                    return;
+                }
+                self.metrics
+                    .store
+                    .retried
+                    .fetch_add(retry.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                let room = if self.committer.backlogged() {
+                    StoreRoom::Backlogged
+                } else {
+                    StoreRoom::Open
+                };
+                let mut batch = Batch::default();
+                for r in retry {
+                    self.handle_one(&r.datagram, r.arrival, room, r.attempt + 1, &mut batch);
+                }
+                self.finish(batch);
+            }
+        }
+        self.report_pressure(|| now);
     }
 
     /// Reclaims leases whose time is up at `now`, commits them, re-evaluates the links'
@@ -225,11 +325,26 @@ impl Dispatcher {
         let changed = self.server.tick(now);
         if !changed.is_empty() {
             debug!(count = changed.len(), "reclaimed expired leases");
-            self.committer.submit_then(changed, now, |result| {
-                if let Err(e) = result {
-                    error!("could not persist reclaimed leases: {e}");
-                }
-            });
+            let health = self.metrics.store.clone();
+            let shared = self.shared.clone();
+            self.committer
+                .submit_then(changed, now, move |result| match result {
+                    Ok(report) => {
+                        health.commit_result(None);
+                        // Another server renewed what this one saw expire: take its record.
+                        if let (Some(events), false) = (&shared, report.rejected.is_empty()) {
+                            let current = report.rejected.into_iter().filter_map(|r| r.current);
+                            let _ = events.send(StoreEvent::Rejected {
+                                current: current.collect(),
+                                retry: Vec::new(),
+                            });
+                        }
+                    }
+                    Err(e) => {
+                        health.commit_result(Some(&e.to_string()));
+                        error!("could not persist reclaimed leases: {e}");
+                    }
+                });
         }
         if self.report_pressure(|| now) == 0 {
             self.publish_usage(now);
@@ -336,6 +451,38 @@ impl Dispatcher {
         // `reclaim` re-evaluates pressure like a tick; a reload may turn it on or off.
         self.report_pressure(|| now);
     }
+}
+
+/// Splits the replies of a commit to a shared store: those whose records were all written are
+/// returned (to send); those with a refused record are withheld, and their requests go back to
+/// the packet loop with the store's records, to be decided again (at most
+/// [`crate::store_sync::MAX_RETRIES`] times).
+fn withhold_refused(
+    replies: Replies,
+    waiting: Vec<Waiting>,
+    rejected: Vec<Rejected>,
+    events: &StoreEvents,
+) -> Replies {
+    let refused = |w: &Waiting| {
+        w.addrs
+            .iter()
+            .any(|a| rejected.iter().any(|r| r.wanted.addr == *a))
+    };
+    let mut send = Replies::default();
+    let mut retry = Vec::new();
+    let Replies { outgoing, meta } = replies;
+    for ((reply, (kind, started)), w) in outgoing.into_iter().zip(meta).zip(waiting) {
+        if refused(&w) {
+            if w.retry.attempt < crate::store_sync::MAX_RETRIES {
+                retry.push(w.retry);
+            }
+        } else {
+            send.push(reply, kind, started);
+        }
+    }
+    let current = rejected.into_iter().filter_map(|r| r.current).collect();
+    let _ = events.send(StoreEvent::Rejected { current, retry });
+    send
 }
 
 /// The `link_pressure` log line of one change: WARN when the link entered pressure, INFO when it

@@ -35,6 +35,10 @@ pub struct LeaseView {
     pub expires: Option<u64>,
     /// Configured id of the subnet holding the address, if any.
     pub subnet_id: Option<u32>,
+    /// The server that wrote the record, when several share a PostgreSQL database (listings
+    /// only; absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
 }
 
 impl LeaseView {
@@ -52,6 +56,7 @@ impl LeaseView {
                 .subnet_for(l.addr)
                 .and_then(|i| config.subnets.get(i))
                 .map(|s| s.id),
+            server: None,
         }
     }
 }

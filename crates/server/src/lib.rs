@@ -13,6 +13,8 @@
 //! - [`metrics`]: Prometheus metrics, rate history, per-subnet log levels.
 //! - [`reload`]: live configuration reload (SIGHUP, API); [`alerts`]: thresholds and webhook.
 //! - [`rogue`]: rogue DHCP server detection (passive listener, periodic probe).
+//! - [`store_sync`]: several servers on one store: the change feed, refused records decided
+//!   again, the store's health.
 //! - [`error`]: why a server did not start or stop cleanly.
 //! - [`guard_report`]: the periodic drop summary in the log.
 //! - [`dashboard`]: the embedded web dashboard.
@@ -31,6 +33,7 @@ pub mod reload;
 pub mod rogue;
 pub mod serve;
 pub mod services;
+pub mod store_sync;
 pub mod usage;
 
 pub use error::{ControlStartError, ServeError};

@@ -10,6 +10,7 @@
 //!
 //! [`GroupCommitter::stats`]: leasehold_store::GroupCommitter::stats
 
+use crate::store_sync::StoreHealth;
 use leasehold_engine::{Arrival, Config, DropReason, LinkStatus, Outcome, PoolUsage, Verdict};
 use leasehold_store::group_commit::LATENCY_BUCKETS_MICROS;
 use leasehold_store::GroupCommitStats;
@@ -146,9 +147,10 @@ struct ScrapeData {
 
 /// Encodes the scrape-time values (pool usage, link pressure, store statistics) as metric
 /// families.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct ScrapeCollector {
     data: Mutex<ScrapeData>,
+    store: Arc<StoreHealth>,
 }
 
 /// Per-subnet log verbosity, raisable at run time (`POST /api/log-level`).
@@ -178,6 +180,8 @@ pub struct Metrics {
     scrape: Arc<ScrapeCollector>,
     /// Running totals (alerts, dashboard).
     pub totals: Totals,
+    /// Whether the lease store is writable and its change feed connected.
+    pub store: Arc<StoreHealth>,
     history: Mutex<RateHistory>,
     log_levels: RwLock<HashMap<u32, SubnetLogLevel>>,
 }
@@ -242,7 +246,11 @@ impl Metrics {
             "Configuration reloads, by result (ok, error)",
             reloads.clone(),
         );
-        let scrape = Arc::new(ScrapeCollector::default());
+        let store = Arc::new(StoreHealth::default());
+        let scrape = Arc::new(ScrapeCollector {
+            data: Mutex::default(),
+            store: store.clone(),
+        });
         registry.register_collector(Box::new(scrape.clone()));
         Metrics {
             registry,
@@ -256,6 +264,7 @@ impl Metrics {
             reloads,
             scrape,
             totals: Totals::default(),
+            store,
             history: Mutex::new(RateHistory::default()),
             log_levels: RwLock::new(HashMap::new()),
         }
@@ -692,6 +701,39 @@ impl Collector for ScrapeCollector {
         encode_pressure(&mut enc, &d.links)?;
         // Store.
         let s = &d.store;
+        let h = &self.store;
+        gauge1(
+            &mut enc,
+            "leasehold_store_up",
+            "1 when the lease store takes commits (and, with several servers, its change feed is connected); 0 during an outage, when no ACK is sent",
+            if h.up() { 1.0 } else { 0.0 },
+        )?;
+        if let Some(up) = h.feed_up() {
+            gauge1(
+                &mut enc,
+                "leasehold_store_feed_up",
+                "1 while the change feed from the shared lease database is connected",
+                if up { 1.0 } else { 0.0 },
+            )?;
+        }
+        counter(
+            &mut enc,
+            "leasehold_store_rejected",
+            "Lease records the shared store refused because another server had bound the address first (their replies were withheld and the requests decided again)",
+            s.rejected,
+        )?;
+        counter(
+            &mut enc,
+            "leasehold_store_remote_records",
+            "Lease records other servers committed, received through the change feed",
+            h.remote_records.load(Ordering::Relaxed),
+        )?;
+        counter(
+            &mut enc,
+            "leasehold_store_retried_requests",
+            "Requests decided again after the shared store refused their lease record",
+            h.retried.load(Ordering::Relaxed),
+        )?;
         counter(
             &mut enc,
             "leasehold_store_commits",

@@ -8,6 +8,9 @@
 //! tick. Under load (see [`LoadGate`]) it waits `[server] coalesce_us` between wake-ups so the
 //! next one finds many datagrams queued; at low rates a request is handled at once.
 //!
+//! With a store several servers share, the loop also applies the store's events between batches
+//! (records other servers committed, records the store refused; see [`crate::store_sync`]).
+//!
 //! The `lease-writer` thread ([`leasehold_store::GroupCommitter`]) commits and then sends the
 //! ACKs of the batch itself, through the same [`SocketSink`]: a reply waiting for its lease
 //! costs no extra wake-up.
@@ -15,6 +18,7 @@
 use crate::dispatch::{unix_now, Dispatcher, Replies, ReplySink};
 use crate::handle::ControlRequest;
 use crate::metrics::Metrics;
+use crate::store_sync::StoreEvent;
 use leasehold_engine::{Config, LoadGate};
 use leasehold_net::{BindOptions, DhcpSocket, NetError, RecvBatch};
 use std::pin::pin;
@@ -107,6 +111,7 @@ impl PacketThread {
         metrics: Arc<Metrics>,
         make: MakeDispatcher,
         control: mpsc::Receiver<ControlRequest>,
+        store_events: Option<mpsc::UnboundedReceiver<StoreEvent>>,
     ) -> Result<PacketThread, StartError> {
         let bind = BindOptions {
             port: config.server.server_port,
@@ -147,7 +152,7 @@ impl PacketThread {
                     });
                     let dispatcher = make(sink);
                     let _ = bound_tx.send(Ok(()));
-                    serve(dispatcher, socket, window, control, stop_rx).await;
+                    serve(dispatcher, socket, window, control, store_events, stop_rx).await;
                 });
             })?;
         match bound_rx.await {
@@ -183,6 +188,7 @@ async fn serve(
     socket: Arc<DhcpSocket>,
     window: Duration,
     mut control: mpsc::Receiver<ControlRequest>,
+    mut store_events: Option<mpsc::UnboundedReceiver<StoreEvent>>,
     stop: oneshot::Receiver<()>,
 ) {
     let mut batch = RecvBatch::new(RECV_BATCH);
@@ -221,6 +227,7 @@ async fn serve(
                 }
             }
             Some(request) = control.recv() => dispatcher.control(request, unix_now()),
+            Some(event) = next_event(&mut store_events) => dispatcher.store_event(event, unix_now()),
             _ = reclaim.tick() => dispatcher.tick(unix_now()),
             _ = &mut stop => break,
         }
@@ -228,6 +235,16 @@ async fn serve(
     // Every reply decided so far goes out (or is reported) before this runtime, which owns the
     // socket's registration, goes away: a query runs after all earlier submissions.
     dispatcher.flush().await;
+}
+
+/// The next store event, or never when there is no shared store.
+async fn next_event(
+    events: &mut Option<mpsc::UnboundedReceiver<StoreEvent>>,
+) -> Option<StoreEvent> {
+    match events {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Completes on SIGINT or SIGTERM.

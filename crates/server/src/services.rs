@@ -5,8 +5,8 @@
 //! run ─► store.load_all ─► Server ─► GroupCommitter (lease-writer thread)
 //!     ─► PacketThread (leasehold-io: socket ─► Dispatcher ─► Server)
 //!     ─► services, each with the one CancellationToken and a JoinHandle:
-//!          control API listener · SIGHUP reload · alert evaluator · rogue-server monitor ·
-//!          history pruning
+//!          control API listener · lease database change feed (shared stores) ·
+//!          SIGHUP reload · alert evaluator · rogue-server monitor · history pruning
 //!     ─► wait for the shutdown signal (or the packet thread's end)
 //!     ─► cancel ─► join every service ─► stop the packet thread ─► close the lease writer
 //! ```
@@ -15,7 +15,7 @@
 //! pattern of mini-redis).
 
 use crate::alerts::Alerts;
-use crate::control::ControlContext;
+use crate::control::{ControlContext, LeaseSource};
 use crate::dispatch::{unix_now, Dispatcher};
 use crate::error::ServeError;
 use crate::handle::ControlHandle;
@@ -26,7 +26,7 @@ use crate::serve::PacketThread;
 use crate::usage::PoolSnapshot;
 use leasehold_engine::{Config, Server};
 use leasehold_store::group_commit::DEFAULT_MAX_BATCH;
-use leasehold_store::{CommitOptions, GroupCommitter, LeaseStore};
+use leasehold_store::{ChangeFeed, CommitOptions, GroupCommitter, LeaseStore};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -52,20 +52,29 @@ pub struct ServeOptions {
     pub config: Arc<Config>,
     /// Its file, for reloads.
     pub config_path: PathBuf,
-    /// The lease database file, for the API's read-only listings and history; `None` when the
-    /// store has no file (in-process tests).
-    pub db_path: Option<PathBuf>,
+    /// Where the API reads lease listings and history; `None` when the store has no database
+    /// (in-process tests).
+    pub leases: Option<LeaseSource>,
+    /// The store as the start-up line names it (a file, or a URL without its password).
+    pub store_label: String,
+    /// With a store several servers share: its change feed. The server then keeps its table in
+    /// step with the others' commits, and decides again a request whose record the store refused.
+    pub feed: Option<Box<dyn ChangeFeed>>,
     /// Bound on leases waiting for the lease writer (see [`CommitOptions::max_queued_leases`]).
     pub max_queued_leases: usize,
 }
 
 impl ServeOptions {
-    /// Options with the default queue bound.
+    /// Options with the default queue bound, for a store in the SQLite file `db_path` (or none).
     pub fn new(config: Arc<Config>, config_path: PathBuf, db_path: Option<PathBuf>) -> Self {
         ServeOptions {
             config,
             config_path,
-            db_path,
+            store_label: db_path
+                .as_ref()
+                .map_or_else(|| "(none)".to_string(), |p| p.display().to_string()),
+            leases: db_path.map(LeaseSource::Sqlite),
+            feed: None,
             max_queued_leases: leasehold_store::group_commit::DEFAULT_MAX_QUEUED_LEASES,
         }
     }
@@ -104,15 +113,25 @@ pub async fn run(
 /// be bound or the control API cannot start.
 pub async fn start(
     options: ServeOptions,
-    mut store: Box<dyn LeaseStore>,
+    store: Box<dyn LeaseStore>,
 ) -> Result<Running, ServeError> {
     let ServeOptions {
         config,
         config_path,
-        db_path,
+        leases: lease_source,
+        store_label,
+        feed,
         max_queued_leases,
     } = options;
-    let leases = store.load_all().map_err(ServeError::Load)?;
+    // On a blocking thread: a store's client may block (PostgreSQL's does).
+    let (store, leases) = tokio::task::spawn_blocking(move || {
+        let mut store = store;
+        let leases = store.load_all();
+        (store, leases)
+    })
+    .await
+    .map_err(|_| ServeError::WriterJoin)?;
+    let leases = leases.map_err(ServeError::Load)?;
     let loaded = leases.len();
     let mut server = Server::new(config.clone(), leases);
     let token = ProbeToken::random();
@@ -129,15 +148,30 @@ pub async fn start(
     let (handle, control_rx) = ControlHandle::channel();
     let (pools_tx, pools) =
         tokio::sync::watch::channel(Arc::new(PoolSnapshot::empty(config.clone())));
+    // A shared store: the packet loop also applies the feed's records and refused records.
+    let (store_tx, store_rx) = match feed {
+        Some(_) => {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            (Some(tx), Some(rx))
+        }
+        None => (None, None),
+    };
     let make = {
         let committer = committer.clone();
         let metrics = metrics.clone();
-        Box::new(move |sink| Dispatcher::new(server, committer, sink, metrics, pools_tx))
+        let store_tx = store_tx.clone();
+        Box::new(move |sink| {
+            let mut d = Dispatcher::new(server, committer, sink, metrics, pools_tx);
+            if let Some(tx) = store_tx {
+                d.share_store(tx);
+            }
+            d
+        })
     };
-    let packet = PacketThread::start(&config, metrics.clone(), make, control_rx).await?;
+    let packet = PacketThread::start(&config, metrics.clone(), make, control_rx, store_rx).await?;
     info!(
         port = config.server.server_port,
-        db = %db_path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "(none)".into()),
+        store = %store_label,
         leases = loaded,
         "leasehold {} serving",
         env!("CARGO_PKG_VERSION")
@@ -158,7 +192,7 @@ pub async fn start(
         committer: Arc::downgrade(&committer),
         metrics: metrics.clone(),
         pools: pools.clone(),
-        db_path,
+        leases: lease_source,
         reloader: reloader.clone(),
         alerts: alerts.clone(),
     });
@@ -174,6 +208,12 @@ pub async fn start(
             return Err(e.into());
         }
     };
+    if let (Some(feed), Some(tx)) = (feed, store_tx) {
+        services.push((
+            "lease database change feed",
+            crate::store_sync::spawn_feed(feed, tx, metrics.clone(), cancel.clone()),
+        ));
+    }
     services.push((
         "SIGHUP reload",
         crate::reload::spawn_sighup(reloader, cancel.clone()),

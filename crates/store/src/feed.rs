@@ -25,6 +25,8 @@ pub enum FeedEvent {
 /// A source of [`FeedEvent`]s.
 pub trait ChangeFeed: Send + 'static {
     /// Runs the feed, sending its events to `events`, until `events` is closed.
-    fn run(self: Box<Self>, events: UnboundedSender<FeedEvent>)
-        -> Pin<Box<dyn Future<Output = ()> + Send>>;
+    fn run(
+        self: Box<Self>,
+        events: UnboundedSender<FeedEvent>,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send>>;
 }

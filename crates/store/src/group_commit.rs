@@ -26,7 +26,7 @@
 //! [`submit_then`]: GroupCommitter::submit_then
 
 use crate::error::StoreError;
-use crate::store::LeaseStore;
+use crate::store::{LeaseStore, Rejected};
 use leasehold_engine::{Lease, LoadGate, Timestamp};
 use std::future::Future;
 use std::pin::Pin;
@@ -92,7 +92,7 @@ pub const LATENCY_BUCKETS_MICROS: [u64; 10] = [
 ];
 
 /// What a successful ticket reports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CommitReport {
     /// Leases in the transaction that carried this submission.
     pub batch_leases: usize,
@@ -100,6 +100,10 @@ pub struct CommitReport {
     pub batch_submissions: usize,
     /// Time the transaction took, fsync included, in microseconds.
     pub commit_micros: u64,
+    /// This submission's records the store refused because another server holds the address
+    /// ([`LeaseStore::commit_claims`]; always empty for a store only this server writes). Their
+    /// replies must not be sent; the server's view of those addresses is out of date.
+    pub rejected: Vec<Rejected>,
 }
 
 /// A snapshot of the committer's counters (for metrics).
@@ -109,6 +113,10 @@ pub struct GroupCommitStats {
     pub batches: u64,
     /// Transactions that failed.
     pub failed_batches: u64,
+    /// Transactions failed since the last one that succeeded (0: the store is writable).
+    pub consecutive_failures: u64,
+    /// Records the store refused because another server holds their address.
+    pub rejected: u64,
     /// Leases committed successfully.
     pub leases: u64,
     /// Submissions committed successfully.
@@ -134,6 +142,8 @@ pub struct GroupCommitStats {
 #[derive(Default)]
 struct Counters {
     batches: AtomicU64,
+    rejected: AtomicU64,
+    consecutive_failures: AtomicU64,
     failed_batches: AtomicU64,
     leases: AtomicU64,
     submissions: AtomicU64,
@@ -150,6 +160,7 @@ struct Counters {
 impl Counters {
     fn success(&self, leases: u64, submissions: u64, micros: u64) {
         self.batches.fetch_add(1, Ordering::Relaxed);
+        self.consecutive_failures.store(0, Ordering::Relaxed);
         self.leases.fetch_add(leases, Ordering::Relaxed);
         self.last_batch_leases.store(leases, Ordering::Relaxed);
         self.max_batch_leases.fetch_max(leases, Ordering::Relaxed);
@@ -380,6 +391,8 @@ impl GroupCommitter {
         GroupCommitStats {
             batches: c.batches.load(Ordering::Relaxed),
             failed_batches: c.failed_batches.load(Ordering::Relaxed),
+            consecutive_failures: c.consecutive_failures.load(Ordering::Relaxed),
+            rejected: c.rejected.load(Ordering::Relaxed),
             leases: c.leases.load(Ordering::Relaxed),
             submissions,
             failed_submissions: failed,
@@ -489,6 +502,7 @@ fn commit_batch(store: &mut dyn LeaseStore, batch: Vec<Pending>, counters: &Coun
     match try_commit(store, &batch, counters) {
         Ok(report) => {
             for p in batch {
+                let report = report_for(&p, &report);
                 p.done.resolve(Ok(report));
             }
         }
@@ -499,6 +513,7 @@ fn commit_batch(store: &mut dyn LeaseStore, batch: Vec<Pending>, counters: &Coun
                 match try_commit(store, &single, counters) {
                     Ok(report) => {
                         let [p] = single;
+                        let report = report_for(&p, &report);
                         p.done.resolve(Ok(report));
                     }
                     Err(err) => fail(single.into(), &err, counters),
@@ -520,24 +535,45 @@ fn try_commit(
         .collect();
     let started = Instant::now();
     let result = if leases.is_empty() {
-        Ok(())
+        Ok(Vec::new())
     } else {
-        store.commit(&leases, now)
+        store.commit_claims(&leases, now)
     };
     let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     match result {
-        Ok(()) => {
+        Ok(rejected) => {
             counters.success(leases.len() as u64, batch.len() as u64, micros);
+            counters
+                .rejected
+                .fetch_add(rejected.len() as u64, Ordering::Relaxed);
             Ok(CommitReport {
                 batch_leases: leases.len(),
                 batch_submissions: batch.len(),
                 commit_micros: micros,
+                rejected,
             })
         }
         Err(e) => {
             counters.failed_batches.fetch_add(1, Ordering::Relaxed);
+            counters
+                .consecutive_failures
+                .fetch_add(1, Ordering::Relaxed);
             Err(Arc::new(e))
         }
+    }
+}
+
+/// `batch`'s report for submission `p`: the same figures, and only the rejections of its own
+/// records.
+fn report_for(p: &Pending, batch: &CommitReport) -> CommitReport {
+    CommitReport {
+        rejected: batch
+            .rejected
+            .iter()
+            .filter(|r| p.leases.iter().any(|l| l.addr == r.wanted.addr))
+            .cloned()
+            .collect(),
+        ..*batch
     }
 }
 

@@ -31,12 +31,12 @@ pub mod sqlite;
 pub mod store;
 
 pub use error::StoreError;
+pub use feed::{ChangeFeed, FeedEvent};
 pub use group_commit::{
     CommitOptions, CommitReport, CommitTicket, GroupCommitStats, GroupCommitter, Ticket,
 };
 pub use memory::MemoryStore;
-pub use sqlite::SqliteStore;
-pub use feed::{ChangeFeed, FeedEvent};
 pub use postgres::settings::PgSettings;
 pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
 pub use store::{HistoryEntry, HistoryFilter, LeaseStore, Rejected};

@@ -103,7 +103,11 @@ pub trait LeaseStore: Send {
     ///
     /// A store that only one server writes (SQLite, memory) has nothing to race with: the
     /// default writes everything and rejects nothing.
-    fn commit_claims(&mut self, batch: &[Lease], now: Timestamp) -> Result<Vec<Rejected>, StoreError> {
+    fn commit_claims(
+        &mut self,
+        batch: &[Lease],
+        now: Timestamp,
+    ) -> Result<Vec<Rejected>, StoreError> {
         self.commit(batch, now).map(|()| Vec::new())
     }
 
@@ -146,7 +150,11 @@ impl<S: LeaseStore + ?Sized> LeaseStore for Box<S> {
     fn commit(&mut self, batch: &[Lease], now: Timestamp) -> Result<(), StoreError> {
         (**self).commit(batch, now)
     }
-    fn commit_claims(&mut self, batch: &[Lease], now: Timestamp) -> Result<Vec<Rejected>, StoreError> {
+    fn commit_claims(
+        &mut self,
+        batch: &[Lease],
+        now: Timestamp,
+    ) -> Result<Vec<Rejected>, StoreError> {
         (**self).commit_claims(batch, now)
     }
     fn delete(&mut self, addr: Ipv4Addr) -> Result<bool, StoreError> {

@@ -29,21 +29,31 @@ fn a_bound_address_is_not_taken_by_another_server_for_another_client() {
     let (mut a, guard) = fresh_store("a");
     let mut b = second_store(&guard, "b");
     let mine = bound(5, 1, 100);
-    assert!(a.commit_claims(&[mine.clone()], 100).expect("commit").is_empty());
+    assert!(a
+        .commit_claims(std::slice::from_ref(&mine), 100)
+        .expect("commit")
+        .is_empty());
     let theirs = bound(5, 2, 110);
-    let rejected = b.commit_claims(&[theirs.clone()], 110).expect("commit");
+    let rejected = b
+        .commit_claims(std::slice::from_ref(&theirs), 110)
+        .expect("commit");
     assert_eq!(rejected.len(), 1);
     assert_eq!(rejected[0].wanted, theirs);
     assert_eq!(rejected[0].current.as_ref(), Some(&mine));
     assert_eq!(b.get(mine.addr).expect("get"), Some(mine.clone()));
     // Nothing of the rejected record reached the history.
     assert_eq!(
-        b.history(&HistoryFilter::Addr(mine.addr), 10).expect("history").len(),
+        b.history(&HistoryFilter::Addr(mine.addr), 10)
+            .expect("history")
+            .len(),
         1
     );
     // Once the lease has expired (at 3700) the other client may have the address.
     let later = bound(5, 2, 3_800);
-    assert!(b.commit_claims(&[later.clone()], 3_800).expect("commit").is_empty());
+    assert!(b
+        .commit_claims(std::slice::from_ref(&later), 3_800)
+        .expect("commit")
+        .is_empty());
     assert_eq!(a.get(mine.addr).expect("get"), Some(later));
 }
 
@@ -54,7 +64,10 @@ fn the_same_client_renews_anywhere_but_an_expiry_never_overwrites_a_renewal() {
     a.commit_claims(&[bound(7, 1, 100)], 100).expect("commit");
     // The client renews with server b.
     let renewed = bound(7, 1, 2_000);
-    assert!(b.commit_claims(&[renewed.clone()], 2_000).expect("commit").is_empty());
+    assert!(b
+        .commit_claims(std::slice::from_ref(&renewed), 2_000)
+        .expect("commit")
+        .is_empty());
     // Server a, not yet aware, expires its view of the lease at 3,700.
     let expiry = Lease {
         state: LeaseState::Expired,
@@ -71,7 +84,10 @@ fn the_same_client_renews_anywhere_but_an_expiry_never_overwrites_a_renewal() {
         starts: 3_800,
         ..renewed.clone()
     };
-    assert!(a.commit_claims(&[released.clone()], 3_800).expect("commit").is_empty());
+    assert!(a
+        .commit_claims(std::slice::from_ref(&released), 3_800)
+        .expect("commit")
+        .is_empty());
     assert_eq!(b.get(renewed.addr).expect("get"), Some(released));
 }
 
@@ -80,7 +96,8 @@ fn declines_admin_frees_and_a_host_moving_identity_are_accepted() {
     let (mut a, guard) = fresh_store("a");
     let mut b = second_store(&guard, "b");
     let held = bound(9, 1, 100);
-    a.commit_claims(&[held.clone()], 100).expect("commit");
+    a.commit_claims(std::slice::from_ref(&held), 100)
+        .expect("commit");
     // The holder's hardware declines it through b (a decline carries no client).
     let declined = Lease {
         client: None,
@@ -90,7 +107,10 @@ fn declines_admin_frees_and_a_host_moving_identity_are_accepted() {
         hostname: None,
         ..held.clone()
     };
-    assert!(b.commit_claims(&[declined.clone()], 200).expect("commit").is_empty());
+    assert!(b
+        .commit_claims(std::slice::from_ref(&declined), 200)
+        .expect("commit")
+        .is_empty());
     // Another host's decline of a held address is refused.
     let stranger = Lease {
         hwaddr: Some(HwAddr::ethernet([2, 0, 0, 0, 0, 9])),
@@ -130,16 +150,32 @@ fn a_mixed_batch_writes_what_it_may_and_reports_the_rest() {
     let mut b = second_store(&guard, "b");
     a.commit_claims(&[bound(1, 1, 100), bound(3, 3, 100)], 100)
         .expect("commit");
-    let batch = vec![bound(1, 9, 200), bound(2, 9, 200), bound(3, 8, 200), bound(4, 8, 200)];
+    let batch = vec![
+        bound(1, 9, 200),
+        bound(2, 9, 200),
+        bound(3, 8, 200),
+        bound(4, 8, 200),
+    ];
     let rejected = b.commit_claims(&batch, 200).expect("commit");
     let lost: Vec<Ipv4Addr> = rejected.iter().map(|r| r.wanted.addr).collect();
-    assert_eq!(lost, vec![Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 3)]);
+    assert_eq!(
+        lost,
+        vec![Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 3)]
+    );
     let all = a.load_all().expect("load");
     assert_eq!(
         all,
-        vec![bound(1, 1, 100), bound(2, 9, 200), bound(3, 3, 100), bound(4, 8, 200)]
+        vec![
+            bound(1, 1, 100),
+            bound(2, 9, 200),
+            bound(3, 3, 100),
+            bound(4, 8, 200)
+        ]
     );
-    assert_eq!(a.history(&HistoryFilter::All, 100).expect("history").len(), 4);
+    assert_eq!(
+        a.history(&HistoryFilter::All, 100).expect("history").len(),
+        4
+    );
 }
 
 #[test]
@@ -151,8 +187,7 @@ fn racing_servers_never_bind_one_address_to_two_clients() {
         .map(|s| {
             let url = guard.url.clone();
             std::thread::spawn(move || {
-                let mut store =
-                    PgStore::open(PgSettings::new(url, format!("s{s}"))).expect("open");
+                let mut store = PgStore::open(PgSettings::new(url, format!("s{s}"))).expect("open");
                 let mut won = Vec::new();
                 // Each server tries every address for its own client, in small batches.
                 for chunk in (1..=addrs).collect::<Vec<_>>().chunks(7) {
@@ -179,7 +214,11 @@ fn racing_servers_never_bind_one_address_to_two_clients() {
     assert_eq!(winners.len(), usize::from(addrs), "every address won once");
     let store = PgStore::open_read_only(PgSettings::new(guard.url.clone(), "check")).expect("open");
     let history = store.history(&HistoryFilter::All, 10_000).expect("history");
-    assert_eq!(history.len(), usize::from(addrs), "one history entry per win");
+    assert_eq!(
+        history.len(),
+        usize::from(addrs),
+        "one history entry per win"
+    );
 }
 
 #[test]
@@ -198,11 +237,15 @@ fn the_feed_brings_other_servers_commits_and_a_snapshot_first() {
                 .expect("feed"),
         );
         let task = tokio::spawn(feed.run(tx));
-        assert_eq!(next(&mut rx).await, FeedEvent::Snapshot(vec![bound(1, 1, 100)]));
+        assert_eq!(
+            next(&mut rx).await,
+            FeedEvent::Snapshot(vec![bound(1, 1, 100)])
+        );
         // Its own server's commits are not echoed; b's are, in order.
         let (a, b) = tokio::task::spawn_blocking(move || {
             a.commit(&[bound(2, 1, 100)], 100).expect("commit");
-            b.commit(&[bound(3, 2, 100), bound(4, 2, 100)], 100).expect("commit");
+            b.commit(&[bound(3, 2, 100), bound(4, 2, 100)], 100)
+                .expect("commit");
             b.commit(&[bound(3, 5, 100)], 100).expect("commit");
             (a, b)
         })
@@ -212,7 +255,10 @@ fn the_feed_brings_other_servers_commits_and_a_snapshot_first() {
             next(&mut rx).await,
             FeedEvent::Changed(vec![bound(3, 2, 100), bound(4, 2, 100)])
         );
-        assert_eq!(next(&mut rx).await, FeedEvent::Changed(vec![bound(3, 5, 100)]));
+        assert_eq!(
+            next(&mut rx).await,
+            FeedEvent::Changed(vec![bound(3, 5, 100)])
+        );
         drop(rx);
         tokio::time::timeout(Duration::from_secs(5), task)
             .await
@@ -229,15 +275,19 @@ fn a_database_of_another_program_is_refused_and_left_alone() {
     let guard = fresh_schema();
     let mut admin = postgres::Client::connect(&guard.url, postgres::NoTls).expect("connect");
     admin
-        .batch_execute("CREATE TABLE leases (id INTEGER PRIMARY KEY, owner TEXT);
-                        INSERT INTO leases VALUES (1, 'payroll');")
+        .batch_execute(
+            "CREATE TABLE leases (id INTEGER PRIMARY KEY, owner TEXT);
+                        INSERT INTO leases VALUES (1, 'payroll');",
+        )
         .expect("foreign table");
     let err = PgStore::open(PgSettings::new(guard.url.clone(), "a")).expect_err("refused");
     assert!(matches!(err, StoreError::ForeignDatabase { .. }), "{err}");
     let msg = err.to_string();
     assert!(msg.contains("not a Leasehold database"), "{msg}");
     assert!(!msg.contains("leasehold-secret"), "{msg}");
-    let rows = admin.query("SELECT id, owner FROM leases", &[]).expect("still there");
+    let rows = admin
+        .query("SELECT id, owner FROM leases", &[])
+        .expect("still there");
     assert_eq!(rows.len(), 1);
     let tables = admin
         .query(
@@ -257,7 +307,10 @@ fn a_newer_schema_is_refused() {
         .batch_execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
         .expect("stamp");
     let err = PgStore::open(PgSettings::new(guard.url.clone(), "a")).expect_err("refused");
-    assert!(matches!(err, StoreError::NewerSchema { found: 99, .. }), "{err}");
+    assert!(
+        matches!(err, StoreError::NewerSchema { found: 99, .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("upgrade Leasehold"), "{err}");
 }
 
@@ -265,8 +318,13 @@ fn a_newer_schema_is_refused() {
 fn read_only_needs_a_schema_and_a_wrong_password_is_one_clear_error() {
     let guard = fresh_schema();
     let err = PgStore::open_read_only(PgSettings::new(guard.url.clone(), "a")).expect_err("fresh");
-    assert!(matches!(err, StoreError::OlderSchema { found: 0, .. }), "{err}");
-    let wrong = guard.url.replacen("leasehold-secret", "not-the-password", 1);
+    assert!(
+        matches!(err, StoreError::OlderSchema { found: 0, .. }),
+        "{err}"
+    );
+    let wrong = guard
+        .url
+        .replacen("leasehold-secret", "not-the-password", 1);
     assert_ne!(wrong, guard.url, "the test URL carries the password");
     let err = PgStore::open(PgSettings::new(wrong, "a")).expect_err("wrong password");
     let msg = err.to_string();
@@ -284,7 +342,8 @@ fn history_ids_are_unique_across_servers_and_survive_a_restart() {
     }
     drop(a);
     let mut a = second_store(&guard, "a");
-    a.commit(&[bound(1, 1, 9)], 9).expect("commit after a restart");
+    a.commit(&[bound(1, 1, 9)], 9)
+        .expect("commit after a restart");
     let h = b.history(&HistoryFilter::All, 100).expect("history");
     assert_eq!(h.len(), 11);
     assert_eq!(h[0].lease, bound(1, 1, 9), "newest first");

@@ -27,6 +27,7 @@ pub mod model;
 pub mod observe;
 pub(crate) mod raw;
 pub mod security;
+pub mod store;
 mod validate;
 
 pub use error::ConfigError;
@@ -36,6 +37,7 @@ pub use model::{
 };
 pub use observe::{AlertsConfig, ControlConfig};
 pub use security::{PressureConfig, Rate, SecurityConfig};
+pub use store::{StoreBackend, StoreConfig};
 
 use std::path::Path;
 

@@ -29,6 +29,8 @@ pub struct Config {
     /// `[security]`: admission limits, pool reserve and rogue-server detection (limits on by
     /// default).
     pub security: crate::config::security::SecurityConfig,
+    /// `[store]`: where leases are kept (SQLite by default).
+    pub store: crate::config::store::StoreConfig,
     pub(crate) index: ConfigIndex,
 }
 

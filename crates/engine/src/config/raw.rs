@@ -25,6 +25,8 @@ pub(crate) struct RawConfig {
     pub alerts: Option<super::observe::RawAlerts>,
     /// `[security]`: admission limits, pool reserve, rogue-server detection.
     pub security: Option<super::security::RawSecurity>,
+    /// `[store]`: the lease store backend.
+    pub store: Option<super::store::RawStore>,
 }
 
 /// `[server]`.

@@ -61,12 +61,19 @@ pub(crate) fn build(raw: RawConfig) -> Result<Config> {
         .map(super::security::build)
         .transpose()?
         .unwrap_or_default();
+    let store = raw
+        .store
+        .as_ref()
+        .map(super::store::build)
+        .transpose()?
+        .unwrap_or_default();
     Ok(Config {
         server,
         subnets,
         control,
         alerts,
         security,
+        store,
         index,
     })
 }

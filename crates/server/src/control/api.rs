@@ -5,7 +5,9 @@
 //! every request, need the bearer token ([`super::auth`]).
 
 use super::auth::{needs_token, Denied, Token};
-use super::{ControlContext, ControlError, ControlRequest, LeaseQuery, LeaseView, NewLease};
+use super::{
+    ControlContext, ControlError, ControlRequest, LeaseQuery, LeaseSource, LeaseView, NewLease,
+};
 use crate::metrics::SubnetLogLevel;
 use crate::usage::PoolSnapshot;
 use axum::extract::{Path, Query, Request, State};
@@ -14,14 +16,14 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use leasehold_engine::{ClientKey, Config, LinkStatus, PoolUsage};
+use leasehold_engine::{ClientKey, Config, Lease, LinkStatus, PoolUsage};
 use leasehold_store::SqliteStore;
-use leasehold_store::{HistoryFilter, LeaseStore};
+use leasehold_store::{HistoryEntry, HistoryFilter, LeaseStore};
 use leasehold_wire::HwAddr;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Shared state of the handlers.
@@ -94,22 +96,65 @@ async fn pools_now(ctx: &ControlContext) -> (Arc<Config>, Vec<PoolUsage>) {
     (snap.config.clone(), snap.pools.clone())
 }
 
-/// Runs `f` on a read-only connection to the lease database, on a blocking thread: never on the
-/// packet thread, never on the lease writer.
-async fn read_store<T: Send + 'static>(
-    db: Option<PathBuf>,
-    f: impl FnOnce(&mut SqliteStore) -> Result<T, leasehold_store::StoreError> + Send + 'static,
+/// Every current record, and the server that wrote each (PostgreSQL only): from a read-only
+/// connection of its own, never the packet thread's or the lease writer's.
+async fn read_leases(
+    source: Option<LeaseSource>,
+) -> ApiResult<(Vec<Lease>, HashMap<Ipv4Addr, String>)> {
+    match source {
+        None => Err(no_database()),
+        Some(LeaseSource::Sqlite(db)) => {
+            let leases = blocking(move || SqliteStore::open_read_only(&db)?.load_all()).await?;
+            Ok((leases, HashMap::new()))
+        }
+        Some(LeaseSource::Postgres(reader)) => {
+            let rows = reader
+                .leases_with_server()
+                .await
+                .map_err(unavailable_store)?;
+            let servers = rows.iter().map(|(l, s)| (l.addr, s.clone())).collect();
+            Ok((rows.into_iter().map(|(l, _)| l).collect(), servers))
+        }
+    }
+}
+
+/// History entries passing `filter`, newest first, at most `limit` (see [`read_leases`]).
+async fn read_history(
+    source: Option<LeaseSource>,
+    filter: HistoryFilter,
+    limit: usize,
+) -> ApiResult<Vec<HistoryEntry>> {
+    match source {
+        None => Err(no_database()),
+        Some(LeaseSource::Sqlite(db)) => {
+            blocking(move || SqliteStore::open_read_only(&db)?.history(&filter, limit)).await
+        }
+        Some(LeaseSource::Postgres(reader)) => reader
+            .history(&filter, limit)
+            .await
+            .map_err(unavailable_store),
+    }
+}
+
+fn no_database() -> ApiError {
+    ApiError(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "this server has no lease database".into(),
+    )
+}
+
+fn unavailable_store(e: leasehold_store::StoreError) -> ApiError {
+    ApiError(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
+}
+
+/// Runs a blocking store read on a blocking thread.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, leasehold_store::StoreError> + Send + 'static,
 ) -> ApiResult<T> {
-    let db = db.ok_or_else(|| {
-        ApiError(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "this server has no lease database file".into(),
-        )
-    })?;
-    tokio::task::spawn_blocking(move || f(&mut SqliteStore::open_read_only(&db)?))
+    tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-        .map_err(|e| ApiError(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))
+        .map_err(unavailable_store)
 }
 
 /// The router with every route.
@@ -314,9 +359,9 @@ async fn leases_list(
     Query(query): Query<LeaseQuery>,
 ) -> ApiResult<Json<super::LeasePage>> {
     // Every current record from the database, filtered and paged off the packet thread.
-    let leases = read_store(s.ctx.db_path.clone(), |store| store.load_all()).await?;
+    let (leases, servers) = read_leases(s.ctx.leases.clone()).await?;
     let (config, _) = pools_now(&s.ctx).await;
-    Ok(Json(super::list(leases, &config, &query)?))
+    Ok(Json(super::list(leases, &servers, &config, &query)?))
 }
 
 fn parse_addr(a: &str) -> ApiResult<Ipv4Addr> {
@@ -537,10 +582,7 @@ async fn history(
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     // A read-only connection of its own: history has no secondary index, so a filtered query
     // may scan the table, which must not hold up the lease writer (and the ACKs behind it).
-    let entries = read_store(s.ctx.db_path.clone(), move |store| {
-        store.history(&filter, limit)
-    })
-    .await?;
+    let entries = read_history(s.ctx.leases.clone(), filter, limit).await?;
     let (config, _) = pools_now(&s.ctx).await;
     let list: Vec<Value> = entries
         .iter()

@@ -26,7 +26,8 @@ use crate::usage::PoolWatch;
 use leasehold_engine::{ClientKey, Config, Lease, LeaseState};
 use leasehold_store::GroupCommitter;
 use serde::Serialize;
-use std::net::SocketAddr;
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{Arc, Weak};
 use tokio_util::sync::CancellationToken;
@@ -66,9 +67,10 @@ pub struct LeasePage {
 }
 
 /// One page of `leases` (every current record, as read from the store) under the filters of `q`,
-/// in address order.
+/// in address order; `servers` names the server that wrote each record (shared stores).
 pub fn list(
     leases: Vec<Lease>,
+    servers: &HashMap<Ipv4Addr, String>,
     config: &Config,
     q: &LeaseQuery,
 ) -> Result<LeasePage, ControlError> {
@@ -148,9 +150,21 @@ pub fn list(
             .iter()
             .skip(offset)
             .take(limit)
-            .map(|l| LeaseView::of(l, config))
+            .map(|l| LeaseView {
+                server: servers.get(&l.addr).cloned(),
+                ..LeaseView::of(l, config)
+            })
             .collect(),
     })
+}
+
+/// Where the control API reads lease listings and history.
+#[derive(Clone, Debug)]
+pub enum LeaseSource {
+    /// A SQLite file, opened read-only per request (WAL: it never blocks the writer).
+    Sqlite(PathBuf),
+    /// A PostgreSQL database, through a small connection pool.
+    Postgres(leasehold_store::postgres::PgReader),
 }
 
 /// What the control API needs from the rest of the server.
@@ -164,9 +178,9 @@ pub struct ControlContext {
     /// Pool usage as the packet loop last published it.
     pub pools: PoolWatch,
     /// The lease database, which listings and history read through their own read-only
-    /// connection (under WAL it never blocks the writer, and a long scan never delays an ACK);
-    /// `None` for a server without a database file (in-process tests).
-    pub db_path: Option<PathBuf>,
+    /// connections (never the lease writer's, so a long scan never delays an ACK); `None` for a
+    /// server without one (in-process tests).
+    pub leases: Option<LeaseSource>,
     /// Configuration reloads (from disk), and the text of the configuration in force.
     pub reloader: Arc<Reloader>,
     /// Alerts.

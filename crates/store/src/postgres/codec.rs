@@ -87,9 +87,9 @@ pub(crate) fn decode(row: &Row, offset: usize, target: &str) -> Result<Lease, St
         row.try_get::<_, Option<i32>>(offset + 2).map_err(pg)?,
         row.try_get::<_, Option<String>>(offset + 3).map_err(pg)?,
     ) {
-        (Some(htype), Some(text)) => Some(
-            parse_hw(i64::from(htype), &text).ok_or_else(|| bad("bad hardware address"))?,
-        ),
+        (Some(htype), Some(text)) => {
+            Some(parse_hw(i64::from(htype), &text).ok_or_else(|| bad("bad hardware address"))?)
+        }
         (None, None) => None,
         _ => return Err(bad("htype and hwaddr must both be set or both be NULL")),
     };

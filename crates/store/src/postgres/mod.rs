@@ -11,6 +11,9 @@
 //! clients; each commit NOTIFYs [`settings::CHANNEL`], and [`feed::PgFeed`] brings the other
 //! servers' commits into a server's memory.
 //!
+//! The client blocks: use a `PgStore` on a plain thread (the lease writer's) or in
+//! `spawn_blocking`, never on a thread that runs async tasks.
+//!
 //! A lost connection is re-established by the next operation (the URL may list several hosts;
 //! with `target_session_attrs=read-write` the new primary is found after a failover). An
 //! operation that fails returns the error; a commit that fails is not acknowledged by anyone.
@@ -57,6 +60,21 @@ impl std::fmt::Debug for PgStore {
             .field("server_id", &self.settings.server_id)
             .field("connected", &self.client.borrow().is_some())
             .finish_non_exhaustive()
+    }
+}
+
+impl Drop for PgStore {
+    /// Closes the connection. The blocking client may not be closed on a thread that runs
+    /// async tasks (it would start a runtime inside one), so there it is closed on a thread of
+    /// its own.
+    fn drop(&mut self) {
+        if let Some(client) = self.client.get_mut().take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                let _ = std::thread::Builder::new()
+                    .name("pg-close".into())
+                    .spawn(move || drop(client));
+            }
+        }
     }
 }
 
@@ -147,10 +165,7 @@ impl PgStore {
     }
 
     fn connect(&self) -> Result<Client, StoreError> {
-        let mut client = self
-            .config
-            .connect(self.tls.clone())
-            .map_err(self.pg())?;
+        let mut client = self.config.connect(self.tls.clone()).map_err(self.pg())?;
         if self.read_only {
             let found = match inspect(&mut client, &self.target)? {
                 Inspection::Version(v) if v == SCHEMA_VERSION => return Ok(client),
@@ -264,12 +279,13 @@ impl PgStore {
             }
         }
         let current = self.with(|client, target| {
-            let rows = client
-                .query(sql::GET_MANY, &[&lost])
-                .map_err(|source| StoreError::Postgres {
-                    target: target.to_string(),
-                    source,
-                })?;
+            let rows =
+                client
+                    .query(sql::GET_MANY, &[&lost])
+                    .map_err(|source| StoreError::Postgres {
+                        target: target.to_string(),
+                        source,
+                    })?;
             rows.iter()
                 .map(|r| decode(r, 0, target))
                 .collect::<Result<Vec<_>, _>>()
@@ -342,7 +358,10 @@ fn inspect(client: &mut Client, target: &str) -> Result<Inspection, StoreError> 
     if !tables.iter().any(|t| t == "meta") {
         return Err(StoreError::ForeignDatabase {
             target: target.to_string(),
-            detail: format!("it holds tables {} and no Leasehold meta", tables.join(", ")),
+            detail: format!(
+                "it holds tables {} and no Leasehold meta",
+                tables.join(", ")
+            ),
         });
     }
     let meta = client

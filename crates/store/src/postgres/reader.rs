@@ -96,7 +96,9 @@ impl PgReader {
             }
         }
         .map_err(self.pg())?;
-        rows.iter().map(|r| history_entry(r, &self.target)).collect()
+        rows.iter()
+            .map(|r| history_entry(r, &self.target))
+            .collect()
     }
 
     /// One round trip to the database: its latency, or why it failed.

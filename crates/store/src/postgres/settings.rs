@@ -183,7 +183,10 @@ mod tests {
         let t = s.target();
         assert_eq!(t, "postgresql://lh@db1:5433,db2:5434/leases");
         assert!(!t.contains("s3cret"));
-        let kv = PgSettings::new("host=/run/pg port=5432 user=lh password=s3cret dbname=x", "a");
+        let kv = PgSettings::new(
+            "host=/run/pg port=5432 user=lh password=s3cret dbname=x",
+            "a",
+        );
         assert_eq!(kv.target(), "postgresql://lh@/run/pg:5432/x");
     }
 

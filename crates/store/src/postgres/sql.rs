@@ -85,11 +85,8 @@ pub(super) const COMMIT_CLAIMS: &str =
     concat!(input_ctes!(), upsert_head!(), claim_rule!(), tail!());
 
 /// Every current record.
-pub(super) const LOAD_ALL: &str = concat!(
-    "SELECT ",
-    pg_lease_columns!(),
-    " FROM leases ORDER BY addr"
-);
+pub(super) const LOAD_ALL: &str =
+    concat!("SELECT ", pg_lease_columns!(), " FROM leases ORDER BY addr");
 /// Every current record with the server that wrote it.
 pub(super) const LOAD_ALL_WITH_SERVER: &str = concat!(
     "SELECT ",

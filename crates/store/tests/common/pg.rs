@@ -39,7 +39,8 @@ pub fn fresh_schema() -> SchemaGuard {
         N.fetch_add(1, Ordering::Relaxed)
     );
     let base = base_url();
-    let mut c = postgres::Client::connect(&base, postgres::NoTls).expect("connect to the test database");
+    let mut c =
+        postgres::Client::connect(&base, postgres::NoTls).expect("connect to the test database");
     c.batch_execute(&format!("CREATE SCHEMA {schema}"))
         .expect("create the test schema");
     let sep = if base.contains('?') { '&' } else { '?' };
@@ -50,7 +51,8 @@ pub fn fresh_schema() -> SchemaGuard {
 /// A store on a fresh schema, as server `server_id`.
 pub fn fresh_store(server_id: &str) -> (PgStore, SchemaGuard) {
     let guard = fresh_schema();
-    let store = PgStore::open(PgSettings::new(guard.url.clone(), server_id)).expect("open the store");
+    let store =
+        PgStore::open(PgSettings::new(guard.url.clone(), server_id)).expect("open the store");
     (store, guard)
 }
 
