@@ -18,8 +18,9 @@
 #   --keep         leave DIR (logs, configurations, the stopped cluster) in place at the end
 #   --for SECONDS  stop by itself after SECONDS (default: run until Ctrl-C)
 #
-# Uses $LEASEHOLD, else the newer of target/release/leasehold and target/debug/leasehold, else
-# runs `cargo build -p leasehold`. As root, PostgreSQL runs as the `postgres` system user (initdb
+# Environment: A_DHCP, B_DHCP, A_API, B_API move the ports (defaults above; each server's clients
+# are on its DHCP port + 1). Uses $LEASEHOLD, else the newer of target/release/leasehold and
+# target/debug/leasehold, else runs `cargo build -p leasehold`. As root, PostgreSQL runs as the `postgres` system user (initdb
 # refuses root); the servers run as the caller. Needs the Debian package postgresql.
 set -euo pipefail
 
@@ -62,8 +63,8 @@ fi
 [[ -x $LEASEHOLD ]] || die "$LEASEHOLD is not an executable"
 
 # ---------------------------------------------------------------- ports
-A_DHCP=1067 B_DHCP=1167
-A_API=8067 B_API=8167
+A_DHCP=${A_DHCP:-1067} B_DHCP=${B_DHCP:-1167}
+A_API=${A_API:-8067} B_API=${B_API:-8167}
 for p in $A_DHCP $((A_DHCP + 1)) $B_DHCP $((B_DHCP + 1)); do
   [[ -z $(ss -Hlun "sport = :$p" 2>/dev/null) ]] || die "UDP port $p is in use (another Leasehold trial?)"
 done
@@ -184,8 +185,8 @@ start_server() {
 }
 
 echo "$NAME: starting server a and server b ($LEASEHOLD)"
-start_server a $A_DHCP $A_API
-start_server b $B_DHCP $B_API
+start_server a "$A_DHCP" "$A_API"
+start_server b "$B_DHCP" "$B_API"
 
 LH=$LEASEHOLD
 [[ $LH == "$ROOT"/* ]] && LH=${LH#"$ROOT"/}
