@@ -39,8 +39,23 @@ cargo_doc() {
   RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 }
 
+# The Rust tests of the PostgreSQL backend need a database: a throw-away cluster (tests/lib/pg.sh)
+# on 127.0.0.1 and a socket in a temp dir, for the duration of `cargo test` only. Its URL goes to
+# the tests as LEASEHOLD_TEST_PG_URL; each test works in a schema of its own.
 cargo_test() {
-  cargo build --workspace && cargo test --workspace
+  cargo build --workspace || return
+  local pgdir status=0
+  pgdir=$(mktemp -d /tmp/lh-cargo-pg.XXXXXX)
+  chmod 711 "$pgdir"
+  # shellcheck source=tests/lib/pg.sh
+  source tests/lib/pg.sh
+  local port
+  port=$(pg_free_port 26432)
+  pg_start "$pgdir/c" "$port" >/dev/null || { pg_cleanup "$pgdir/c"; rm -rf "$pgdir"; return 1; }
+  LEASEHOLD_TEST_PG_URL="$PG_URL" cargo test --workspace || status=$?
+  pg_cleanup "$pgdir/c"
+  rm -rf "$pgdir"
+  return "$status"
 }
 
 step "installing missing test tools" scripts/install-test-deps.sh
@@ -85,6 +100,7 @@ run_suite "end-to-end: real clients" tests/e2e/run.sh
 run_suite "end-to-end: relays and peers" tests/e2e/relay.sh
 run_suite "attack tests" tests/attack/run.sh
 run_suite "starvation defence" tests/attack/starvation.sh
+run_suite "several servers on PostgreSQL" tests/cluster/run.sh
 run_suite "dashboard in headless Chromium" tests/dashboard/run.sh
 run_suite "control API: schemathesis" tests/api/schemathesis.sh
 

@@ -115,6 +115,12 @@ fn errors_name_line_and_reason() {
     let base = "[server]\nlease_time = 3600\n\n[[subnet]]\nsubnet = \"198.18.0.0/24\"\n";
     let rows: &[(&str, String, usize, &str)] = &[
         ("syntax error", "[server\n".into(), 1, "expected `]`"),
+        ("unknown store backend", "[store]\nbackend = \"mysql\"\n".into(), 2, "use \"sqlite\" or \"postgres\""),
+        ("postgres without url", "[store]\nbackend = \"postgres\"\n".into(), 2, "needs url"),
+        ("url for sqlite", "[store]\nurl = \"postgresql://db/x\"\n".into(), 2, "url is for backend = \"postgres\""),
+        ("url not a URL", "[store]\nbackend = \"postgres\"\nurl = \"db.example\"\n".into(), 3, "PostgreSQL URL"),
+        ("bad store server_id", "[store]\nserver_id = \"a b\"\n".into(), 2, "server_id"),
+        ("affinity out of range", "[store]\naffinity = \"3/2\"\n".into(), 2, "K/N"),
         ("unknown key", format!("{base}colour = \"blue\"\n"), 6, "unknown field `colour`"),
         ("unknown key in server", "[server]\nlease_tme = 5\n".into(), 2, "unknown field `lease_tme`"),
         ("wrong type", "[server]\nlease_time = \"long\"\n".into(), 2, "invalid type"),

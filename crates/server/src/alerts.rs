@@ -938,6 +938,28 @@ mod tests {
         }
     }
 
+    /// `store_down` is raised with the store's error while it is down, once, and clears when it
+    /// is back.
+    #[test]
+    fn store_down_alert_follows_the_store() {
+        let a = Alerts::new(cfg());
+        assert!(a.evaluate(100, &Inputs::default()).is_empty());
+        let down = Inputs {
+            store_down: Some("connection refused".into()),
+            ..Inputs::default()
+        };
+        let raised = a.evaluate(101, &down);
+        assert_eq!(keys(&raised), [(STORE_DOWN_KEY.to_string(), "raised")]);
+        assert!(
+            raised[0].message.contains("connection refused"),
+            "{}",
+            raised[0].message
+        );
+        assert!(a.evaluate(102, &down).is_empty(), "raised once");
+        let cleared = a.evaluate(103, &Inputs::default());
+        assert_eq!(keys(&cleared), [(STORE_DOWN_KEY.to_string(), "cleared")]);
+    }
+
     /// A link entering pressure raises `link_pressure:<link>` with its rate, trigger and since;
     /// it stays one alert while the link stays under pressure and clears when it leaves.
     #[test]

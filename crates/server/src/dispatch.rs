@@ -570,6 +570,9 @@ fn restart_warnings(old: &Config, new: &Config) -> Vec<String> {
                 .to_string(),
         );
     }
+    if old.store != new.store {
+        w.push("[store] changes take effect at the next restart".to_string());
+    }
     if old.control != new.control {
         w.push("[control] changes take effect at the next restart".to_string());
     }

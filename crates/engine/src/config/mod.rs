@@ -37,7 +37,7 @@ pub use model::{
 };
 pub use observe::{AlertsConfig, ControlConfig};
 pub use security::{PressureConfig, Rate, SecurityConfig};
-pub use store::{StoreBackend, StoreConfig};
+pub use store::{Affinity, StoreBackend, StoreConfig};
 
 use std::path::Path;
 

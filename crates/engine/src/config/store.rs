@@ -8,6 +8,7 @@
 //! password_file = "/etc/leasehold/db-password"   # optional
 //! ca_file = "/etc/leasehold/db-ca.pem"           # optional, for sslmode=require
 //! server_id = "dhcp-a"            # this server's name in the database (default: host name)
+//! affinity = "1/2"                # server 1 of 2: prefers its half of the never-used addresses
 //! ```
 
 use super::error::SpanError;
@@ -26,6 +27,7 @@ pub(crate) struct RawStore {
     pub ca_file: Option<Spanned<String>>,
     pub server_id: Option<Spanned<String>>,
     pub connect_timeout: Option<Spanned<u32>>,
+    pub affinity: Option<Spanned<String>>,
 }
 
 /// Which lease store backend.
@@ -58,6 +60,20 @@ pub struct StoreConfig {
     pub server_id: Option<String>,
     /// Key `connect_timeout`: seconds allowed per connection attempt (default 3).
     pub connect_timeout: u32,
+    /// Key `affinity = "K/N"`: this is server K of N sharing the pools; it hands out first the
+    /// never-used addresses whose number is K-1 modulo N, so servers rarely offer the same
+    /// address at once (like dhcpd's failover `split`). Others are used when its share runs out.
+    /// `None` (default): no preference.
+    pub affinity: Option<Affinity>,
+}
+
+/// A server's share of the never-used addresses: those whose number modulo `count` is `class`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Affinity {
+    /// 0-based class of this server.
+    pub class: u32,
+    /// Number of servers.
+    pub count: u32,
 }
 
 /// Default `connect_timeout`, seconds.
@@ -145,6 +161,28 @@ pub(crate) fn build(raw: &RawStore) -> Result<StoreConfig, SpanError> {
         }
         Some(t) => *t.get_ref(),
     };
+    let affinity = match &raw.affinity {
+        None => None,
+        Some(a) => {
+            let parsed = a.get_ref().split_once('/').and_then(|(k, n)| {
+                let k: u32 = k.trim().parse().ok()?;
+                let n: u32 = n.trim().parse().ok()?;
+                ((1..=64).contains(&n) && (1..=n).contains(&k)).then_some(Affinity {
+                    class: k - 1,
+                    count: n,
+                })
+            });
+            Some(parsed.ok_or_else(|| {
+                SpanError::new(
+                    a.span().start,
+                    format!(
+                        "affinity {:?}: write \"K/N\", this server's number K of N servers (1 <= K <= N <= 64)",
+                        a.get_ref()
+                    ),
+                )
+            })?)
+        }
+    };
     Ok(StoreConfig {
         backend,
         path: text(&raw.path).map(PathBuf::from),
@@ -153,5 +191,6 @@ pub(crate) fn build(raw: &RawStore) -> Result<StoreConfig, SpanError> {
         ca_file: text(&raw.ca_file).map(PathBuf::from),
         server_id: text(&raw.server_id),
         connect_timeout,
+        affinity,
     })
 }

@@ -54,9 +54,15 @@ struct Offer {
     until: Timestamp,
 }
 
+/// Free ranges of a pool looked at for an address of this server's share (`[store] affinity`)
+/// before falling back to any never-used address.
+const AFFINITY_SCAN: usize = 64;
+
 /// The in-memory lease index. See the module documentation.
 #[derive(Clone, Debug, Default)]
 pub struct LeaseTable {
+    /// This server's share of never-used addresses (`[store] affinity`).
+    affinity: Option<crate::config::Affinity>,
     leases: HashMap<Ipv4Addr, Lease>,
     by_client: HashMap<ClientKey, Ipv4Addr>,
     offers: HashMap<ClientKey, Offer>,
@@ -108,6 +114,7 @@ impl LeaseTable {
 
     /// Recomputes the pools after a configuration change, keeping leases and offers.
     pub fn rebuild_pools(&mut self, config: &Config) {
+        self.affinity = config.store.affinity;
         self.blocked.clear();
         self.reserved.clear();
         self.pool_ranges.clear();
@@ -402,10 +409,23 @@ impl LeaseTable {
         lease_ok && offer_ok
     }
 
-    /// A free address from pools `pool_ids` (in that order): first one never used, then the one
+    /// A free address from pools `pool_ids` (in that order): first one never used (with
+    /// `[store] affinity`, of this server's share first), then the one
     /// free the longest, and when none is free, the oldest outstanding offer's. Excluded and
     /// reserved addresses are never returned, nor an address a lease holds.
     pub fn allocate(&self, pool_ids: &[usize], now: Timestamp) -> Option<Ipv4Addr> {
+        // With `[store] affinity`, this server's share of the never-used addresses first.
+        if let Some(a) = self.affinity.filter(|a| a.count > 1) {
+            for id in pool_ids {
+                let own = self
+                    .pools
+                    .get(*id)
+                    .and_then(|p| p.fresh.first_in_class(a.class, a.count, AFFINITY_SCAN));
+                if let Some(v) = own {
+                    return Some(Ipv4Addr::from(v));
+                }
+            }
+        }
         for id in pool_ids {
             if let Some(a) = self.pools.get(*id).and_then(|p| p.fresh.first()) {
                 return Some(Ipv4Addr::from(a));

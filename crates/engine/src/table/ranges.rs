@@ -43,6 +43,18 @@ impl RangeSet {
         self.ranges.keys().next().copied()
     }
 
+    /// The smallest value `v` with `v % count == class`, looking at the first `max_ranges`
+    /// ranges only (so the cost stays bounded however fragmented the set is).
+    pub fn first_in_class(&self, class: u32, count: u32, max_ranges: usize) -> Option<u32> {
+        if count == 0 {
+            return None;
+        }
+        self.ranges.iter().take(max_ranges).find_map(|(&s, &e)| {
+            let v = u64::from(s) + u64::from((class % count + count - s % count) % count);
+            u32::try_from(v).ok().filter(|v| *v <= e)
+        })
+    }
+
     /// True when `v` is in the set.
     pub fn contains(&self, v: u32) -> bool {
         self.ranges
@@ -107,6 +119,23 @@ impl RangeSet {
 #[cfg(test)]
 mod tests {
     use super::RangeSet;
+
+    #[test]
+    fn first_in_class_finds_the_smallest_of_its_class() {
+        let set = RangeSet::with_holes(10, 20, &[12, 14]);
+        assert_eq!(set.first_in_class(0, 2, 8), Some(10));
+        assert_eq!(set.first_in_class(1, 2, 8), Some(11));
+        assert_eq!(set.first_in_class(2, 3, 8), Some(11));
+        assert_eq!(set.first_in_class(0, 3, 8), Some(15));
+        assert_eq!(
+            set.first_in_class(0, 3, 2),
+            None,
+            "only the first two ranges are looked at"
+        );
+        let top = RangeSet::with_holes(u32::MAX - 1, u32::MAX, &[]);
+        assert_eq!(top.first_in_class(1, 4, 8), None);
+        assert_eq!(top.first_in_class(3, 4, 8), Some(u32::MAX));
+    }
 
     #[test]
     fn holes_insert_remove() {

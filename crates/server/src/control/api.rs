@@ -256,7 +256,11 @@ async fn health(State(s): State<ApiState>) -> ApiResult<Json<Value>> {
         .ask(|reply| ControlRequest::Health { reply })
         .await
         .map_err(|_| unavailable())?;
-    Ok(Json(json!({ "status": "ok" })))
+    let store = &s.ctx.metrics.store;
+    Ok(Json(json!({
+        "status": "ok",
+        "store": { "up": store.up(), "feed_up": store.feed_up(), "error": store.reason() },
+    })))
 }
 
 async fn version() -> Json<Value> {
@@ -267,7 +271,8 @@ async fn version() -> Json<Value> {
 fn is_secret(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
     [
-        "token", "secret", "password", "webhook", "key_file", "private",
+        // `url`: a database URL may carry its password.
+        "token", "secret", "password", "webhook", "key_file", "private", "url",
     ]
     .iter()
     .any(|s| k.contains(s))

@@ -65,7 +65,8 @@ pub fn document() -> Value {
                         "hostname": { "type": "string", "nullable": true },
                         "starts": { "type": "integer", "minimum": 0 },
                         "expires": { "type": "integer", "minimum": 0, "nullable": true },
-                        "subnet_id": { "type": "integer", "minimum": 0, "nullable": true }
+                        "subnet_id": { "type": "integer", "minimum": 0, "nullable": true },
+                        "server": { "type": "string", "description": "the server that wrote the record (several servers on PostgreSQL; listings only)" }
                     }
                 },
                 "LeasePage": {
@@ -158,8 +159,13 @@ pub fn document() -> Value {
             "/dashboard.css": { "get": { "summary": "Dashboard style sheet", "responses": { "200": text("style sheet", "text/css") } } },
             "/metrics": { "get": { "summary": "Prometheus metrics (OpenMetrics text)", "responses": { "200": text("metrics", "application/openmetrics-text") } } },
             "/api/openapi.json": { "get": { "summary": "This document", "responses": { "200": ok("OpenAPI document", json!({ "type": "object" })) } } },
-            "/api/health": { "get": { "summary": "Health: the serve task answers",
-                "responses": { "200": ok("healthy", json!({ "type": "object", "properties": { "status": { "type": "string" } } })), "503": err("shutting down") } } },
+            "/api/health": { "get": { "summary": "Health: the serve task answers; the lease store's state",
+                "responses": { "200": ok("healthy", json!({ "type": "object", "properties": {
+                    "status": { "type": "string" },
+                    "store": { "type": "object", "properties": {
+                        "up": { "type": "boolean" },
+                        "feed_up": { "type": "boolean", "nullable": true },
+                        "error": { "type": "string" } } } } })), "503": err("shutting down") } } },
             "/api/version": { "get": { "summary": "Server version",
                 "responses": { "200": ok("version", json!({ "type": "object", "properties": { "name": { "type": "string" }, "version": { "type": "string" } } })) } } },
             "/api/config": { "get": { "summary": "The configuration in force, secrets redacted",

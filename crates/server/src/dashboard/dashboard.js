@@ -87,13 +87,13 @@ function drawAlerts(alerts) {
 function drawLeases() {
   const q = document.getElementById("search").value.trim().toLowerCase();
   const rows = allLeases.filter(l => !q ||
-    [l.address, l.state, l.mac, l.hostname, l.client].some(v => v && String(v).toLowerCase().includes(q)));
+    [l.address, l.state, l.mac, l.hostname, l.client, l.server].some(v => v && String(v).toLowerCase().includes(q)));
   const tbody = document.querySelector("#leases tbody");
   tbody.replaceChildren();
   for (const l of rows) {
     const tr = el("tr", { class: "lease", "data-address": l.address });
     const exp = l.expires === null ? "never" : new Date(l.expires * 1000).toLocaleString();
-    for (const v of [l.address, l.state, l.mac || "", l.hostname || "", l.client || "", exp]) tr.appendChild(el("td", {}, v));
+    for (const v of [l.address, l.state, l.mac || "", l.hostname || "", l.client || "", exp, l.server || ""]) tr.appendChild(el("td", {}, v));
     tbody.appendChild(tr);
   }
   document.getElementById("lease-count").textContent = "(" + rows.length + " of " + allLeases.length + ")";
@@ -102,11 +102,14 @@ function drawLeases() {
 async function refresh() {
   const status = document.getElementById("status");
   try {
-    const [version, pools, rates, alerts, leases] = await Promise.all([
+    const [version, pools, rates, alerts, leases, health] = await Promise.all([
       getJson("/api/version"), getJson("/api/pools"), getJson("/api/rates"),
-      getJson("/api/alerts"), getJson("/api/leases?limit=1000"),
+      getJson("/api/alerts"), getJson("/api/leases?limit=1000"), getJson("/api/health"),
     ]);
     document.getElementById("version").textContent = "v" + version.version;
+    const store = document.getElementById("store");
+    store.textContent = health.store.up ? "lease store: up" : "lease store: DOWN (" + health.store.error + ")";
+    store.className = health.store.up ? "status" : "status down";
     drawPools(pools.pools);
     drawChart(rates);
     drawAlerts(alerts);
