@@ -355,3 +355,83 @@ async fn next(rx: &mut tokio::sync::mpsc::UnboundedReceiver<FeedEvent>) -> FeedE
         .expect("an event within 10 s")
         .expect("feed running")
 }
+
+/// Ends every connection of application `leasehold/<server_id>` (what a database restart does
+/// to them), through another connection.
+fn terminate(guard: &common::pg::SchemaGuard, server_id: &str) -> i64 {
+    let mut admin = postgres::Client::connect(&guard.url, postgres::NoTls).expect("connect");
+    let rows = admin
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+            &[&format!("leasehold/{server_id}")],
+        )
+        .expect("terminate");
+    rows.len() as i64
+}
+
+#[test]
+fn a_lost_connection_fails_one_operation_and_the_next_reconnects() {
+    let (mut a, guard) = fresh_store("lost-a");
+    a.commit(&[bound(1, 1, 100)], 100).expect("commit");
+    assert_eq!(terminate(&guard, "lost-a"), 1);
+    // The operation that meets the dead connection fails (nothing is acknowledged); the
+    // next one reconnects by itself.
+    let mut ok = false;
+    for attempt in 0..3 {
+        match a.commit(&[bound(2, 2, 100)], 100) {
+            Ok(()) => {
+                ok = true;
+                break;
+            }
+            Err(e) => assert!(attempt == 0, "only the first attempt may fail: {e}"),
+        }
+    }
+    assert!(ok, "reconnected");
+    assert_eq!(a.load_all().expect("load").len(), 2);
+}
+
+#[test]
+fn the_feed_reports_a_lost_connection_and_resynchronises() {
+    let (mut b, guard) = fresh_store("feed-b");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let feed = Box::new(
+            leasehold_store::postgres::PgFeed::new(PgSettings::new(guard.url.clone(), "feed-a"))
+                .expect("feed"),
+        );
+        let task = tokio::spawn(feed.run(tx));
+        assert_eq!(next(&mut rx).await, FeedEvent::Snapshot(vec![]));
+        let g = guard.url.clone();
+        tokio::task::spawn_blocking(move || {
+            let guard = common::pg::SchemaGuard::borrowed(g);
+            assert_eq!(terminate(&guard, "feed-a"), 1);
+        })
+        .await
+        .expect("terminated");
+        assert!(matches!(next(&mut rx).await, FeedEvent::Down(_)));
+        // Written while the feed was away: it arrives in the snapshot after the reconnect.
+        let b = tokio::task::spawn_blocking(move || {
+            b.commit(&[bound(4, 4, 100)], 100).expect("commit");
+            b
+        })
+        .await
+        .expect("commit");
+        let mut got = next(&mut rx).await;
+        if let FeedEvent::Changed(_) = got {
+            got = next(&mut rx).await;
+        }
+        match got {
+            FeedEvent::Snapshot(all) => assert!(all.contains(&bound(4, 4, 100)), "{all:?}"),
+            other => panic!("expected a snapshot, got {other:?}"),
+        }
+        drop(rx);
+        let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+        tokio::task::spawn_blocking(move || drop(b))
+            .await
+            .expect("closed");
+    });
+}

@@ -51,6 +51,8 @@ pub struct PgStore {
     read_only: bool,
     /// The last history id this server wrote.
     last_id: Cell<i64>,
+    /// The commit statements prepared on the current connection (claims, all).
+    prepared: RefCell<[Option<postgres::Statement>; 2]>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -117,6 +119,7 @@ impl PgStore {
             client: RefCell::new(None),
             read_only,
             last_id: Cell::new(0),
+            prepared: RefCell::new([None, None]),
         })
     }
 
@@ -160,6 +163,7 @@ impl PgStore {
         }
         if slot.is_none() {
             *slot = Some(self.connect()?);
+            *self.prepared.borrow_mut() = [None, None];
         }
         RefMut::filter_map(slot, Option::as_mut).map_err(|_| StoreError::WriterGone)
     }
@@ -236,17 +240,27 @@ impl PgStore {
         let base = self.take_ids(batch.len());
         let len = i64::try_from(batch.len()).unwrap_or(i64::MAX);
         let server = self.settings.server_id.clone();
-        let statement = if claims {
-            sql::COMMIT_CLAIMS
+        let (statement, slot) = if claims {
+            (sql::COMMIT_CLAIMS, 0)
         } else {
-            sql::COMMIT_ALL
+            (sql::COMMIT_ALL, 1)
         };
+        let prepared = &self.prepared;
         let written: Vec<i64> = self.with(|client, target| {
             let pg = |source| StoreError::Postgres {
                 target: target.to_string(),
                 source,
             };
-            let stmt = client.prepare(statement).map_err(pg)?;
+            // Prepared once per connection: a commit is then one round trip.
+            let cached = prepared.borrow()[slot].clone();
+            let stmt = match cached {
+                Some(stmt) => stmt,
+                None => {
+                    let stmt = client.prepare(statement).map_err(pg)?;
+                    prepared.borrow_mut()[slot] = Some(stmt.clone());
+                    stmt
+                }
+            };
             let row = client
                 .query_one(
                     &stmt,

@@ -20,10 +20,25 @@ pub fn base_url() -> String {
 pub struct SchemaGuard {
     pub schema: String,
     pub url: String,
+    owned: bool,
+}
+
+impl SchemaGuard {
+    /// A guard for `url` that drops nothing (to hand a URL to another thread).
+    pub fn borrowed(url: String) -> SchemaGuard {
+        SchemaGuard {
+            schema: String::new(),
+            url,
+            owned: false,
+        }
+    }
 }
 
 impl Drop for SchemaGuard {
     fn drop(&mut self) {
+        if !self.owned {
+            return;
+        }
         if let Ok(mut c) = postgres::Client::connect(&base_url(), postgres::NoTls) {
             let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
         }
@@ -45,7 +60,11 @@ pub fn fresh_schema() -> SchemaGuard {
         .expect("create the test schema");
     let sep = if base.contains('?') { '&' } else { '?' };
     let url = format!("{base}{sep}options=-csearch_path%3D{schema}");
-    SchemaGuard { schema, url }
+    SchemaGuard {
+        schema,
+        url,
+        owned: true,
+    }
 }
 
 /// A store on a fresh schema, as server `server_id`.
