@@ -39,6 +39,23 @@ cargo_doc() {
   RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 }
 
+# pg_enable_tls DIR PORT: turns TLS on in the cluster of DIR: a throw-away CA (DIR/ca.crt, what
+# the tests trust) signs a certificate for localhost and 127.0.0.1.
+pg_enable_tls() {
+  local dir=$1 data=$1/data
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=leasehold-test-ca \
+    -keyout "$dir/ca.key" -out "$dir/ca.crt" 2>/dev/null || return 1
+  openssl req -newkey rsa:2048 -nodes -subj /CN=localhost \
+    -keyout "$data/server.key" -out "$dir/server.csr" 2>/dev/null || return 1
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' >"$dir/ext.cnf"
+  openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" \
+    -CAcreateserial -days 2 -extfile "$dir/ext.cnf" -out "$data/server.crt" 2>/dev/null || return 1
+  chmod 600 "$data/server.key"
+  chmod 644 "$data/server.crt" "$dir/ca.crt"
+  chown "$(stat -c %u:%g "$data")" "$data/server.key" "$data/server.crt"
+  pg_psql "$dir" "$2" "ALTER SYSTEM SET ssl = 'on'" "SELECT pg_reload_conf()" >/dev/null
+}
+
 # The Rust tests of the PostgreSQL backend need a database: a throw-away cluster (tests/lib/pg.sh)
 # on 127.0.0.1 and a socket in a temp dir, for the duration of `cargo test` only. Its URL goes to
 # the tests as LEASEHOLD_TEST_PG_URL; each test works in a schema of its own.
@@ -52,7 +69,9 @@ cargo_test() {
   local port
   port=$(pg_free_port 26432)
   pg_start "$pgdir/c" "$port" >/dev/null || { pg_cleanup "$pgdir/c"; rm -rf "$pgdir"; return 1; }
-  LEASEHOLD_TEST_PG_URL="$PG_URL" cargo test --workspace || status=$?
+  pg_enable_tls "$pgdir/c" "$port" || { pg_cleanup "$pgdir/c"; rm -rf "$pgdir"; return 1; }
+  LEASEHOLD_TEST_PG_URL="$PG_URL" LEASEHOLD_TEST_PG_CA="$pgdir/c/ca.crt" \
+    cargo test --workspace || status=$?
   pg_cleanup "$pgdir/c"
   rm -rf "$pgdir"
   return "$status"

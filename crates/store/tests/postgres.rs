@@ -435,3 +435,22 @@ fn the_feed_reports_a_lost_connection_and_resynchronises() {
             .expect("closed");
     });
 }
+
+#[test]
+fn tls_is_verified_against_the_ca_file() {
+    let ca = std::env::var("LEASEHOLD_TEST_PG_CA").unwrap_or_else(|_| {
+        panic!(
+            "LEASEHOLD_TEST_PG_CA is not set: scripts/test.sh turns TLS on in its throw-away \
+             cluster and names the certificate there"
+        )
+    });
+    let guard = fresh_schema();
+    let url = format!("{}&sslmode=require", guard.url);
+    let mut settings = PgSettings::new(url, "tls");
+    // Without the CA the self-signed certificate is refused: TLS was really negotiated.
+    let err = PgStore::open(settings.clone()).expect_err("unknown issuer");
+    assert!(err.to_string().contains("certificate"), "{err}");
+    settings.ca_file = Some(ca.into());
+    let store = PgStore::open(settings).expect("TLS with the CA file");
+    assert_eq!(store.synchronous_commit().expect("query over TLS"), "on");
+}

@@ -4,8 +4,9 @@
 //! `key=value` form), parsed by tokio-postgres: several hosts and `target_session_attrs=read-write`
 //! make a reconnect find the new primary after a failover. The password comes from the URL or
 //! from a file; it never appears in [`PgSettings::target`], which is what logs and errors show.
-//! TLS (`sslmode=prefer|require`) goes through rustls, trusting the system's roots and, when
-//! given, a CA file; rustls always checks the server's name against its certificate.
+//! TLS (when the URL says `sslmode=require` or `sslmode=prefer`; without `sslmode` it is off)
+//! goes through rustls, trusting the system's roots and, when given, a CA file; rustls always
+//! checks the certificate and the server's name against it.
 
 use crate::error::StoreError;
 use rustls::pki_types::pem::PemObject;
@@ -70,6 +71,12 @@ impl PgSettings {
             })?;
             let password = text.lines().next().unwrap_or("").trim_end_matches('\r');
             config.password(password);
+        }
+        // libpq's default `prefer` takes any certificate; rustls verifies every one, so an
+        // unverifiable certificate would fail a connection psql makes. TLS is therefore on when
+        // the URL asks for it (`sslmode=prefer` or `require`), and then always verified.
+        if !self.url.contains("sslmode") {
+            config.ssl_mode(tokio_postgres::config::SslMode::Disable);
         }
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(self.connect_timeout);
