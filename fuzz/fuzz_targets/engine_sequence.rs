@@ -1,15 +1,20 @@
 //! Sequences of datagrams against one [`Server`], the entry point the daemon calls.
 //!
 //! Input: a series of records `[dt: u8][len: u16 BE][len bytes of datagram]`; `dt` advances the
-//! clock (seconds; 255 also runs lease expiry; an odd `len` high byte marks the lease writer as
-//! backlogged for that datagram). Invariants checked after every step: no panic; a backlogged
+//! clock (seconds; 255 also runs lease expiry; 254 also takes a record "another server
+//! committed", built from the datagram's first bytes, through `Server::sync_lease`, as the change
+//! feed of a shared store does; an odd `len` high byte marks the lease writer as backlogged for
+//! that datagram). Invariants checked after every step: no panic; a backlogged
 //! step changes nothing durable;
 //! no address is offered/bound to two clients at once; every bound address lies in a pool or is
 //! a reservation; guard state and the pressure sightings stay within their fixed capacity (the
 //! configuration puts the link under pressure after 3 new bindings, so those paths are fuzzed).
 #![no_main]
 
-use leasehold_engine::{Arrival, Clock, Config, LeaseState, Outcome, Server, StoreRoom};
+use leasehold_engine::{
+    Arrival, ClientKey, Clock, Config, Lease, LeaseState, Outcome, Server, StoreRoom,
+};
+use leasehold_wire::HwAddr;
 use libfuzzer_sys::fuzz_target;
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -45,6 +50,30 @@ subnet = "198.18.1.0/24"
 range = "198.18.1.10-198.18.1.13"
 "#;
 
+/// A record another server might commit, from `b`: an address of the pools' networks, a client,
+/// a state and an expiry around `now`.
+fn remote_record(b: &[u8], now: u64) -> Option<Lease> {
+    let [net, host, mac, state, ttl, ..] = *b else {
+        return None;
+    };
+    let hw = HwAddr::ethernet([0x52, 0x54, 0, 0, 0, mac]);
+    let state = match state % 4 {
+        0 => LeaseState::Bound,
+        1 => LeaseState::Released,
+        2 => LeaseState::Expired,
+        _ => LeaseState::Declined,
+    };
+    Some(Lease {
+        addr: Ipv4Addr::new(198, 18, net % 2, host),
+        client: (state != LeaseState::Declined).then_some(ClientKey::HwAddr(hw)),
+        hwaddr: Some(hw),
+        state,
+        starts: now,
+        expires: now + u64::from(ttl),
+        hostname: None,
+    })
+}
+
 fn config() -> &'static Arc<Config> {
     static C: OnceLock<Arc<Config>> = OnceLock::new();
     C.get_or_init(|| Arc::new(Config::from_toml(CONFIG, Path::new("fuzz.toml")).expect("config")))
@@ -79,6 +108,11 @@ fuzz_target!(|data: &[u8]| {
         now += u64::from(*dt);
         if *dt == 255 {
             server.tick(now);
+        }
+        if *dt == 254 {
+            if let Some(lease) = remote_record(datagram, now) {
+                server.sync_lease(lease, now);
+            }
         }
         let clock = Clock {
             unix: now,
