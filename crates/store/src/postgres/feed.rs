@@ -2,11 +2,12 @@
 //!
 //! Every commit NOTIFYs [`CHANNEL`] with `server first last`: the server that wrote and the range
 //! of history ids it wrote (see [`super::sql`]); the payload stays small whatever the batch size.
-//! The feed LISTENs on a connection of its own, fetches each announced range from `history` and
-//! sends the records as [`FeedEvent::Changed`], skipping its own server's. After every
-//! (re)connection it first sends a [`FeedEvent::Snapshot`] of all current records, so nothing
-//! missed while disconnected is lost; notifications arriving meanwhile are applied after it, in
-//! commit order, so the view converges.
+//! The feed LISTENs on a connection of its own; for the announcements waiting (folded into one id
+//! range per server) it reads the current records of the addresses written and sends them as
+//! [`FeedEvent::Changed`], skipping its own server's commits. Reading current records rather than
+//! the history rows keeps the view right whatever order the servers' commits are read in. After
+//! every (re)connection it first sends a [`FeedEvent::Snapshot`] of all current records, so
+//! nothing missed while disconnected is lost.
 
 use super::settings::{PgSettings, CHANNEL};
 use super::{codec::decode, sql};
@@ -75,7 +76,7 @@ impl PgFeed {
         if events.send(FeedEvent::Snapshot(all)).is_err() {
             return Ok(());
         }
-        let range = client.prepare(sql::HISTORY_RANGE).await.map_err(pg)?;
+        let current = client.prepare(sql::CURRENT_OF_RANGE).await.map_err(pg)?;
         loop {
             let note = tokio::select! {
                 note = notes.recv() => note,
@@ -87,20 +88,39 @@ impl PgFeed {
                     target: self.target.clone(),
                 });
             };
-            let Some((server, first, last)) = parse_payload(note.payload()) else {
-                continue;
+            // Every announcement already waiting, folded into one id range per server: one
+            // query per server however many commits arrived (a server's ids only grow, so the
+            // range holds nothing but its own commits).
+            let mut ranges: Vec<(String, i64, i64)> = Vec::new();
+            let mut fold = |payload: &str| {
+                let Some((server, first, last)) = parse_payload(payload) else {
+                    return;
+                };
+                if server == self.settings.server_id {
+                    return;
+                }
+                match ranges.iter_mut().find(|r| r.0 == server) {
+                    Some(r) => {
+                        r.1 = r.1.min(first);
+                        r.2 = r.2.max(last);
+                    }
+                    None => ranges.push((server, first, last)),
+                }
             };
-            if server == self.settings.server_id {
-                continue;
+            fold(note.payload());
+            while let Ok(more) = notes.try_recv() {
+                fold(more.payload());
             }
-            let rows = client
-                .query(&range, &[&server, &first, &last])
-                .await
-                .map_err(pg)?;
-            let leases = rows
-                .iter()
-                .map(|r| decode(r, 2, &self.target))
-                .collect::<Result<Vec<_>, _>>()?;
+            let mut leases = Vec::new();
+            for (server, first, last) in &ranges {
+                let rows = client
+                    .query(&current, &[server, first, last])
+                    .await
+                    .map_err(pg)?;
+                for r in &rows {
+                    leases.push(decode(r, 0, &self.target)?);
+                }
+            }
             if !leases.is_empty() && events.send(FeedEvent::Changed(leases)).is_err() {
                 return Ok(());
             }

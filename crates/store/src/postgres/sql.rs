@@ -131,11 +131,15 @@ pub(super) const HISTORY_CLIENT: &str = concat!(
     pg_lease_columns!(),
     " FROM history WHERE client = $2 ORDER BY id DESC, server DESC LIMIT $1"
 );
-/// The entries one server wrote with ids in `$2..=$3` (what one NOTIFY announced).
-pub(super) const HISTORY_RANGE: &str = concat!(
-    "SELECT id, recorded, ",
+/// The current records of the addresses one server (`$1`) wrote with history ids in `$2..=$3`
+/// (what its NOTIFYs announced), in address order: whatever order commits of several servers
+/// are read in, the records sent are the latest.
+pub(super) const CURRENT_OF_RANGE: &str = concat!(
+    "SELECT ",
     pg_lease_columns!(),
-    " FROM history WHERE server = $1 AND id BETWEEN $2 AND $3 ORDER BY id"
+    " FROM leases WHERE addr IN (
+         SELECT addr FROM history WHERE server = $1 AND id BETWEEN $2 AND $3)
+     ORDER BY addr"
 );
 /// The highest id this server (`$1`) has written.
 pub(super) const LAST_ID: &str = "SELECT max(id) FROM history WHERE server = $1";
