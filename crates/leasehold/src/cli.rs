@@ -49,7 +49,8 @@ pub enum Command {
     },
     /// Run as a DHCP relay agent (RFC 1542 / RFC 3046): forward client broadcasts to servers.
     Relay(crate::relay_cmd::RelayArgs),
-    /// Inspect, export, back up and restore the lease database.
+    /// Inspect, export, verify, migrate and copy the lease store (SQLite or PostgreSQL); back up
+    /// and restore a SQLite one.
     Leases(crate::leases_cmd::LeasesArgs),
     /// Talk to a running server's control API (leases, pools, config reload, statistics).
     Ctl(crate::ctl_cmd::CtlArgs),

@@ -19,6 +19,7 @@
 //! operation that fails returns the error; a commit that fails is not acknowledged by anyone.
 
 pub mod codec;
+pub mod copy;
 pub mod feed;
 pub mod reader;
 pub mod schema;
