@@ -287,6 +287,10 @@ pub fn open_read_only(loc: &Location) -> Result<AnyStore> {
         Location::Postgres(s) => PgStore::open_read_only(s.clone())
             .map(|s| AnyStore::Postgres(Box::new(s)))
             .map_err(|e| match e {
+                StoreError::NoSchema { .. } => anyhow::anyhow!(
+                    "{WHAT}: {}: no Leasehold schema yet; run `leasehold leases migrate` on it (or start a server on it)",
+                    s.target()
+                ),
                 StoreError::OlderSchema { found, .. } => {
                     let has = if found == 0 {
                         "no Leasehold schema yet".to_string()
@@ -610,6 +614,7 @@ pub fn run_migrate(loc: &Location, out: &mut dyn Write) -> Result<()> {
         Location::Postgres(s) => (
             match PgStore::open_read_only(s.clone()) {
                 Ok(_) => Some(leasehold_store::postgres::schema::SCHEMA_VERSION),
+                Err(StoreError::NoSchema { .. }) => Some(0),
                 Err(StoreError::OlderSchema { found, .. }) => Some(found),
                 Err(_) => None,
             },

@@ -4,7 +4,8 @@
 //! - [`cli`]: the command line (clap).
 //! - [`logging`]: tracing set-up (human or JSON).
 //! - [`relay_cmd`]: `relay`, the built-in relay agent.
-//! - [`leases_cmd`]: `leases list|show|history|export|backup|restore|verify`.
+//! - [`leases_cmd`]: `leases list|show|history|export|backup|restore|verify|migrate|copy`, on
+//!   SQLite or PostgreSQL.
 //! - [`probe_cmd`]: `probe`, list every DHCP server answering on an interface.
 //! - [`privilege`]: drop root after binding, keeping only the network capabilities.
 //! - [`store_open`]: the lease store `serve` runs on (SQLite, or PostgreSQL with start-up

@@ -62,7 +62,7 @@ pub fn sqlite_path(db: Option<&Path>, store: &StoreConfig) -> PathBuf {
 /// settings are wrong, or the server refused the credentials.
 fn permanent(e: &StoreError) -> bool {
     match e {
-        StoreError::Postgres { source, .. } => source.code().is_some_and(|c| {
+        StoreError::Postgres { error, .. } => error.code().is_some_and(|c| {
             let c = c.code();
             // 28xxx: invalid authorization; 3D000: no such database; 42501: no privilege.
             c.starts_with("28") || c == "3D000" || c == "42501"

@@ -44,6 +44,14 @@ pub enum StoreError {
         /// Newest schema version this build knows.
         supported: u32,
     },
+    /// A read-only open of a PostgreSQL database found no Leasehold schema in it.
+    #[error(
+        "{target}: no Leasehold schema yet; start a server on it or run `leasehold leases migrate`"
+    )]
+    NoSchema {
+        /// Where (password removed).
+        target: String,
+    },
     /// A read-only open found an older schema that needs migrating first.
     #[error(
         "{path}: lease database schema version {found} is older than {supported}; open it read-write once (start the server) to migrate it"
@@ -117,13 +125,13 @@ pub enum StoreError {
     Output(#[source] std::io::Error),
     /// A PostgreSQL operation failed (connection, authentication or statement). `target` is the
     /// connection URL without its password.
-    #[error("{target}: PostgreSQL: {}", pg_detail(source))]
+    #[error("{target}: PostgreSQL: {}", pg_detail(error))]
     Postgres {
         /// Where (password removed).
         target: String,
-        /// What PostgreSQL or the connection said.
-        #[source]
-        source: tokio_postgres::Error,
+        /// What PostgreSQL or the connection said (in the message already, so not a `source`:
+        /// an error chain would print it twice).
+        error: tokio_postgres::Error,
     },
     /// The PostgreSQL database belongs to another program (its `meta` table does not name
     /// Leasehold). It was not modified.

@@ -334,7 +334,7 @@ fn read_only_needs_a_schema_and_a_wrong_password_is_one_clear_error() {
     let guard = fresh_schema();
     let err = PgStore::open_read_only(PgSettings::new(guard.url.clone(), "a")).expect_err("fresh");
     assert!(
-        matches!(err, StoreError::OlderSchema { found: 0, .. }),
+        matches!(err, StoreError::NoSchema { .. }),
         "{err}"
     );
     let wrong = guard

@@ -1,5 +1,5 @@
 //! Conversions between [`Lease`] and PostgreSQL values: the same text encodings as SQLite
-//! ([`crate::sqlite::codec`]), written as column arrays so one statement carries a whole batch.
+//! (`crate::sqlite::codec`), written as column arrays so one statement carries a whole batch.
 
 use crate::error::StoreError;
 use crate::sqlite::codec::{parse_hw, write_client, write_hwaddr};
@@ -66,7 +66,7 @@ pub(crate) fn client_text(key: &ClientKey) -> String {
 pub(crate) fn decode(row: &Row, offset: usize, target: &str) -> Result<Lease, StoreError> {
     let pg = |source| StoreError::Postgres {
         target: target.to_string(),
-        source,
+        error: source,
     };
     let raw_addr: i64 = row.try_get(offset).map_err(pg)?;
     let addr = u32::try_from(raw_addr)

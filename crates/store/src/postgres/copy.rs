@@ -144,7 +144,7 @@ impl PgStore {
                 .query_one(COUNTS, &[])
                 .map_err(|source| StoreError::Postgres {
                     target: target.to_string(),
-                    source,
+                    error: source,
                 })?;
             let (l, h): (i64, i64) = (row.get(0), row.get(1));
             Ok((l.max(0) as u64, h.max(0) as u64))
@@ -162,7 +162,7 @@ impl PgStore {
         self.with(|client, target| {
             let pg = |source| StoreError::Postgres {
                 target: target.to_string(),
-                source,
+                error: source,
             };
             let mut tx = client
                 .build_transaction()

@@ -1,7 +1,7 @@
 //! [`PgFeed`]: the other servers' commits, through LISTEN/NOTIFY.
 //!
 //! Every commit NOTIFYs [`CHANNEL`] with `server first last`: the server that wrote and the range
-//! of history ids it wrote (see [`super::sql`]); the payload stays small whatever the batch size.
+//! of history ids it wrote (see the `sql` module); the payload stays small whatever the batch size.
 //! The feed LISTENs on a connection of its own; for the announcements waiting (folded into one id
 //! range per server) it reads the current records of the addresses written and sends them as
 //! [`FeedEvent::Changed`], skipping its own server's commits. Reading current records rather than
@@ -46,7 +46,7 @@ impl PgFeed {
     async fn session(&self, events: &UnboundedSender<FeedEvent>) -> Result<(), StoreError> {
         let pg = |source| StoreError::Postgres {
             target: self.target.clone(),
-            source,
+            error: source,
         };
         let (client, mut connection) = self.config.connect(self.tls.clone()).await.map_err(pg)?;
         let (notes_tx, mut notes) = mpsc::unbounded_channel();

@@ -2,7 +2,7 @@
 //!
 //! The lease writer ([`crate::GroupCommitter`]) owns one `PgStore` on its thread, a blocking
 //! client (the `postgres` crate, tokio-postgres underneath). Each group commit is one statement
-//! (see [`sql`]): one round trip and one WAL flush for the whole batch, durable when it returns as
+//! (see the `sql` module): one round trip and one WAL flush for the whole batch, durable when it returns as
 //! far as the server's `synchronous_commit` makes it (on by default; [`PgStore::synchronous_commit`]
 //! lets the caller warn when it is off).
 //!
@@ -142,7 +142,7 @@ impl PgStore {
                 .query_one("SHOW synchronous_commit", &[])
                 .map_err(|source| StoreError::Postgres {
                     target: target.to_string(),
-                    source,
+                    error: source,
                 })?;
             Ok(row.get(0))
         })
@@ -151,7 +151,7 @@ impl PgStore {
     fn pg(&self) -> impl Fn(postgres::Error) -> StoreError + '_ {
         move |source| StoreError::Postgres {
             target: self.target.clone(),
-            source,
+            error: source,
         }
     }
 
@@ -175,7 +175,11 @@ impl PgStore {
             let found = match inspect(&mut client, &self.target)? {
                 Inspection::Version(v) if v == SCHEMA_VERSION => return Ok(client),
                 Inspection::Version(v) => v,
-                Inspection::Fresh => 0,
+                Inspection::Fresh => {
+                    return Err(StoreError::NoSchema {
+                        target: self.target.clone(),
+                    })
+                }
             };
             return Err(StoreError::OlderSchema {
                 path: self.target.clone().into(),
@@ -250,7 +254,7 @@ impl PgStore {
         let written: Vec<i64> = self.with(|client, target| {
             let pg = |source| StoreError::Postgres {
                 target: target.to_string(),
-                source,
+                error: source,
             };
             // Prepared once per connection: a commit is then one round trip.
             let cached = prepared.borrow()[slot].clone();
@@ -299,7 +303,7 @@ impl PgStore {
                     .query(sql::GET_MANY, &[&lost])
                     .map_err(|source| StoreError::Postgres {
                         target: target.to_string(),
-                        source,
+                        error: source,
                     })?;
             rows.iter()
                 .map(|r| decode(r, 0, target))
@@ -327,7 +331,7 @@ impl PgStore {
                 .query(sql::LOAD_ALL_WITH_SERVER, &[])
                 .map_err(|source| StoreError::Postgres {
                     target: target.to_string(),
-                    source,
+                    error: source,
                 })?;
             rows.iter()
                 .map(|r| Ok((decode(r, 0, target)?, r.get::<_, String>(8))))
@@ -346,7 +350,7 @@ impl PgStore {
                 .query(query, params)
                 .map_err(|source| StoreError::Postgres {
                     target: target.to_string(),
-                    source,
+                    error: source,
                 })?;
             rows.iter().map(|r| decode(r, 0, target)).collect()
         })
@@ -357,7 +361,7 @@ impl PgStore {
 fn inspect(client: &mut Client, target: &str) -> Result<Inspection, StoreError> {
     let pg = |source| StoreError::Postgres {
         target: target.to_string(),
-        source,
+        error: source,
     };
     let rows = client
         .query(
@@ -431,7 +435,7 @@ fn inspect(client: &mut Client, target: &str) -> Result<Inspection, StoreError> 
 fn migrate(client: &mut Client, target: &str) -> Result<(), StoreError> {
     let pg = |source| StoreError::Postgres {
         target: target.to_string(),
-        source,
+        error: source,
     };
     // A quick look without the lock: most starts find the schema current.
     if inspect(client, target)? == Inspection::Version(SCHEMA_VERSION) {
@@ -462,7 +466,7 @@ fn inspect_tx(tx: &mut postgres::Transaction<'_>, target: &str) -> Result<Inspec
     // A transaction derefs to nothing usable by `inspect`; run the same queries through it.
     let pg = |source| StoreError::Postgres {
         target: target.to_string(),
-        source,
+        error: source,
     };
     let rows = tx
         .query(
@@ -490,12 +494,19 @@ fn inspect_tx(tx: &mut postgres::Transaction<'_>, target: &str) -> Result<Inspec
         .query_one("SELECT value FROM meta WHERE key = 'schema_version'", &[])
         .map_err(pg)?;
     let v: String = row.get(0);
-    v.parse()
-        .map(Inspection::Version)
-        .map_err(|_| StoreError::ForeignDatabase {
-            target: target.to_string(),
-            detail: "meta has no valid schema_version".to_string(),
-        })
+    let version: u32 = v.parse().map_err(|_| StoreError::ForeignDatabase {
+        target: target.to_string(),
+        detail: "meta has no valid schema_version".to_string(),
+    })?;
+    // A newer server may have migrated since the first look.
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema {
+            path: target.into(),
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(Inspection::Version(version))
 }
 
 impl LeaseStore for PgStore {
@@ -533,7 +544,7 @@ impl LeaseStore for PgStore {
                 .map(|n| n > 0)
                 .map_err(|source| StoreError::Postgres {
                     target: target.to_string(),
-                    source,
+                    error: source,
                 })
         })
     }
@@ -555,7 +566,7 @@ impl LeaseStore for PgStore {
         self.with(|client, target| {
             let pg = |source| StoreError::Postgres {
                 target: target.to_string(),
-                source,
+                error: source,
             };
             let cut: i64 = client
                 .query_opt(sql::FIRST_KEPT, &[&older_than])
@@ -580,7 +591,7 @@ impl PgStore {
         self.with(|client, target| {
             let pg = |source| StoreError::Postgres {
                 target: target.to_string(),
-                source,
+                error: source,
             };
             let rows = match &filter {
                 HistoryFilter::All => client.query(sql::HISTORY_ALL, &[&limit]),
@@ -606,11 +617,11 @@ pub(crate) fn history_entry(
 ) -> Result<HistoryEntry, StoreError> {
     let id: i64 = r.try_get(0).map_err(|source| StoreError::Postgres {
         target: target.to_string(),
-        source,
+        error: source,
     })?;
     let recorded: i64 = r.try_get(1).map_err(|source| StoreError::Postgres {
         target: target.to_string(),
-        source,
+        error: source,
     })?;
     Ok(HistoryEntry {
         id: u64::try_from(id).unwrap_or(0),

@@ -50,7 +50,7 @@ impl PgReader {
     fn pg(&self) -> impl Fn(tokio_postgres::Error) -> StoreError + '_ {
         move |source| StoreError::Postgres {
             target: self.target.clone(),
-            source,
+            error: source,
         }
     }
 
@@ -58,7 +58,7 @@ impl PgReader {
         self.pool.get().await.map_err(|e| match e {
             deadpool_postgres::PoolError::Backend(source) => StoreError::Postgres {
                 target: self.target.clone(),
-                source,
+                error: source,
             },
             other => StoreError::Settings(format!("{}: {other}", self.target)),
         })
