@@ -6,7 +6,7 @@
 #
 #   sudo tests/cluster/run.sh                   # against target/debug/leasehold
 #   sudo LEASEHOLD=/path/to/leasehold KEEP=1 tests/cluster/run.sh
-#   sudo PERF_RATE=200 PERF_SECONDS=30 PERF_CLIENTS=1000 tests/cluster/run.sh
+#   sudo PERF_RATE=300 PERF_SECONDS=30 PERF_CLIENTS=1000 tests/cluster/run.sh
 #
 # Cases (tests/cluster/README.md): a. two servers, one pool, dhclient + udhcpc; g. wrong password,
 # another program's database; b. three servers under perfdhcp, no double allocation (SQL over the
@@ -20,7 +20,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 LEASEHOLD=${LEASEHOLD:-$ROOT/target/debug/leasehold}
 KEEP=${KEEP:-0}                       # 1: keep the work directory (logs, cluster data)
-PERF_RATE=${PERF_RATE:-100}           # perfdhcp exchanges/s (case b)
+PERF_RATE=${PERF_RATE:-200}           # perfdhcp exchanges/s (case b)
 PERF_SECONDS=${PERF_SECONDS:-30}      # perfdhcp test period
 PERF_CLIENTS=${PERF_CLIENTS:-1000}    # distinct perfdhcp clients (the pool holds ~1,900)
 OUTAGE=${OUTAGE:-10}                  # seconds PostgreSQL is down in case d
@@ -478,6 +478,13 @@ case_b() {
   else
     fail b no-double-allocation-in-history "$(head -n 5 <<<"$overlap" | tr '\n' ';')"
   fi
+  # How often the servers collided on an address (the store refused a record, the request was
+  # decided again): the contention the checks above were exposed to.
+  local contention=""
+  for s in "${SERVERS[@]}"; do
+    contention+="$s: rejected $(metric "$s" leasehold_store_rejected_total), retried $(metric "$s" leasehold_store_retried_requests_total); "
+  done
+  figure b "store refusals ${contention%; }"
   local n
   n=$(q "SELECT count(*) FROM history WHERE recorded >= $t0")
   figure b "history entries written during the run: $n; bound leases now: $(q "SELECT count(*) FROM leases WHERE state = 'bound'")"
