@@ -20,9 +20,10 @@ packages=(
   chromium chromium-driver  # headless dashboard test (tests/dashboard/run.sh)
   postgresql        # initdb, pg_ctl, psql, pg_basebackup: throw-away clusters (tests/lib/pg.sh);
                     # the package's own cluster is not started (policy-rc.d below)
+  curl              # /metrics of servers in namespaces (tests/cluster/run.sh)
   iproute2 procps bridge-utils
 )
-commands=(dhclient dhcpcd udhcpc nmap tshark dnsmasq dhcrelay kea-dhcp4 perfdhcp dhcpstarv ip chromium)
+commands=(dhclient dhcpcd udhcpc nmap tshark dnsmasq dhcrelay kea-dhcp4 perfdhcp dhcpstarv ip chromium curl)
 
 missing=0
 for c in "${commands[@]}"; do
