@@ -67,3 +67,28 @@ fn a_record_from_another_server_withdraws_an_offer_and_is_not_handed_out() {
     // A full snapshot with nothing new changes nothing.
     assert_eq!(b.server.sync_all(vec![record], now), 0);
 }
+
+/// When addresses of the other server's share fragment the low end of the pool (this server
+/// took its own share there while the other's took nothing it has heard of), the next offer
+/// comes from the high end of its own share, never from the other server's share.
+#[test]
+fn affinity_holds_when_the_low_end_is_fragmented() {
+    let text = r#"
+[server]
+lease_time = 3600
+[[subnet]]
+subnet = "198.18.0.0/22"
+[[subnet.pool]]
+range = "198.18.0.10-198.18.3.250"
+[store]
+affinity = "1/2"
+"#;
+    let mut a = Harness::with(text);
+    for n in 0..100u8 {
+        let x = offered(&a.send(&Req::discover(n)));
+        assert_eq!(u32::from(x) % 2, 0, "offer {n}: {x}");
+    }
+    let x = offered(&a.send(&Req::discover(200)));
+    assert_eq!(u32::from(x) % 2, 0, "{x}");
+    assert!(x > Ipv4Addr::new(198, 18, 3, 0), "from the high end: {x}");
+}

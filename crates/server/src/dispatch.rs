@@ -346,6 +346,15 @@ impl Dispatcher {
                     }
                 });
         }
+        // After a failed commit, a server with nothing to commit still learns when the store is
+        // back: a check on the lease writer's thread, once per tick while it is down.
+        if self.metrics.store.writes_failing() {
+            let health = self.metrics.store.clone();
+            self.committer.query_then(
+                |store| store.ping(),
+                move |result| health.commit_result(result.err().map(|e| e.to_string()).as_deref()),
+            );
+        }
         if self.report_pressure(|| now) == 0 {
             self.publish_usage(now);
         }
@@ -473,6 +482,11 @@ fn withhold_refused(
     let Replies { outgoing, meta } = replies;
     for ((reply, (kind, started)), w) in outgoing.into_iter().zip(meta).zip(waiting) {
         if refused(&w) {
+            info!(
+                addresses = ?w.addrs,
+                kind,
+                "reply withheld: another server bound the address first; deciding again"
+            );
             if w.retry.attempt < crate::store_sync::MAX_RETRIES {
                 retry.push(w.retry);
             }

@@ -76,6 +76,11 @@ impl StoreHealth {
         !self.writes_failing.load(Ordering::Relaxed) && self.feed.load(Ordering::Relaxed) != 2
     }
 
+    /// True when the last commit (or store check) failed.
+    pub fn writes_failing(&self) -> bool {
+        self.writes_failing.load(Ordering::Relaxed)
+    }
+
     /// 1 connected, 0 down, `None` without a feed.
     pub fn feed_up(&self) -> Option<bool> {
         match self.feed.load(Ordering::Relaxed) {

@@ -68,6 +68,15 @@ impl LeaseStore for GatedStore {
         }
         self.inner.commit(batch, now)
     }
+    fn ping(&mut self) -> Result<(), StoreError> {
+        match *self.gate.lock().expect("gate") {
+            Gate::Failing => Err(StoreError::OutOfRange {
+                what: "test failure",
+                value: 0,
+            }),
+            _ => Ok(()),
+        }
+    }
     fn delete(&mut self, addr: Ipv4Addr) -> Result<bool, StoreError> {
         self.inner.delete(addr)
     }
@@ -228,6 +237,28 @@ fn a_failed_commit_withholds_its_acks() {
     r.one(&request(1, a));
     r.flush();
     assert_eq!(r.sink.0.lock().expect("sink").last(), Some(&("ACK", a)));
+}
+
+/// After a failed commit the store counts as down (metric, health) until a check on the lease
+/// writer finds it back, even on a server with nothing more to commit.
+#[test]
+fn an_idle_server_sees_the_store_come_back() {
+    let mut r = rig(1024);
+    let a = r.offered(1);
+    r.set(Gate::Failing);
+    r.one(&request(1, a));
+    r.flush();
+    assert!(!r.metrics.store.up(), "down after a failed commit");
+    assert!(!r.metrics.store.reason().is_empty());
+    // Still down: the store check fails too.
+    r.dispatcher.tick(leasehold_server::dispatch::unix_now());
+    r.flush();
+    assert!(!r.metrics.store.up());
+    r.set(Gate::Open);
+    r.dispatcher.tick(leasehold_server::dispatch::unix_now());
+    r.flush();
+    assert!(r.metrics.store.up(), "up again without any commit");
+    assert_eq!(r.metrics.store.reason(), "");
 }
 
 #[test]

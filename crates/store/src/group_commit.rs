@@ -382,6 +382,22 @@ impl GroupCommitter {
         Ticket { rx }
     }
 
+    /// Like [`query`](GroupCommitter::query), but `on_done` gets the result on the writer
+    /// thread (it must be short and must not block); nothing happens if the writer is gone.
+    pub fn query_then<R, F, D>(&self, f: F, on_done: D)
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut dyn LeaseStore) -> Result<R, StoreError> + Send + 'static,
+        D: FnOnce(Result<R, StoreError>) + Send + 'static,
+    {
+        if let Some(tx) = &self.tx {
+            let job = Job::Query(Box::new(move |store: &mut dyn LeaseStore| {
+                on_done(f(store))
+            }));
+            let _ = tx.send(job);
+        }
+    }
+
     /// Current counters.
     pub fn stats(&self) -> GroupCommitStats {
         let c = &self.counters;

@@ -111,6 +111,13 @@ pub trait LeaseStore: Send {
         self.commit(batch, now).map(|()| Vec::new())
     }
 
+    /// Checks that the store can be reached (reconnecting if it must), for a server that has no
+    /// commit to make but wants to know whether an outage is over. The default has nothing to
+    /// reach.
+    fn ping(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// Removes the current record of `addr` (an administrative action; history is kept).
     /// Returns whether there was one.
     fn delete(&mut self, addr: Ipv4Addr) -> Result<bool, StoreError>;
@@ -156,6 +163,9 @@ impl<S: LeaseStore + ?Sized> LeaseStore for Box<S> {
         now: Timestamp,
     ) -> Result<Vec<Rejected>, StoreError> {
         (**self).commit_claims(batch, now)
+    }
+    fn ping(&mut self) -> Result<(), StoreError> {
+        (**self).ping()
     }
     fn delete(&mut self, addr: Ipv4Addr) -> Result<bool, StoreError> {
         (**self).delete(addr)

@@ -417,10 +417,13 @@ impl LeaseTable {
         // With `[store] affinity`, this server's share of the never-used addresses first.
         if let Some(a) = self.affinity.filter(|a| a.count > 1) {
             for id in pool_ids {
-                let own = self
-                    .pools
-                    .get(*id)
-                    .and_then(|p| p.fresh.first_in_class(a.class, a.count, AFFINITY_SCAN));
+                // From the low end; when the other servers' addresses this one has not yet heard
+                // of fragment the low end, from the high end, away from where they allocate.
+                let own = self.pools.get(*id).and_then(|p| {
+                    p.fresh
+                        .first_in_class(a.class, a.count, AFFINITY_SCAN)
+                        .or_else(|| p.fresh.last_in_class(a.class, a.count, AFFINITY_SCAN))
+                });
                 if let Some(v) = own {
                     return Some(Ipv4Addr::from(v));
                 }

@@ -55,6 +55,22 @@ impl RangeSet {
         })
     }
 
+    /// The largest value `v` with `v % count == class`, looking at the last `max_ranges` ranges
+    /// only.
+    pub fn last_in_class(&self, class: u32, count: u32, max_ranges: usize) -> Option<u32> {
+        if count == 0 {
+            return None;
+        }
+        self.ranges
+            .iter()
+            .rev()
+            .take(max_ranges)
+            .find_map(|(&s, &e)| {
+                let v = e.checked_sub((e % count + count - class % count) % count)?;
+                (v >= s).then_some(v)
+            })
+    }
+
     /// True when `v` is in the set.
     pub fn contains(&self, v: u32) -> bool {
         self.ranges
@@ -132,6 +148,16 @@ mod tests {
             None,
             "only the first two ranges are looked at"
         );
+        assert_eq!(set.last_in_class(0, 2, 8), Some(20));
+        assert_eq!(set.last_in_class(1, 2, 8), Some(19));
+        assert_eq!(set.last_in_class(1, 3, 8), Some(19));
+        assert_eq!(set.last_in_class(1, 3, 1), Some(19));
+        assert_eq!(set.last_in_class(1, 4, 1), Some(17));
+        assert_eq!(set.last_in_class(2, 4, 1), Some(18));
+        assert_eq!(RangeSet::with_holes(0, 0, &[]).last_in_class(1, 2, 8), None);
+        let one = RangeSet::with_holes(13, 13, &[]);
+        assert_eq!(one.last_in_class(0, 2, 8), None);
+        assert_eq!(one.last_in_class(1, 2, 8), Some(13));
         let top = RangeSet::with_holes(u32::MAX - 1, u32::MAX, &[]);
         assert_eq!(top.first_in_class(1, 4, 8), None);
         assert_eq!(top.first_in_class(3, 4, 8), Some(u32::MAX));

@@ -196,6 +196,11 @@ impl PgStore {
         Ok(client)
     }
 
+    /// True when the last operation lost the connection (it was dropped; the next reconnects).
+    fn lost(&self) -> bool {
+        self.client.borrow().is_none()
+    }
+
     /// Runs `f` on the connection; a failure that lost the connection drops it, so the next
     /// call reconnects.
     fn with<T>(
@@ -251,7 +256,7 @@ impl PgStore {
             (sql::COMMIT_ALL, 1)
         };
         let prepared = &self.prepared;
-        let written: Vec<i64> = self.with(|client, target| {
+        let run = |client: &mut Client, target: &str| -> Result<Vec<i64>, StoreError> {
             let pg = |source| StoreError::Postgres {
                 target: target.to_string(),
                 error: source,
@@ -286,7 +291,16 @@ impl PgStore {
                 )
                 .map_err(pg)?;
             row.try_get(0).map_err(pg)
-        })?;
+        };
+        // A connection the database ended (a restart, a failover) is only noticed when used:
+        // then reconnect and try once more. Repeating a commit that did reach the database
+        // rewrites the same records, which the claim rule accepts (same client).
+        let written = match self.with(run) {
+            Err(StoreError::Postgres { error, .. }) if error.is_closed() || self.lost() => {
+                self.with(run)?
+            }
+            other => other?,
+        };
         if written.len() == cols.addr.len() || !claims {
             return Ok(Vec::new());
         }
@@ -534,6 +548,18 @@ impl LeaseStore for PgStore {
         now: Timestamp,
     ) -> Result<Vec<Rejected>, StoreError> {
         self.write(batch, now, true)
+    }
+
+    fn ping(&mut self) -> Result<(), StoreError> {
+        self.with(|client, target| {
+            client
+                .simple_query("SELECT 1")
+                .map(|_| ())
+                .map_err(|source| StoreError::Postgres {
+                    target: target.to_string(),
+                    error: source,
+                })
+        })
     }
 
     fn delete(&mut self, addr: Ipv4Addr) -> Result<bool, StoreError> {
