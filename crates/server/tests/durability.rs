@@ -6,27 +6,18 @@
 
 mod common;
 
-use common::{arrival, discover, msg, request};
+use common::{arrival, discover, msg, request, Collect, CONFIG};
 use leasehold_engine::{ClientKey, Config, Lease, Server, Timestamp};
-use leasehold_server::dispatch::{Dispatcher, Replies, ReplySink};
+use leasehold_server::dispatch::Dispatcher;
 use leasehold_server::metrics::Metrics;
 use leasehold_server::usage::PoolSnapshot;
 use leasehold_store::{
     CommitOptions, GroupCommitter, HistoryEntry, HistoryFilter, LeaseStore, MemoryStore, StoreError,
 };
-use leasehold_wire::{MessageType, Packet};
+use leasehold_wire::MessageType;
 use std::net::Ipv4Addr;
 use std::path::Path;
 use std::sync::{mpsc, Arc, Mutex};
-
-const CONFIG: &str = r#"
-[server]
-lease_time = 3600
-[[subnet]]
-subnet = "198.18.0.0/24"
-[[subnet.pool]]
-range = "198.18.0.100-198.18.0.199"
-"#;
 
 /// How the gated store behaves on its next commits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,33 +76,6 @@ impl LeaseStore for GatedStore {
     }
     fn prune_history(&mut self, t: Timestamp, limit: usize) -> Result<u64, StoreError> {
         self.inner.prune_history(t, limit)
-    }
-}
-
-/// Collects the message types of every reply sent, in order.
-#[derive(Default)]
-struct Collect(Mutex<Vec<(&'static str, Ipv4Addr)>>);
-
-impl ReplySink for Collect {
-    fn send(&self, replies: Replies) {
-        let mut sent = self.0.lock().expect("sink");
-        for (out, (kind, _)) in replies.outgoing.iter().zip(&replies.meta) {
-            let yiaddr = Packet::parse(&out.bytes)
-                .map(|p| p.yiaddr)
-                .unwrap_or(Ipv4Addr::UNSPECIFIED);
-            sent.push((kind, yiaddr));
-        }
-    }
-}
-
-impl Collect {
-    fn kinds(&self) -> Vec<&'static str> {
-        self.0
-            .lock()
-            .expect("sink")
-            .iter()
-            .map(|(k, _)| *k)
-            .collect()
     }
 }
 

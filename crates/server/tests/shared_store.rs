@@ -5,28 +5,18 @@
 
 mod common;
 
-use common::{discover, request};
+use common::{discover, request, Collect, CONFIG};
 use leasehold_engine::{Config, LeaseState, Server};
-use leasehold_server::dispatch::{Dispatcher, Replies, ReplySink};
+use leasehold_server::dispatch::Dispatcher;
 use leasehold_server::metrics::Metrics;
 use leasehold_server::store_sync::StoreEvent;
 use leasehold_server::usage::PoolSnapshot;
 use leasehold_store::{FeedEvent, GroupCommitter, LeaseStore, PgSettings, PgStore};
-use leasehold_wire::Packet;
 use std::net::Ipv4Addr;
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tokio::sync::mpsc;
-
-const CONFIG: &str = r#"
-[server]
-lease_time = 3600
-[[subnet]]
-subnet = "198.18.0.0/24"
-[[subnet.pool]]
-range = "198.18.0.100-198.18.0.199"
-"#;
 
 /// A fresh schema in the test database; dropped with the guard.
 struct Schema {
@@ -59,22 +49,6 @@ impl Drop for Schema {
     fn drop(&mut self) {
         if let Ok(mut c) = postgres::Client::connect(&self.base, postgres::NoTls) {
             let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
-        }
-    }
-}
-
-/// Every reply sent: its message type and yiaddr.
-#[derive(Default)]
-struct Collect(Mutex<Vec<(&'static str, Ipv4Addr)>>);
-
-impl ReplySink for Collect {
-    fn send(&self, replies: Replies) {
-        let mut sent = self.0.lock().expect("sink");
-        for (out, (kind, _)) in replies.outgoing.iter().zip(&replies.meta) {
-            let yiaddr = Packet::parse(&out.bytes)
-                .map(|p| p.yiaddr)
-                .unwrap_or(Ipv4Addr::UNSPECIFIED);
-            sent.push((kind, yiaddr));
         }
     }
 }

@@ -1,8 +1,8 @@
-//! The kill -9 crash test of crash.rs ("no acknowledged lease is ever lost"), independent of the
-//! lease store: client threads doing full DORA exchanges against a `leasehold serve` on
-//! 127.0.0.1, the server killed with SIGKILL after a random number of ACKs and restarted on the
-//! same store, again and again; after every restart the checks. The test binary supplies how to
-//! start and kill the server and how to read the store (crash_pg.rs: PostgreSQL); it must also
+//! The kill -9 crash test ("no acknowledged lease is ever lost"), independent of the lease store:
+//! client threads doing full DORA exchanges against a `leasehold serve` on 127.0.0.1, the server
+//! killed with SIGKILL after a random number of ACKs and restarted on the same store, again and
+//! again; after every restart the checks. The test binary supplies how to start and kill the
+//! server and how to read the store (crash.rs: SQLite, crash_pg.rs: PostgreSQL); it must also
 //! declare `mod support;`, whose DHCP client this uses.
 //!
 //! The kill moments are chosen by a seeded generator (`LEASEHOLD_CRASH_SEED` overrides the seed)
@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Default seed (crash.rs's); override with `LEASEHOLD_CRASH_SEED` to explore other schedules.
+/// Default seed; override with `LEASEHOLD_CRASH_SEED` to explore other schedules.
 pub const DEFAULT_SEED: u64 = 0x4c45_4153_4548_4f4c;
 
 /// The shape of one crash test.

@@ -1,10 +1,51 @@
-//! Requests and arrivals shared by the in-process dispatcher tests.
+//! Requests, arrivals, a configuration and a collecting reply sink shared by the in-process
+//! dispatcher tests.
 #![allow(dead_code)]
 
 use leasehold_engine::Arrival;
+use leasehold_server::dispatch::{Replies, ReplySink};
 use leasehold_wire::options::code;
 use leasehold_wire::{EncodeParams, HwAddr, MessageType, Packet};
 use std::net::{Ipv4Addr, SocketAddrV4};
+use std::sync::Mutex;
+
+/// One /24 with a 100-address pool and one-hour leases.
+pub const CONFIG: &str = r#"
+[server]
+lease_time = 3600
+[[subnet]]
+subnet = "198.18.0.0/24"
+[[subnet.pool]]
+range = "198.18.0.100-198.18.0.199"
+"#;
+
+/// Collects every reply sent, in order: its message type and yiaddr.
+#[derive(Default)]
+pub struct Collect(pub Mutex<Vec<(&'static str, Ipv4Addr)>>);
+
+impl ReplySink for Collect {
+    fn send(&self, replies: Replies) {
+        let mut sent = self.0.lock().expect("sink");
+        for (out, (kind, _)) in replies.outgoing.iter().zip(&replies.meta) {
+            let yiaddr = Packet::parse(&out.bytes)
+                .map(|p| p.yiaddr)
+                .unwrap_or(Ipv4Addr::UNSPECIFIED);
+            sent.push((kind, yiaddr));
+        }
+    }
+}
+
+impl Collect {
+    /// The message types sent so far.
+    pub fn kinds(&self) -> Vec<&'static str> {
+        self.sent().iter().map(|(k, _)| *k).collect()
+    }
+
+    /// Every reply sent so far.
+    pub fn sent(&self) -> Vec<(&'static str, Ipv4Addr)> {
+        self.0.lock().expect("sink").clone()
+    }
+}
 
 /// A direct arrival on eth0, where the server's address is 198.18.0.1.
 pub fn arrival() -> Arrival {

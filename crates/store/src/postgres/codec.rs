@@ -2,10 +2,9 @@
 //! (`crate::sqlite::codec`), written as column arrays so one statement carries a whole batch.
 
 use crate::error::StoreError;
-use crate::sqlite::codec::{parse_hw, write_client, write_hwaddr};
+use crate::sqlite::codec::{write_client, write_hwaddr, RawRecord};
 use leasehold_engine::lease::INFINITE;
-use leasehold_engine::{ClientKey, Lease, LeaseState, Timestamp};
-use std::net::Ipv4Addr;
+use leasehold_engine::{ClientKey, Lease, Timestamp};
 use tokio_postgres::Row;
 
 /// A batch as one array per column (the parameters of the commit statement).
@@ -64,51 +63,22 @@ pub(crate) fn client_text(key: &ClientKey) -> String {
 
 /// Reads a lease from `row`, whose columns `offset..offset + 8` are `pg_lease_columns!()`.
 pub(crate) fn decode(row: &Row, offset: usize, target: &str) -> Result<Lease, StoreError> {
-    let pg = |source| StoreError::Postgres {
+    let pg = |error| StoreError::Postgres {
         target: target.to_string(),
-        error: source,
+        error,
     };
-    let raw_addr: i64 = row.try_get(offset).map_err(pg)?;
-    let addr = u32::try_from(raw_addr)
-        .map(Ipv4Addr::from)
-        .map_err(|_| StoreError::BadRecord {
-            addr: raw_addr.to_string(),
-            reason: "address out of range".into(),
-        })?;
-    let bad = |reason: &str| StoreError::BadRecord {
-        addr: addr.to_string(),
-        reason: reason.to_string(),
-    };
-    let client = match row.try_get::<_, Option<String>>(offset + 1).map_err(pg)? {
-        None => None,
-        Some(text) => Some(ClientKey::from_text(&text).ok_or_else(|| bad("bad client key"))?),
-    };
-    let hwaddr = match (
-        row.try_get::<_, Option<i32>>(offset + 2).map_err(pg)?,
-        row.try_get::<_, Option<String>>(offset + 3).map_err(pg)?,
-    ) {
-        (Some(htype), Some(text)) => {
-            Some(parse_hw(i64::from(htype), &text).ok_or_else(|| bad("bad hardware address"))?)
-        }
-        (None, None) => None,
-        _ => return Err(bad("htype and hwaddr must both be set or both be NULL")),
-    };
-    let state_text: String = row.try_get(offset + 4).map_err(pg)?;
-    let state = LeaseState::parse(&state_text).ok_or_else(|| bad("unknown state"))?;
-    let starts: i64 = row.try_get(offset + 5).map_err(pg)?;
-    let starts = u64::try_from(starts).map_err(|_| bad("negative starts"))?;
-    let expires = match row.try_get::<_, Option<i64>>(offset + 6).map_err(pg)? {
-        None => INFINITE,
-        Some(e) => u64::try_from(e).map_err(|_| bad("negative expires"))?,
-    };
-    let hostname = row.try_get(offset + 7).map_err(pg)?;
-    Ok(Lease {
-        addr,
-        client,
-        hwaddr,
-        state,
-        starts,
-        expires,
-        hostname,
-    })
+    RawRecord {
+        addr: row.try_get(offset).map_err(pg)?,
+        client: row.try_get(offset + 1).map_err(pg)?,
+        htype: row
+            .try_get::<_, Option<i32>>(offset + 2)
+            .map_err(pg)?
+            .map(i64::from),
+        hwaddr: row.try_get(offset + 3).map_err(pg)?,
+        state: row.try_get(offset + 4).map_err(pg)?,
+        starts: row.try_get(offset + 5).map_err(pg)?,
+        expires: row.try_get(offset + 6).map_err(pg)?,
+        hostname: row.try_get(offset + 7).map_err(pg)?,
+    }
+    .into_lease()
 }

@@ -131,6 +131,61 @@ pub(crate) fn parse_hw(htype: i64, text: &str) -> Option<HwAddr> {
     HwAddr::new(htype, &bytes).ok()
 }
 
+/// A stored record's columns as read, before they are checked (both backends read into this).
+pub(crate) struct RawRecord {
+    pub addr: i64,
+    pub client: Option<String>,
+    pub htype: Option<i64>,
+    pub hwaddr: Option<String>,
+    pub state: String,
+    pub starts: i64,
+    pub expires: Option<i64>,
+    pub hostname: Option<String>,
+}
+
+impl RawRecord {
+    /// The lease these columns encode (see [`super::schema`]), or [`StoreError::BadRecord`].
+    pub(crate) fn into_lease(self) -> Result<Lease, StoreError> {
+        let addr =
+            u32::try_from(self.addr)
+                .map(Ipv4Addr::from)
+                .map_err(|_| StoreError::BadRecord {
+                    addr: self.addr.to_string(),
+                    reason: "address out of range".into(),
+                })?;
+        let bad = |reason: &str| StoreError::BadRecord {
+            addr: addr.to_string(),
+            reason: reason.to_string(),
+        };
+        let client = match self.client {
+            None => None,
+            Some(text) => Some(ClientKey::from_text(&text).ok_or_else(|| bad("bad client key"))?),
+        };
+        let hwaddr = match (self.htype, self.hwaddr) {
+            (Some(htype), Some(text)) => {
+                Some(parse_hw(htype, &text).ok_or_else(|| bad("bad hardware address"))?)
+            }
+            (None, None) => None,
+            _ => return Err(bad("htype and hwaddr must both be set or both be NULL")),
+        };
+        let state = LeaseState::parse(&self.state).ok_or_else(|| bad("unknown state"))?;
+        let starts = u64::try_from(self.starts).map_err(|_| bad("negative starts"))?;
+        let expires = match self.expires {
+            None => INFINITE,
+            Some(e) => u64::try_from(e).map_err(|_| bad("negative expires"))?,
+        };
+        Ok(Lease {
+            addr,
+            client,
+            hwaddr,
+            state,
+            starts,
+            expires,
+            hostname: self.hostname,
+        })
+    }
+}
+
 /// Reads a lease from `row`, whose first eight columns are `lease_columns!()` (in [`super::schema`])
 /// starting at `offset`.
 pub(crate) fn decode(
@@ -142,49 +197,17 @@ pub(crate) fn decode(
         path: path.to_path_buf(),
         source,
     };
-    let raw_addr: i64 = row.get(offset).map_err(sql)?;
-    let addr = u32::try_from(raw_addr)
-        .map(Ipv4Addr::from)
-        .map_err(|_| StoreError::BadRecord {
-            addr: raw_addr.to_string(),
-            reason: "address out of range".into(),
-        })?;
-    let bad = |reason: &str| StoreError::BadRecord {
-        addr: addr.to_string(),
-        reason: reason.to_string(),
-    };
-    let client = match row.get::<_, Option<String>>(offset + 1).map_err(sql)? {
-        None => None,
-        Some(text) => Some(ClientKey::from_text(&text).ok_or_else(|| bad("bad client key"))?),
-    };
-    let hwaddr = match (
-        row.get::<_, Option<i64>>(offset + 2).map_err(sql)?,
-        row.get::<_, Option<String>>(offset + 3).map_err(sql)?,
-    ) {
-        (Some(htype), Some(text)) => {
-            Some(parse_hw(htype, &text).ok_or_else(|| bad("bad hardware address"))?)
-        }
-        (None, None) => None,
-        _ => return Err(bad("htype and hwaddr must both be set or both be NULL")),
-    };
-    let state_text: String = row.get(offset + 4).map_err(sql)?;
-    let state = LeaseState::parse(&state_text).ok_or_else(|| bad("unknown state"))?;
-    let starts: i64 = row.get(offset + 5).map_err(sql)?;
-    let starts = u64::try_from(starts).map_err(|_| bad("negative starts"))?;
-    let expires = match row.get::<_, Option<i64>>(offset + 6).map_err(sql)? {
-        None => INFINITE,
-        Some(e) => u64::try_from(e).map_err(|_| bad("negative expires"))?,
-    };
-    let hostname = row.get(offset + 7).map_err(sql)?;
-    Ok(Lease {
-        addr,
-        client,
-        hwaddr,
-        state,
-        starts,
-        expires,
-        hostname,
-    })
+    RawRecord {
+        addr: row.get(offset).map_err(sql)?,
+        client: row.get(offset + 1).map_err(sql)?,
+        htype: row.get(offset + 2).map_err(sql)?,
+        hwaddr: row.get(offset + 3).map_err(sql)?,
+        state: row.get(offset + 4).map_err(sql)?,
+        starts: row.get(offset + 5).map_err(sql)?,
+        expires: row.get(offset + 6).map_err(sql)?,
+        hostname: row.get(offset + 7).map_err(sql)?,
+    }
+    .into_lease()
 }
 
 #[cfg(test)]
