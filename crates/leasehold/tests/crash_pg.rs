@@ -17,8 +17,9 @@ mod support;
 
 use crash_support::Plan;
 use leasehold_store::{LeaseStore, PgSettings, PgStore};
-use pg_support::{add_pg_store, fresh_schema, leasehold, PgServer};
+use pg_support::{add_pg_store, fresh_schema, leasehold};
 use std::path::Path;
+use support::ServerProcess as Server;
 
 /// Kill/restart cycles (crash.rs runs as many on SQLite).
 const ROUNDS: usize = 24;
@@ -27,9 +28,9 @@ const SERVER_ID: &str = "crash-a";
 
 /// Starts the server (logging only warnings and leasehold's info lines) and waits for it to
 /// serve.
-fn start(config: &Path) -> PgServer {
+fn start(config: &Path) -> Server {
     let env = [("RUST_LOG", "warn,leasehold=info")];
-    PgServer::start(config, &env, |l| l.contains("serving")).0
+    Server::start_with_config_store(config, &env, |l| l.contains("serving")).0
 }
 
 /// A read-only view of the store, as the operator's tools have it.
@@ -56,7 +57,7 @@ fn no_acknowledged_lease_is_lost_across_kill_9_on_postgres() {
         &Plan::with_rounds(ROUNDS),
         port,
         || start(&config),
-        PgServer::kill9,
+        Server::kill9,
         || reader(&schema.url).load_all().expect("read leases"),
     );
     let acked = &outcome.acked;

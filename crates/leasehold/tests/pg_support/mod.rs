@@ -1,22 +1,16 @@
 //! PostgreSQL for the `leasehold` integration tests: a fresh, empty schema per test in the
 //! database `LEASEHOLD_TEST_PG_URL` names (scripts/test.sh starts a throw-away cluster with
 //! tests/lib/pg.sh and sets it), reached through the URL's `search_path` option; `psql` for what
-//! the tests do behind Leasehold's back; and a `leasehold serve` child whose configuration names
-//! a PostgreSQL `[store]` (so no `--db`).
+//! the tests do behind Leasehold's back; and [`add_pg_store`], which points a configuration at a
+//! schema (its server then starts with `support::ServerProcess::start_with_config_store`).
 //!
 //! The schemas are made and dropped with `psql` (installed with PostgreSQL) because this crate
 //! has no PostgreSQL client of its own among its dependencies.
 #![allow(dead_code)] // each test binary uses a different subset
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::mpsc::{self, Receiver};
-use std::time::Duration;
-
-/// How long a server may take to say it is serving.
-const START_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The test database's URL. Panics with the way to get one when it is not set: a PostgreSQL
 /// test never passes without PostgreSQL.
@@ -122,71 +116,4 @@ pub fn add_pg_store(file: &Path, url: &str, server_id: &str) {
         "\n[store]\nbackend = \"postgres\"\nurl = \"{url}\"\nserver_id = \"{server_id}\"\n"
     ));
     std::fs::write(file, text).expect("write config");
-}
-
-/// A `leasehold serve --config CONFIG` child on a PostgreSQL store. Dropping it kills it
-/// (SIGKILL) and reaps it.
-pub struct PgServer {
-    child: Child,
-}
-
-impl PgServer {
-    /// Starts `leasehold serve --config CONFIG` with `env` and reads its log until `ready` has
-    /// returned true (bounded by a timeout). Returns the server and the lines read. The rest of
-    /// the log is drained in the background so the server never blocks on a full pipe.
-    pub fn start(
-        config: &Path,
-        env: &[(&str, &str)],
-        mut ready: impl FnMut(&str) -> bool,
-    ) -> (PgServer, Vec<String>) {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_leasehold"));
-        cmd.arg("serve").arg("--config").arg(config);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("spawn leasehold");
-        let stderr = child.stderr.take().expect("stderr piped");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let server = PgServer { child };
-        let seen = read_until_ready(&rx, &mut ready);
-        (server, seen)
-    }
-
-    /// SIGKILL, then reap.
-    pub fn kill9(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for PgServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn read_until_ready(rx: &Receiver<String>, ready: &mut impl FnMut(&str) -> bool) -> Vec<String> {
-    let mut seen = Vec::new();
-    loop {
-        match rx.recv_timeout(START_TIMEOUT) {
-            Ok(line) => {
-                let done = ready(&line);
-                seen.push(line);
-                if done {
-                    return seen;
-                }
-            }
-            Err(e) => panic!("server never became ready ({e}); log so far: {seen:#?}"),
-        }
-    }
 }

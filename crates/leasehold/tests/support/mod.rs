@@ -79,6 +79,27 @@ impl ServerProcess {
             .arg(config)
             .arg("--db")
             .arg(db);
+        Self::spawn(cmd, env, &mut ready)
+    }
+
+    /// Starts `leasehold serve --config CONFIG` with the store its `[store]` names (no `--db`),
+    /// like [`ServerProcess::start`].
+    pub fn start_with_config_store(
+        config: &Path,
+        env: &[(&str, &str)],
+        mut ready: impl FnMut(&str) -> bool,
+    ) -> (ServerProcess, Vec<String>) {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_leasehold"));
+        cmd.arg("serve").arg("--config").arg(config);
+        let (server, seen, _rest) = Self::spawn(cmd, env, &mut ready);
+        (server, seen)
+    }
+
+    fn spawn(
+        mut cmd: Command,
+        env: &[(&str, &str)],
+        ready: &mut impl FnMut(&str) -> bool,
+    ) -> (ServerProcess, Vec<String>, Receiver<String>) {
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -96,7 +117,7 @@ impl ServerProcess {
             }
         });
         let server = ServerProcess { child };
-        let seen = read_until_ready(&rx, &mut ready);
+        let seen = read_until_ready(&rx, ready);
         (server, seen, rx)
     }
 
