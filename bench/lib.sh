@@ -57,17 +57,24 @@ bench_preflight() {
 
 # ---------------------------------------------------------------------------------------------
 # Clean-up: only what this script started and created.
-stop_server() {
-    local pid=$SERVER_PID
-    [ -n "$pid" ] || return 0
-    SERVER_PID=""
-    kill -TERM "$pid" 2>/dev/null || return 0
+# stop_pid PID: SIGTERM, up to 5 s to exit, then SIGKILL; reaps it. Only for processes this
+# script started.
+stop_pid() {
+    local pid=$1
+    kill -TERM "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
     for _ in $(seq 1 50); do
         kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
         sleep 0.1
     done
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
+}
+
+stop_server() {
+    local pid=$SERVER_PID
+    [ -n "$pid" ] || return 0
+    SERVER_PID=""
+    stop_pid "$pid"
 }
 
 # bench_cleanup: the EXIT trap. Stops the server, removes the namespaces and the lease databases

@@ -75,7 +75,7 @@ SKIP_BUILD=${SKIP_BUILD:-0}
 LH_AFFINITY=${LH_AFFINITY:-1}
 LH_LOG=${LH_LOG:-warn}
 
-# die, bench_preflight, bench_socket_buffers, udp_rcvbuf_errors, HZ.
+# die, bench_preflight, bench_socket_buffers, udp_rcvbuf_errors, stop_pid, HZ.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$ROOT/bench/lib.sh"
 # pg_start, pg_free_port, pg_cleanup, PG_BIN, PG_AS, PG_USER, PG_PASSWORD.
@@ -116,16 +116,6 @@ GEN_PIDS=()       # running load generators started in the background
 
 # ---------------------------------------------------------------------------------------------
 # Clean-up: only what this script started and created (by PID and by name).
-stop_pid() {
-    local pid=$1
-    kill -TERM "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-    for _ in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
 stop_servers() {
     local pid
     for pid in "${SERVER_PIDS[@]}"; do stop_pid "$pid"; done
