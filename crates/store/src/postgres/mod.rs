@@ -140,19 +140,13 @@ impl PgStore {
         self.with(|client, target| {
             let row = client
                 .query_one("SHOW synchronous_commit", &[])
-                .map_err(|source| StoreError::Postgres {
-                    target: target.to_string(),
-                    error: source,
-                })?;
+                .map_err(pg_err(target))?;
             Ok(row.get(0))
         })
     }
 
-    fn pg(&self) -> impl Fn(postgres::Error) -> StoreError + '_ {
-        move |source| StoreError::Postgres {
-            target: self.target.clone(),
-            error: source,
-        }
+    fn pg(&self) -> impl Fn(postgres::Error) -> StoreError + Copy + '_ {
+        pg_err(&self.target)
     }
 
     /// The connection, (re)connecting and checking the schema first when there is none or it
@@ -257,10 +251,7 @@ impl PgStore {
         };
         let prepared = &self.prepared;
         let run = |client: &mut Client, target: &str| -> Result<Vec<i64>, StoreError> {
-            let pg = |source| StoreError::Postgres {
-                target: target.to_string(),
-                error: source,
-            };
+            let pg = pg_err(target);
             // Prepared once per connection: a commit is then one round trip.
             let cached = prepared.borrow()[slot].clone();
             let stmt = match cached {
@@ -312,13 +303,9 @@ impl PgStore {
             }
         }
         let current = self.with(|client, target| {
-            let rows =
-                client
-                    .query(sql::GET_MANY, &[&lost])
-                    .map_err(|source| StoreError::Postgres {
-                        target: target.to_string(),
-                        error: source,
-                    })?;
+            let rows = client
+                .query(sql::GET_MANY, &[&lost])
+                .map_err(pg_err(target))?;
             rows.iter()
                 .map(|r| decode(r, 0, target))
                 .collect::<Result<Vec<_>, _>>()
@@ -343,10 +330,7 @@ impl PgStore {
         self.with(|client, target| {
             let rows = client
                 .query(sql::LOAD_ALL_WITH_SERVER, &[])
-                .map_err(|source| StoreError::Postgres {
-                    target: target.to_string(),
-                    error: source,
-                })?;
+                .map_err(pg_err(target))?;
             rows.iter()
                 .map(|r| Ok((decode(r, 0, target)?, r.get::<_, String>(8))))
                 .collect()
@@ -360,12 +344,7 @@ impl PgStore {
         params: &[&(dyn postgres::types::ToSql + Sync)],
     ) -> Result<Vec<Lease>, StoreError> {
         self.with(|client, target| {
-            let rows = client
-                .query(query, params)
-                .map_err(|source| StoreError::Postgres {
-                    target: target.to_string(),
-                    error: source,
-                })?;
+            let rows = client.query(query, params).map_err(pg_err(target))?;
             rows.iter().map(|r| decode(r, 0, target)).collect()
         })
     }
@@ -373,10 +352,7 @@ impl PgStore {
 
 /// Says whether the database behind `client` is ours, without modifying it.
 fn inspect(client: &mut Client, target: &str) -> Result<Inspection, StoreError> {
-    let pg = |source| StoreError::Postgres {
-        target: target.to_string(),
-        error: source,
-    };
+    let pg = pg_err(target);
     let rows = client
         .query(
             "SELECT table_name::text FROM information_schema.tables
@@ -417,19 +393,7 @@ fn inspect(client: &mut Client, target: &str) -> Result<Inspection, StoreError> 
             ),
         });
     }
-    let version: u32 = value("schema_version")
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| StoreError::ForeignDatabase {
-            target: target.to_string(),
-            detail: "meta has no valid schema_version".to_string(),
-        })?;
-    if version > SCHEMA_VERSION {
-        return Err(StoreError::NewerSchema {
-            path: target.into(),
-            found: version,
-            supported: SCHEMA_VERSION,
-        });
-    }
+    let version = schema_version(value("schema_version").as_deref(), target)?;
     let known = known_objects(version);
     let unknown: Vec<String> = tables
         .into_iter()
@@ -444,13 +408,38 @@ fn inspect(client: &mut Client, target: &str) -> Result<Inspection, StoreError> 
     Ok(Inspection::Version(version))
 }
 
+/// The schema version `meta` records, refusing a missing or unreadable one and one newer than
+/// this build.
+fn schema_version(value: Option<&str>, target: &str) -> Result<u32, StoreError> {
+    let version: u32 =
+        value
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| StoreError::ForeignDatabase {
+                target: target.to_string(),
+                detail: "meta has no valid schema_version".to_string(),
+            })?;
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema {
+            path: target.into(),
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(version)
+}
+
+/// The error of a failed PostgreSQL operation on `target`.
+pub(crate) fn pg_err(target: &str) -> impl Fn(postgres::Error) -> StoreError + Copy + '_ {
+    move |error| StoreError::Postgres {
+        target: target.to_string(),
+        error,
+    }
+}
+
 /// Creates or migrates the schema in one transaction under [`MIGRATION_LOCK`]; refuses what
 /// [`inspect`] refuses.
 fn migrate(client: &mut Client, target: &str) -> Result<(), StoreError> {
-    let pg = |source| StoreError::Postgres {
-        target: target.to_string(),
-        error: source,
-    };
+    let pg = pg_err(target);
     // A quick look without the lock: most starts find the schema current.
     if inspect(client, target)? == Inspection::Version(SCHEMA_VERSION) {
         return Ok(());
@@ -478,10 +467,7 @@ fn migrate(client: &mut Client, target: &str) -> Result<(), StoreError> {
 /// [`inspect`] inside a transaction.
 fn inspect_tx(tx: &mut postgres::Transaction<'_>, target: &str) -> Result<Inspection, StoreError> {
     // A transaction derefs to nothing usable by `inspect`; run the same queries through it.
-    let pg = |source| StoreError::Postgres {
-        target: target.to_string(),
-        error: source,
-    };
+    let pg = pg_err(target);
     let rows = tx
         .query(
             "SELECT table_name::text FROM information_schema.tables
@@ -507,20 +493,8 @@ fn inspect_tx(tx: &mut postgres::Transaction<'_>, target: &str) -> Result<Inspec
     let row = tx
         .query_one("SELECT value FROM meta WHERE key = 'schema_version'", &[])
         .map_err(pg)?;
-    let v: String = row.get(0);
-    let version: u32 = v.parse().map_err(|_| StoreError::ForeignDatabase {
-        target: target.to_string(),
-        detail: "meta has no valid schema_version".to_string(),
-    })?;
     // A newer server may have migrated since the first look.
-    if version > SCHEMA_VERSION {
-        return Err(StoreError::NewerSchema {
-            path: target.into(),
-            found: version,
-            supported: SCHEMA_VERSION,
-        });
-    }
-    Ok(Inspection::Version(version))
+    schema_version(Some(&row.get::<_, String>(0)), target).map(Inspection::Version)
 }
 
 impl LeaseStore for PgStore {
@@ -555,10 +529,7 @@ impl LeaseStore for PgStore {
             client
                 .simple_query("SELECT 1")
                 .map(|_| ())
-                .map_err(|source| StoreError::Postgres {
-                    target: target.to_string(),
-                    error: source,
-                })
+                .map_err(pg_err(target))
         })
     }
 
@@ -568,10 +539,7 @@ impl LeaseStore for PgStore {
             client
                 .execute(sql::DELETE, &[&a])
                 .map(|n| n > 0)
-                .map_err(|source| StoreError::Postgres {
-                    target: target.to_string(),
-                    error: source,
-                })
+                .map_err(pg_err(target))
         })
     }
 
@@ -590,10 +558,7 @@ impl LeaseStore for PgStore {
             return Ok(0);
         }
         self.with(|client, target| {
-            let pg = |source| StoreError::Postgres {
-                target: target.to_string(),
-                error: source,
-            };
+            let pg = pg_err(target);
             let cut: i64 = client
                 .query_opt(sql::FIRST_KEPT, &[&older_than])
                 .map_err(pg)?
@@ -615,10 +580,7 @@ impl PgStore {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let filter = filter.clone();
         self.with(|client, target| {
-            let pg = |source| StoreError::Postgres {
-                target: target.to_string(),
-                error: source,
-            };
+            let pg = pg_err(target);
             let rows = match &filter {
                 HistoryFilter::All => client.query(sql::HISTORY_ALL, &[&limit]),
                 HistoryFilter::Addr(a) => {
@@ -641,14 +603,8 @@ pub(crate) fn history_entry(
     r: &tokio_postgres::Row,
     target: &str,
 ) -> Result<HistoryEntry, StoreError> {
-    let id: i64 = r.try_get(0).map_err(|source| StoreError::Postgres {
-        target: target.to_string(),
-        error: source,
-    })?;
-    let recorded: i64 = r.try_get(1).map_err(|source| StoreError::Postgres {
-        target: target.to_string(),
-        error: source,
-    })?;
+    let id: i64 = r.try_get(0).map_err(pg_err(target))?;
+    let recorded: i64 = r.try_get(1).map_err(pg_err(target))?;
     Ok(HistoryEntry {
         id: u64::try_from(id).unwrap_or(0),
         recorded: u64::try_from(recorded).unwrap_or(0),
