@@ -43,14 +43,7 @@ fn no_acknowledged_lease_is_lost_across_kill_9_on_postgres() {
     let schema = fresh_schema();
     let dir = tempfile::tempdir().expect("tempdir");
     let port = support::free_udp_port();
-    // A /16 pool (far more addresses than the test acknowledges), leases that outlive the test.
-    let config = support::write_loopback_config(
-        dir.path(),
-        port,
-        "lease_time = 86400\noffer_hold = 30",
-        "",
-        "127.1.0.0-127.1.255.255",
-    );
+    let config = crash_support::write_config(dir.path(), port);
     add_pg_store(&config, &schema.url, SERVER_ID);
 
     let outcome = crash_support::run(

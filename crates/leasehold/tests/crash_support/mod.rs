@@ -23,6 +23,18 @@ use std::time::{Duration, Instant};
 /// Default seed; override with `LEASEHOLD_CRASH_SEED` to explore other schedules.
 pub const DEFAULT_SEED: u64 = 0x4c45_4153_4548_4f4c;
 
+/// The crash test's server configuration in `dir`, on 127.0.0.1 `port`: a /16 pool (far more
+/// addresses than the test acknowledges) and leases that outlive the test.
+pub fn write_config(dir: &std::path::Path, port: u16) -> std::path::PathBuf {
+    crate::support::write_loopback_config(
+        dir,
+        port,
+        "lease_time = 86400\noffer_hold = 30",
+        "",
+        "127.1.0.0-127.1.255.255",
+    )
+}
+
 /// The shape of one crash test.
 #[derive(Clone, Debug)]
 pub struct Plan {
