@@ -20,16 +20,24 @@ packages=(
   chromium chromium-driver  # headless dashboard test (tests/dashboard/run.sh)
   postgresql        # initdb, pg_ctl, psql, pg_basebackup: throw-away clusters (tests/lib/pg.sh);
                     # the package's own cluster is not started (policy-rc.d below)
-  curl              # /metrics of servers in namespaces (tests/cluster/run.sh)
+  curl              # /metrics of servers in namespaces (tests/cluster/run.sh); a TFTP client too
+  tftp-hpa atftp    # TFTP clients against the built-in TFTP server (crates/bootfiles tests)
+  qemu-system-x86 ipxe-qemu ovmf ipxe  # the network-boot VMs (tests/boot/run.sh): TCG, SeaBIOS
+                    # with iPXE ROMs, OVMF for UEFI, and ipxe.efi/undionly.kpxe to serve
   iproute2 procps bridge-utils
 )
-commands=(dhclient dhcpcd udhcpc nmap tshark dnsmasq dhcrelay kea-dhcp4 perfdhcp dhcpstarv ip chromium curl)
+commands=(dhclient dhcpcd udhcpc nmap tshark dnsmasq dhcrelay kea-dhcp4 perfdhcp dhcpstarv ip chromium curl
+  tftp atftp qemu-system-x86_64)
 
 missing=0
 for c in "${commands[@]}"; do
   command -v "$c" >/dev/null 2>&1 || missing=1
 done
 /usr/bin/python3 -c 'import scapy' 2>/dev/null || missing=1  # Debian's python3-scapy
+# Firmware and boot files of the network-boot VMs are files, not commands.
+for f in /usr/lib/ipxe/qemu/pxe-e1000.rom /usr/share/OVMF/OVMF_CODE_4M.fd /usr/lib/ipxe/ipxe.efi; do
+  [ -e "$f" ] || missing=1
+done
 # The PostgreSQL server programs live off PATH, in /usr/lib/postgresql/<version>/bin.
 for c in initdb pg_ctl pg_basebackup psql; do
   compgen -G "/usr/lib/postgresql/*/bin/$c" >/dev/null || missing=1
