@@ -4,6 +4,7 @@
 //! - [`model`]: the validated `Config`.
 //! - `validate`: raw → model, reporting `FILE:LINE:COL: reason`.
 //! - [`error`]: the error type, `ConfigError`.
+//! - [`boot`]: `[tftp]` and `[http_boot]` (the boot file services).
 //! - [`observe`]: `[control]` (control API listener) and `[alerts]` (alert thresholds).
 //! - [`security`]: `[security]` (admission limits, pool reserve, rogue-server detection).
 //!
@@ -22,6 +23,7 @@
 //! range = "198.18.0.100-198.18.0.200"
 //! ```
 
+pub mod boot;
 pub mod error;
 pub mod model;
 pub mod observe;
@@ -30,6 +32,7 @@ pub mod security;
 pub mod store;
 mod validate;
 
+pub use boot::{HttpBootConfig, TftpConfig};
 pub use error::ConfigError;
 pub use model::{
     CircuitOptions, Config, LeasePolicy, OptionSet, Pool, RelayId, Reservation, ReservationKey,

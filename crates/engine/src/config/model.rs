@@ -31,6 +31,10 @@ pub struct Config {
     pub security: crate::config::security::SecurityConfig,
     /// `[store]`: where leases are kept (SQLite by default).
     pub store: crate::config::store::StoreConfig,
+    /// `[tftp]`: the TFTP boot file service; `None` (the service is off) without the table.
+    pub tftp: Option<crate::config::boot::TftpConfig>,
+    /// `[http_boot]`: the HTTP boot file service; `None` (off) without the table.
+    pub http_boot: Option<crate::config::boot::HttpBootConfig>,
     pub(crate) index: ConfigIndex,
 }
 

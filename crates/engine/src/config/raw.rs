@@ -27,6 +27,10 @@ pub(crate) struct RawConfig {
     pub security: Option<super::security::RawSecurity>,
     /// `[store]`: the lease store backend.
     pub store: Option<super::store::RawStore>,
+    /// `[tftp]`: the TFTP boot file service.
+    pub tftp: Option<Spanned<super::boot::RawTftp>>,
+    /// `[http_boot]`: the HTTP boot file service.
+    pub http_boot: Option<Spanned<super::boot::RawHttpBoot>>,
 }
 
 /// `[server]`.

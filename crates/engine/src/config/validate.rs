@@ -67,6 +67,16 @@ pub(crate) fn build(raw: RawConfig) -> Result<Config> {
         .map(super::store::build)
         .transpose()?
         .unwrap_or_default();
+    let tftp = raw
+        .tftp
+        .as_ref()
+        .map(|t| super::boot::tftp(t.get_ref(), t.span().start))
+        .transpose()?;
+    let http_boot = raw
+        .http_boot
+        .as_ref()
+        .map(|h| super::boot::http_boot(h.get_ref(), h.span().start, tftp.as_ref()))
+        .transpose()?;
     Ok(Config {
         server,
         subnets,
@@ -74,6 +84,8 @@ pub(crate) fn build(raw: RawConfig) -> Result<Config> {
         alerts,
         security,
         store,
+        tftp,
+        http_boot,
         index,
     })
 }
