@@ -61,19 +61,42 @@ pub struct StoreConfig {
     /// Key `connect_timeout`: seconds allowed per connection attempt (default 3).
     pub connect_timeout: u32,
     /// Key `affinity = "K/N"`: this is server K of N sharing the pools; it hands out first the
-    /// never-used addresses whose number is K-1 modulo N, so servers rarely offer the same
-    /// address at once (like dhcpd's failover `split`). Others are used when its share runs out.
+    /// never-used addresses of the K-th of N equal blocks of each pool, so servers rarely offer
+    /// the same address at once (like dhcpd's failover `split`). Others are used when its block
+    /// runs out.
     /// `None` (default): no preference.
     pub affinity: Option<Affinity>,
 }
 
-/// A server's share of the never-used addresses: those whose number modulo `count` is `class`.
+/// A server's share of the never-used addresses: block `class` of `count` equal blocks of each
+/// pool. Contiguous blocks rather than every N-th address: a server that has not yet heard of the
+/// others' latest leases still finds its own block unfragmented, so it never has to scan past
+/// their addresses (with interleaved shares its free set fragmented at once, and it fell back to
+/// the others' addresses under load).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Affinity {
     /// 0-based class of this server.
     pub class: u32,
     /// Number of servers.
     pub count: u32,
+}
+
+impl Affinity {
+    /// This server's block of the range `first..=last`: the `class`-th of `count` equal parts
+    /// (the last ones one address longer when the range does not divide evenly).
+    pub fn block(&self, first: u32, last: u32) -> (u32, u32) {
+        let size = u64::from(last.saturating_sub(first)) + 1;
+        let count = u64::from(self.count.max(1));
+        let class = u64::from(self.class.min(self.count.saturating_sub(1)));
+        let at = |k: u64| u64::from(first) + size * k / count;
+        let lo = at(class);
+        let hi = at(class + 1).saturating_sub(1);
+        // Both lie within first..=last, so they fit in u32.
+        (
+            u32::try_from(lo).unwrap_or(last),
+            u32::try_from(hi).unwrap_or(last),
+        )
+    }
 }
 
 /// Default `connect_timeout`, seconds.
@@ -193,4 +216,22 @@ pub(crate) fn build(raw: &RawStore) -> Result<StoreConfig, SpanError> {
         connect_timeout,
         affinity,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Affinity;
+
+    #[test]
+    fn blocks_cover_the_range_without_overlap() {
+        let block = |class, count, first, last| Affinity { class, count }.block(first, last);
+        assert_eq!(block(0, 2, 100, 199), (100, 149));
+        assert_eq!(block(1, 2, 100, 199), (150, 199));
+        assert_eq!(block(0, 3, 0, 9), (0, 2));
+        assert_eq!(block(1, 3, 0, 9), (3, 5));
+        assert_eq!(block(2, 3, 0, 9), (6, 9));
+        assert_eq!(block(0, 1, 5, 5), (5, 5));
+        let top = block(1, 2, u32::MAX - 3, u32::MAX);
+        assert_eq!(top, (u32::MAX - 1, u32::MAX));
+    }
 }

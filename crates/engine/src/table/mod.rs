@@ -40,6 +40,8 @@ struct PoolFree {
     holding: u64,
     /// Use counts of the whole range, kept incrementally for [`usage`].
     counts: usage::PoolCounts,
+    /// First and last address of the range (`[store] affinity` takes a block of it).
+    span: (u32, u32),
 }
 
 /// True when a lease in this state keeps its address from others until it expires.
@@ -53,10 +55,6 @@ struct Offer {
     addr: Ipv4Addr,
     until: Timestamp,
 }
-
-/// Free ranges of a pool looked at for an address of this server's share (`[store] affinity`)
-/// before falling back to any never-used address.
-const AFFINITY_SCAN: usize = 64;
 
 /// The in-memory lease index. See the module documentation.
 #[derive(Clone, Debug, Default)]
@@ -168,6 +166,7 @@ impl LeaseTable {
             if let (Some(pool), Some(h)) = (self.pools.get_mut(id), holes.get_mut(id)) {
                 h.sort_unstable();
                 pool.fresh = RangeSet::with_holes(first, last, h);
+                pool.span = (first, last);
                 let blocked = blocked_in.get(id).copied().unwrap_or(0);
                 pool.size = (u64::from(last - first) + 1).saturating_sub(blocked);
             }
@@ -414,15 +413,12 @@ impl LeaseTable {
     /// free the longest, and when none is free, the oldest outstanding offer's. Excluded and
     /// reserved addresses are never returned, nor an address a lease holds.
     pub fn allocate(&self, pool_ids: &[usize], now: Timestamp) -> Option<Ipv4Addr> {
-        // With `[store] affinity`, this server's share of the never-used addresses first.
+        // With `[store] affinity`, this server's block of the never-used addresses first.
         if let Some(a) = self.affinity.filter(|a| a.count > 1) {
             for id in pool_ids {
-                // From the low end; when the other servers' addresses this one has not yet heard
-                // of fragment the low end, from the high end, away from where they allocate.
                 let own = self.pools.get(*id).and_then(|p| {
-                    p.fresh
-                        .first_in_class(a.class, a.count, AFFINITY_SCAN)
-                        .or_else(|| p.fresh.last_in_class(a.class, a.count, AFFINITY_SCAN))
+                    let (lo, hi) = a.block(p.span.0, p.span.1);
+                    p.fresh.first_within(lo, hi)
                 });
                 if let Some(v) = own {
                     return Some(Ipv4Addr::from(v));

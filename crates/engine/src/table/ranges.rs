@@ -43,32 +43,21 @@ impl RangeSet {
         self.ranges.keys().next().copied()
     }
 
-    /// The smallest value `v` with `v % count == class`, looking at the first `max_ranges`
-    /// ranges only (so the cost stays bounded however fragmented the set is).
-    pub fn first_in_class(&self, class: u32, count: u32, max_ranges: usize) -> Option<u32> {
-        if count == 0 {
+    /// The smallest value of the set within `lo..=hi`, in O(log ranges).
+    pub fn first_within(&self, lo: u32, hi: u32) -> Option<u32> {
+        if lo > hi {
             return None;
         }
-        self.ranges.iter().take(max_ranges).find_map(|(&s, &e)| {
-            let v = u64::from(s) + u64::from((class % count + count - s % count) % count);
-            u32::try_from(v).ok().filter(|v| *v <= e)
-        })
-    }
-
-    /// The largest value `v` with `v % count == class`, looking at the last `max_ranges` ranges
-    /// only.
-    pub fn last_in_class(&self, class: u32, count: u32, max_ranges: usize) -> Option<u32> {
-        if count == 0 {
-            return None;
-        }
-        self.ranges
-            .iter()
-            .rev()
-            .take(max_ranges)
-            .find_map(|(&s, &e)| {
-                let v = e.checked_sub((e % count + count - class % count) % count)?;
-                (v >= s).then_some(v)
-            })
+        // The range holding `lo`, else the first range starting after it.
+        let holding = self
+            .ranges
+            .range(..=lo)
+            .next_back()
+            .filter(|(_, e)| **e >= lo)
+            .map(|_| lo);
+        holding
+            .or_else(|| self.ranges.range(lo..).next().map(|(s, _)| *s))
+            .filter(|v| *v <= hi)
     }
 
     /// True when `v` is in the set.
@@ -137,30 +126,17 @@ mod tests {
     use super::RangeSet;
 
     #[test]
-    fn first_in_class_finds_the_smallest_of_its_class() {
+    fn first_within_finds_the_smallest_in_the_block() {
         let set = RangeSet::with_holes(10, 20, &[12, 14]);
-        assert_eq!(set.first_in_class(0, 2, 8), Some(10));
-        assert_eq!(set.first_in_class(1, 2, 8), Some(11));
-        assert_eq!(set.first_in_class(2, 3, 8), Some(11));
-        assert_eq!(set.first_in_class(0, 3, 8), Some(15));
-        assert_eq!(
-            set.first_in_class(0, 3, 2),
-            None,
-            "only the first two ranges are looked at"
-        );
-        assert_eq!(set.last_in_class(0, 2, 8), Some(20));
-        assert_eq!(set.last_in_class(1, 2, 8), Some(19));
-        assert_eq!(set.last_in_class(1, 3, 8), Some(19));
-        assert_eq!(set.last_in_class(1, 3, 1), Some(19));
-        assert_eq!(set.last_in_class(1, 4, 1), Some(17));
-        assert_eq!(set.last_in_class(2, 4, 1), Some(18));
-        assert_eq!(RangeSet::with_holes(0, 0, &[]).last_in_class(1, 2, 8), None);
-        let one = RangeSet::with_holes(13, 13, &[]);
-        assert_eq!(one.last_in_class(0, 2, 8), None);
-        assert_eq!(one.last_in_class(1, 2, 8), Some(13));
+        assert_eq!(set.first_within(0, 100), Some(10));
+        assert_eq!(set.first_within(12, 20), Some(13), "12 is a hole");
+        assert_eq!(set.first_within(14, 14), None);
+        assert_eq!(set.first_within(16, 18), Some(16));
+        assert_eq!(set.first_within(21, 30), None, "past the end");
+        assert_eq!(set.first_within(5, 9), None, "before the start");
+        assert_eq!(set.first_within(18, 16), None, "empty block");
         let top = RangeSet::with_holes(u32::MAX - 1, u32::MAX, &[]);
-        assert_eq!(top.first_in_class(1, 4, 8), None);
-        assert_eq!(top.first_in_class(3, 4, 8), Some(u32::MAX));
+        assert_eq!(top.first_within(u32::MAX, u32::MAX), Some(u32::MAX));
     }
 
     #[test]
