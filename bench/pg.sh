@@ -57,7 +57,8 @@
 # 14000 16000"), CONFIGS ("kea kea-mt lh1 lh2 lh2s"), LAT_RATE (250), CLIENTS (100000),
 # CPU_REPEATS (2), KEA_THREADS (4), WORK (/var/tmp/lhp-bench.PID), CARGO_TARGET_DIR
 # (/tmp/target-bench), SKIP_BUILD (0), LH_AFFINITY (1; 0 = lh2's servers without [store] affinity),
-# LH_LOG (warn: RUST_LOG of the Leasehold servers), RMEM_DEFAULT (4194304; see bench_socket_buffers
+# LH_LOG (warn,leasehold_server::dispatch=info: RUST_LOG of the Leasehold servers; the dispatcher's
+# info lines are the replies withheld after a refused record, counted per step), RMEM_DEFAULT (4194304; see bench_socket_buffers
 # in bench/lib.sh).
 set -euo pipefail
 
@@ -73,7 +74,7 @@ WORK=${WORK:-/var/tmp/lhp-bench.$$}
 TARGET=${CARGO_TARGET_DIR:-/tmp/target-bench}
 SKIP_BUILD=${SKIP_BUILD:-0}
 LH_AFFINITY=${LH_AFFINITY:-1}
-LH_LOG=${LH_LOG:-warn}
+LH_LOG=${LH_LOG:-warn,leasehold_server::dispatch=info}
 
 # die, bench_preflight, bench_socket_buffers, udp_rcvbuf_errors, stop_pid, HZ.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -406,15 +407,25 @@ run_load() {
 
 is_pair() { [ "$1" = lh2 ] || [ "$1" = lh2s ]; }
 
+# withheld CONFIG: replies the Leasehold server(s) of CONFIG withheld so far because the database
+# refused their record (another server bound the address first): "reply withheld" log lines.
+withheld() {
+    case $1 in
+        lh1) cat "$WORK/lh1.out" 2>/dev/null | grep -c "reply withheld" || true ;;
+        lh2|lh2s) cat "$WORK/$1-a.out" "$WORK/$1-b.out" 2>/dev/null | grep -c "reply withheld" || true ;;
+        *) echo 0 ;;
+    esac
+}
+
 rcvbuf_servers() { echo $(($(udp_rcvbuf_errors "$NS_A") + $(udp_rcvbuf_errors "$NS_B"))); }
 
 # run_step CONFIG RATE: fresh database and server(s), perfdhcp at RATE for STEP_SECONDS; sets
 # STEP_LINE (one row of the ladder table).
 STEP_NO=0
 run_step() {
-    local c=$1 rate=$2 s0 s1 p0 p1 se0 ce0 se ce rows discovers acks do_avg ra_avg
+    local c=$1 rate=$2 s0 s1 p0 p1 se0 ce0 se ce w0 w rows discovers acks do_avg ra_avg
     start_config "$c"
-    se0=$(rcvbuf_servers); ce0=$(udp_rcvbuf_errors "$NS_C")
+    se0=$(rcvbuf_servers); ce0=$(udp_rcvbuf_errors "$NS_C"); w0=$(withheld "$c")
     s0=$(server_ticks); p0=$(pg_ticks)
     STEP_NO=$((STEP_NO + 1))
     run_load "$c" "$rate" "$WORK/perfdhcp-$c-$rate-$STEP_NO"
@@ -422,14 +433,15 @@ run_step() {
     s1=$(server_ticks); p1=$(pg_ticks)
     se=$(($(rcvbuf_servers) - se0)); ce=$(($(udp_rcvbuf_errors "$NS_C") - ce0))
     stop_servers
+    w=$(($(withheld "$c") - w0))
     rows=$(db_rows "$c" || echo "?")
     STEP_LINE=$(awk -v s="$c" -v r="$rate" -v d="$discovers" -v a="$acks" -v t="$STEP_SECONDS" \
         -v sc=$((s1 - s0)) -v pc=$((p1 - p0)) -v hz="$HZ" -v da="$do_avg" -v ra="$ra_avg" \
-        -v se="$se" -v ce="$ce" -v rows="$rows" 'BEGIN {
+        -v se="$se" -v ce="$ce" -v rows="$rows" -v w="$w" 'BEGIN {
             drop = d > 0 ? 100 * (d - a) / d : 100
             srv = a > 0 ? (sc / hz) / a : 0; pg = a > 0 ? (pc / hz) / a : 0
-            printf "%-7s %9d  %7.1f  %11.1f  %6.2f  %9s  %9s  %.3e  %.3e  %.3e  %-18s %d,%d\n",
-                s, r, d / t, a / t, drop, da, ra, srv + pg, srv, pg, rows, se, ce }')
+            printf "%-7s %9d  %7.1f  %11.1f  %6.2f  %9s  %9s  %.3e  %.3e  %.3e  %-18s %d,%d  %d\n",
+                s, r, d / t, a / t, drop, da, ra, srv + pg, srv, pg, rows, se, ce, w }')
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -466,7 +478,7 @@ log "step: ${STEP_SECONDS}s, clients (distinct MACs): $CLIENTS, configurations: 
 log "load avg at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 log ""
 log "## (a) rate ladder (perfdhcp, full DORA; drop = exchanges without ACK; cpu = server + postgres)"
-log "config  offered/s   sent/s  completed/s   drop%  DO_avg_ms  RA_avg_ms  cpu_s/exch  server_s   pg_s       db_rows            rcvbuf(srv,cli)"
+log "config  offered/s   sent/s  completed/s   drop%  DO_avg_ms  RA_avg_ms  cpu_s/exch  server_s   pg_s       db_rows            rcvbuf(srv,cli)  withheld"
 
 declare -A MAX_XPS FAILED CPU_AT
 GEN_MAX=0
