@@ -1,0 +1,343 @@
+#!/usr/bin/env bash
+# Network boot end to end with real VMs (QEMU, TCG) against Leasehold, all inside network
+# namespaces this script creates (addresses only from 198.18.80.0/22) and removes on exit.
+#
+#   sudo tests/boot/run.sh                                  # target/debug/leasehold
+#   sudo LEASEHOLD_BIN=target/release/leasehold tests/boot/run.sh
+#   sudo KEEP=1 VM_TIMEOUT=150 tests/boot/run.sh            # keep logs; slower machine
+#
+# Scenarios (one test case each):
+#   bios-ipxe   SeaBIOS + iPXE ROM (e1000): iPXE sends option 175 and user class "iPXE", class
+#               `ipxe` gives an http:// boot file served by Leasehold's [http_boot]; the script
+#               fetches a proof URL from our HTTP server; Leasehold holds a lease for the MAC.
+#   uefi-chain  OVMF's own PXE (virtio-net, no option ROM; arch 7, no option 175): class
+#               `efi-x64` gives ipxe.efi over Leasehold's [tftp]; iPXE asks again and gets the
+#               script as above; proof URL fetched; Leasehold logged the TFTP transfer.
+#   proxy       dnsmasq assigns addresses (no boot options) on a second link, Leasehold answers
+#               there as proxy DHCP only (`proxy = true`); the SeaBIOS + iPXE VM gets its address
+#               from dnsmasq and the script URL from Leasehold; Leasehold records no lease.
+#
+# Prints `PASS <scenario> ...` / `FAIL <scenario> — why` per scenario, then `N passed, M failed`;
+# exits non-zero on any failure or missing prerequisite. Every wait is bounded (VM_TIMEOUT per VM).
+#
+# Topology:
+#   lhb-srv: veth-s 198.18.80.1/24 (Leasehold A, proof server :9090) ──┐ br-a ── tap1 (VM 1)
+#                                                                       │  (in lhb-vm)  └ tap2 (VM 2)
+#   lhb-pxy: veth-p 198.18.81.1/24 (Leasehold B proxy, proof :9090) ───┐ br-b ── tap3 (VM 3)
+#   lhb-dns: veth-d 198.18.81.2/24 (dnsmasq 198.18.81.100-150) ────────┘  (in lhb-vm)
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+LEASEHOLD=${LEASEHOLD_BIN:-target/debug/leasehold}
+[[ $LEASEHOLD == /* ]] || LEASEHOLD=$ROOT/$LEASEHOLD
+VM_TIMEOUT=${VM_TIMEOUT:-100}   # seconds one VM may take from power-on to the proof request
+KEEP=${KEEP:-0}                 # 1: keep the work directory (logs, serial consoles) after the run
+PY=/usr/bin/python3             # Debian's python3 (the proof server needs only its standard library)
+QEMU=qemu-system-x86_64
+IPXE_ROM_DIR=/usr/lib/ipxe/qemu
+OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
+OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
+IPXE_EFI=/usr/lib/ipxe/ipxe.efi
+
+NETNS_NAME=boot
+NETNS_SETTLE=0.5
+NETNS_KEPT="logs and serial consoles"
+NETNS_KEEP_ON_FAIL=1
+# shellcheck source-path=SCRIPTDIR source=../lib/netns.sh
+. "$HERE/../lib/netns.sh"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$HERE/lib.sh"
+
+netns_require_root ": sudo $0"
+need ip iproute2
+need bridge iproute2
+need ss iproute2
+need timeout coreutils
+need "$QEMU" qemu-system-x86
+need dnsmasq dnsmasq-base
+[[ -x $PY ]] || die "missing prerequisite $PY (Debian package: python3)"
+need_file() { [[ -r $1 ]] || die "missing prerequisite $1 (Debian package: $2)"; }
+need_file "$IPXE_ROM_DIR/pxe-e1000.rom" ipxe-qemu
+need_file /usr/share/seabios/bios-256k.bin seabios
+need_file "$OVMF_CODE" ovmf
+need_file "$OVMF_VARS" ovmf
+need_file "$IPXE_EFI" ipxe
+[[ -x $LEASEHOLD ]] || die "no Leasehold binary at $LEASEHOLD: run 'cargo build -p leasehold' or set LEASEHOLD_BIN="
+
+# ---------------------------------------------------------------- names, state, cleanup
+TAG=$$
+NS_SRV=lhb-srv-$TAG
+NS_PXY=lhb-pxy-$TAG
+NS_DNS=lhb-dns-$TAG
+NS_VM=lhb-vm-$TAG
+SRV_A=198.18.80.1
+SRV_B=198.18.81.1
+DNSMASQ_ADDR=198.18.81.2
+MAC1=52:54:00:80:00:01
+MAC2=52:54:00:80:00:02
+MAC3=52:54:00:81:00:03
+WORK=$(mktemp -d "/tmp/lh-boot-$TAG.XXXX")
+chmod 755 "$WORK"   # dnsmasq drops to nobody; Leasehold's TFTP/HTTP roots live here
+netns_init
+
+topology() {
+  addns "$NS_SRV"
+  addns "$NS_PXY"
+  addns "$NS_DNS"
+  addns "$NS_VM"
+  br_add "$NS_VM" br-a
+  br_add "$NS_VM" br-b
+  br_plug "$NS_VM" br-a "$NS_SRV" veth-s p-srv "$SRV_A/24"
+  br_plug "$NS_VM" br-b "$NS_PXY" veth-p p-pxy "$SRV_B/24"
+  br_plug "$NS_VM" br-b "$NS_DNS" veth-d p-dns "$DNSMASQ_ADDR/24"
+  tap_add "$NS_VM" br-a tap1
+  tap_add "$NS_VM" br-a tap2
+  tap_add "$NS_VM" br-b tap3
+  local br
+  for br in br-a br-b; do
+    wait_for 10 br_forwarding "$NS_VM" "$br" ||
+      die "topology: ports of $br did not reach forwarding state in 10 s"
+  done
+}
+
+# ---------------------------------------------------------------- boot files
+# boot_root DIR SERVER: DIR holds ipxe.efi and boot.ipxe, an iPXE script that reports to the proof
+# server of SERVER with the MAC address in the path.
+boot_root() {
+  mkdir -p "$1"
+  cp "$IPXE_EFI" "$1/ipxe.efi"
+  cat >"$1/boot.ipxe" <<EOF
+#!ipxe
+echo leasehold boot test: script from Leasehold's HTTP server on \${net0/mac} \${net0/ip}
+imgfetch http://$2:9090/proof/\${net0/mac:hexhyp} || echo leasehold boot test: proof request failed
+echo leasehold boot test: proof sent
+sleep 300
+EOF
+  chmod -R a+rX "$1"
+}
+
+# ---------------------------------------------------------------- Leasehold
+# Link A: a normal subnet; iPXE gets the script over HTTP, UEFI PXE gets ipxe.efi over TFTP.
+write_config_a() {
+  cat >"$WORK/a.toml" <<EOF
+[server]
+interfaces = ["veth-s"]
+lease_time = 600
+
+[[class]]
+name = "ipxe"
+user_class = "iPXE"
+boot_file = "http://$SRV_A:8080/boot.ipxe"
+
+[[class]]
+name = "efi-x64"
+arch = ["efi-x64"]
+ipxe = false
+boot_file = "ipxe.efi"
+next_server = "$SRV_A"
+
+[[subnet]]
+subnet = "198.18.80.0/24"
+
+[[subnet.pool]]
+range = "198.18.80.100-198.18.80.199"
+
+[tftp]
+root = "$WORK/boot-a"
+
+[http_boot]
+listen = "$SRV_A:8080"
+EOF
+}
+# Link B: proxy DHCP only; dnsmasq assigns the addresses.
+write_config_b() {
+  cat >"$WORK/b.toml" <<EOF
+[server]
+interfaces = ["veth-p"]
+
+[[class]]
+name = "ipxe"
+user_class = "iPXE"
+boot_file = "http://$SRV_B:8080/boot.ipxe"
+
+[[subnet]]
+subnet = "198.18.81.0/24"
+proxy = true
+
+[http_boot]
+root = "$WORK/boot-b"
+listen = "$SRV_B:8080"
+EOF
+}
+
+# start_leasehold NS NAME: serve $WORK/NAME.toml in NS with the lease database $WORK/NAME.db, log
+# $WORK/NAME.log. Returns once UDP 67 and TCP 8080 are open (and UDP 69 when the config has
+# [tftp]), at most 20 s each. On failure returns 1 with the reason in WHY. PID in LH_PID.
+start_leasehold() {
+  local ns=$1 name=$2 cfg=$WORK/$2.toml
+  WHY=""
+  if ! timeout 20 "$LEASEHOLD" check-config "$cfg" >"$WORK/$name.check" 2>&1; then
+    WHY="check-config rejected $name.toml: $(grep -v '^ *$' "$WORK/$name.check" | head -n 3 | tr '\n' ' ')"
+    return 1
+  fi
+  x "$ns" env RUST_LOG="${RUST_LOG:-info}" "$LEASEHOLD" serve --config "$cfg" \
+    --db "$WORK/$name.db" >"$WORK/$name.log" 2>&1 &
+  LH_PID=$!
+  PIDS+=("$LH_PID")
+  wait_for 20 port_open "$ns" 67 || { WHY="Leasehold $name did not open UDP 67 in 20 s (see $name.log)"; return 1; }
+  wait_for 20 tcp_open "$ns" 8080 || { WHY="Leasehold $name did not open [http_boot] TCP 8080 in 20 s (see $name.log)"; return 1; }
+  if grep -q '^\[tftp\]' "$cfg"; then
+    wait_for 20 port_open "$ns" 69 || { WHY="Leasehold $name did not open [tftp] UDP 69 in 20 s (see $name.log)"; return 1; }
+  fi
+}
+
+# lease_of DB MAC: the address of MAC's lease in a Leasehold database ("" when none); fails when
+# the database cannot be read.
+lease_of() {
+  "$LEASEHOLD" leases --db "$1" list --format json 2>>"$WORK/leases.err" |
+    "$PY" -c 'import json, sys
+print(" ".join(r["addr"] for r in json.load(sys.stdin) if (r.get("hwaddr") or "").lower() == sys.argv[1]))' "$2"
+}
+# lease_count DB: how many lease records a Leasehold database holds.
+lease_count() {
+  "$LEASEHOLD" leases --db "$1" list --format json 2>>"$WORK/leases.err" |
+    "$PY" -c 'import json, sys; print(len(json.load(sys.stdin)))'
+}
+
+# ---------------------------------------------------------------- proof of boot
+# proof_re MAC: the proof log line of the VM with MAC.
+proof_re() { echo " GET /proof/${1//:/-} "; }
+# boot_vm NS NAME FIRMWARE TAP MAC PROOF-LOG: run one VM until its proof request arrives (at most
+# VM_TIMEOUT s, or until QEMU exits); then stop it. 0 when the proof arrived; BOOT_SECONDS is how
+# long it took, WHY the reason otherwise.
+boot_vm() {
+  local ns=$1 name=$2 fw=$3 tap=$4 mac=$5 log=$6 t0=$SECONDS
+  WHY=""
+  vm_start "$ns" "$name" "$fw" "$tap" "$mac"
+  local pid=$VM_PID ok=0
+  wait_log "$VM_TIMEOUT" "$log" "$(proof_re "$mac")" "$pid" && ok=1
+  BOOT_SECONDS=$((SECONDS - t0))
+  if ((ok == 0)); then
+    if alive "$pid"; then
+      WHY="no proof request within ${VM_TIMEOUT} s"
+      vm_screendump "$name"
+    else
+      WHY="QEMU exited before the proof request ($(head -c 300 "$WORK/$name.qemu" | tr '\n' ' '))"
+    fi
+    vm_report "$name"
+  fi
+  vm_stop "$pid"
+  ((ok == 1))
+}
+
+# ---------------------------------------------------------------- scenarios
+A_UP=0
+A_WHY=""
+setup_link_a() {
+  boot_root "$WORK/boot-a" "$SRV_A"
+  write_config_a
+  proof_start "$NS_SRV" "$SRV_A" 9090 "$WORK/proof-a.log"
+  if start_leasehold "$NS_SRV" a; then A_UP=1; A_PID=$LH_PID; else A_WHY=$WHY; fi
+}
+
+test_bios_ipxe() {
+  local name=bios-ipxe why="" addr
+  if ((A_UP == 0)); then fail "$name" "$A_WHY"; return; fi
+  if ! boot_vm "$NS_VM" vm1 bios-ipxe tap1 "$MAC1" "$WORK/proof-a.log"; then
+    fail "$name" "$WHY (see $WORK/vm1.*, a.log)"
+    return
+  fi
+  addr=$(lease_of "$WORK/a.db" "$MAC1") || why+="cannot read a.db (see leases.err); "
+  if [[ -z $addr ]]; then
+    why+="no lease for $MAC1 in Leasehold's database; "
+  elif ! grep -q "^${addr//./\\.} GET /proof/" "$WORK/proof-a.log"; then
+    why+="the proof request did not come from the leased address $addr; "
+  fi
+  alive "$A_PID" || why+="Leasehold A exited (see a.log); "
+  if [[ -z $why ]]; then
+    pass "$name" "proof after ${BOOT_SECONDS} s, lease $addr"
+  else
+    fail "$name" "${why%; }"
+  fi
+}
+
+test_uefi_chain() {
+  local name=uefi-chain why="" addr
+  if ((A_UP == 0)); then fail "$name" "$A_WHY"; return; fi
+  if ! boot_vm "$NS_VM" vm2 uefi tap2 "$MAC2" "$WORK/proof-a.log"; then
+    local tftp=""
+    grep -Eiq 'tftp.*ipxe\.efi|ipxe\.efi.*tftp' "$WORK/a.log" && tftp=" (ipxe.efi was sent over TFTP)"
+    fail "$name" "$WHY$tftp (see $WORK/vm2.serial, a.log)"
+    return
+  fi
+  grep -Eiq 'tftp.*ipxe\.efi|ipxe\.efi.*tftp' "$WORK/a.log" ||
+    why+="no TFTP transfer of ipxe.efi in Leasehold's log; "
+  addr=$(lease_of "$WORK/a.db" "$MAC2") || why+="cannot read a.db (see leases.err); "
+  [[ -n $addr ]] || why+="no lease for $MAC2 in Leasehold's database; "
+  alive "$A_PID" || why+="Leasehold A exited (see a.log); "
+  if [[ -z $why ]]; then
+    pass "$name" "proof after ${BOOT_SECONDS} s, ipxe.efi over TFTP, lease $addr"
+  else
+    fail "$name" "${why%; }"
+  fi
+}
+
+test_proxy() {
+  local name=proxy why="" addr n from
+  boot_root "$WORK/boot-b" "$SRV_B"
+  write_config_b
+  proof_start "$NS_PXY" "$SRV_B" 9090 "$WORK/proof-b.log"
+  x "$NS_DNS" dnsmasq --no-daemon --conf-file=/dev/null --port=0 --interface=veth-d \
+    --bind-interfaces --log-dhcp --log-facility=- --pid-file="$WORK/dnsmasq.pid" \
+    --dhcp-leasefile="$WORK/dnsmasq.leases" \
+    --dhcp-range=198.18.81.100,198.18.81.150,255.255.255.0 >"$WORK/dnsmasq.log" 2>&1 &
+  PIDS+=("$!")
+  if ! wait_for 20 port_open "$NS_DNS" 67; then
+    fail "$name" "dnsmasq did not open UDP 67 in 20 s (see $WORK/dnsmasq.log)"
+    return
+  fi
+  if ! start_leasehold "$NS_PXY" b; then fail "$name" "$WHY"; return; fi
+  local b_pid=$LH_PID
+  if ! boot_vm "$NS_VM" vm3 bios-ipxe tap3 "$MAC3" "$WORK/proof-b.log"; then
+    fail "$name" "$WHY (see $WORK/vm3.*, b.log, dnsmasq.log)"
+    return
+  fi
+  addr=$(awk -v m="$MAC3" 'tolower($2) == m { print $3 }' "$WORK/dnsmasq.leases" 2>/dev/null | tail -n 1)
+  if [[ ! $addr =~ ^198\.18\.81\.([0-9]+)$ ]] || ((BASH_REMATCH[1] < 100 || BASH_REMATCH[1] > 150)); then
+    why+="no dnsmasq lease in 198.18.81.100-150 for $MAC3 (got '$addr'); "
+  fi
+  from=$(grep -E "$(proof_re "$MAC3")" "$WORK/proof-b.log" | head -n 1 | cut -d' ' -f1)
+  [[ -z $addr || $from == "$addr" ]] || why+="proof request came from $from, not dnsmasq's $addr; "
+  if n=$(lease_count "$WORK/b.db"); then
+    [[ $n == 0 ]] || why+="Leasehold recorded $n lease(s) as a proxy; "
+  else
+    why+="cannot read b.db (see leases.err); "
+  fi
+  alive "$b_pid" || why+="Leasehold B exited (see b.log); "
+  if [[ -z $why ]]; then
+    pass "$name" "proof after ${BOOT_SECONDS} s, address $addr from dnsmasq, no Leasehold lease"
+  else
+    fail "$name" "${why%; }"
+  fi
+}
+
+# A panic in either server is a failure of its own (it may not have stopped the boot).
+no_panic() {
+  local f
+  for f in "$WORK"/a.log "$WORK"/b.log; do
+    [[ -f $f ]] || continue
+    if grep -qE 'panicked at|thread .* panicked' "$f"; then fail leasehold no-panic "see $f"; fi
+  done
+}
+
+# ---------------------------------------------------------------- main
+echo "boot: leasehold=$LEASEHOLD work=$WORK namespaces=lhb-*-$TAG vm-timeout=${VM_TIMEOUT}s"
+topology
+setup_link_a
+test_bios_ipxe
+test_uefi_chain
+test_proxy
+no_panic
+echo "boot: ${SECONDS} s"
+netns_summary
