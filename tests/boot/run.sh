@@ -5,6 +5,7 @@
 #   sudo tests/boot/run.sh                                  # target/debug/leasehold
 #   sudo LEASEHOLD_BIN=target/release/leasehold tests/boot/run.sh
 #   sudo KEEP=1 VM_TIMEOUT=150 tests/boot/run.sh            # keep logs; slower machine
+#   sudo BOOT_SERVER=dnsmasq tests/boot/run.sh              # check the harness against dnsmasq
 #
 # Scenarios (one test case each):
 #   bios-ipxe   SeaBIOS + iPXE ROM (e1000): iPXE sends option 175 and user class "iPXE", class
@@ -31,6 +32,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 LEASEHOLD=${LEASEHOLD_BIN:-target/debug/leasehold}
 [[ $LEASEHOLD == /* ]] || LEASEHOLD=$ROOT/$LEASEHOLD
+BOOT_SERVER=${BOOT_SERVER:-leasehold}  # or dnsmasq: the same scenarios against a reference server
 VM_TIMEOUT=${VM_TIMEOUT:-100}   # seconds one VM may take from power-on to the proof request
 KEEP=${KEEP:-0}                 # 1: keep the work directory (logs, serial consoles) after the run
 PY=/usr/bin/python3             # Debian's python3 (the proof server needs only its standard library)
@@ -63,7 +65,11 @@ need_file /usr/share/seabios/bios-256k.bin seabios
 need_file "$OVMF_CODE" ovmf
 need_file "$OVMF_VARS" ovmf
 need_file "$IPXE_EFI" ipxe
-[[ -x $LEASEHOLD ]] || die "no Leasehold binary at $LEASEHOLD: run 'cargo build -p leasehold' or set LEASEHOLD_BIN="
+case $BOOT_SERVER in
+  leasehold) [[ -x $LEASEHOLD ]] || die "no Leasehold binary at $LEASEHOLD: run 'cargo build -p leasehold' or set LEASEHOLD_BIN=" ;;
+  dnsmasq) ;;
+  *) die "BOOT_SERVER must be leasehold or dnsmasq, not '$BOOT_SERVER'" ;;
+esac
 
 # ---------------------------------------------------------------- names, state, cleanup
 TAG=$$
@@ -171,38 +177,83 @@ listen = "$SRV_B:8080"
 EOF
 }
 
-# start_leasehold NS NAME: serve $WORK/NAME.toml in NS with the lease database $WORK/NAME.db, log
-# $WORK/NAME.log. Returns once UDP 67 and TCP 8080 are open (and UDP 69 when the config has
-# [tftp]), at most 20 s each. On failure returns 1 with the reason in WHY. PID in LH_PID.
+# start_server NS NAME: the boot server of link NAME (a or b) in NS, log $WORK/NAME.log; returns
+# once it listens on UDP 67, TCP 8080 (HTTP boot) and, on link a, UDP 69 (TFTP), at most 20 s
+# each. On failure returns 1 with the reason in WHY. PID in SRV_PID.
+start_server() {
+  local ns=$1 name=$2
+  WHY=""
+  case $BOOT_SERVER in
+    leasehold) start_leasehold "$ns" "$name" || return ;;
+    dnsmasq) start_reference "$ns" "$name" ;;
+  esac
+  local what="$BOOT_SERVER $name" log="see $name.log"
+  wait_for 20 port_open "$ns" 67 || { WHY="$what did not open UDP 67 in 20 s ($log)"; return 1; }
+  wait_for 20 tcp_open "$ns" 8080 || { WHY="$what did not open HTTP boot TCP 8080 in 20 s ($log)"; return 1; }
+  if [[ $name == a ]]; then
+    wait_for 20 port_open "$ns" 69 || { WHY="$what did not open TFTP UDP 69 in 20 s ($log)"; return 1; }
+  fi
+}
+# start_leasehold NS NAME: `leasehold serve` of $WORK/NAME.toml in NS with the lease database
+# $WORK/NAME.db, after `check-config` accepted it.
 start_leasehold() {
   local ns=$1 name=$2 cfg=$WORK/$2.toml
-  WHY=""
+  write_config_"$name"
   if ! timeout 20 "$LEASEHOLD" check-config "$cfg" >"$WORK/$name.check" 2>&1; then
     WHY="check-config rejected $name.toml: $(grep -v '^ *$' "$WORK/$name.check" | head -n 3 | tr '\n' ' ')"
     return 1
   fi
   x "$ns" env RUST_LOG="${RUST_LOG:-info}" "$LEASEHOLD" serve --config "$cfg" \
     --db "$WORK/$name.db" >"$WORK/$name.log" 2>&1 &
-  LH_PID=$!
-  PIDS+=("$LH_PID")
-  wait_for 20 port_open "$ns" 67 || { WHY="Leasehold $name did not open UDP 67 in 20 s (see $name.log)"; return 1; }
-  wait_for 20 tcp_open "$ns" 8080 || { WHY="Leasehold $name did not open [http_boot] TCP 8080 in 20 s (see $name.log)"; return 1; }
-  if grep -q '^\[tftp\]' "$cfg"; then
-    wait_for 20 port_open "$ns" 69 || { WHY="Leasehold $name did not open [tftp] UDP 69 in 20 s (see $name.log)"; return 1; }
+  SRV_PID=$!
+  PIDS+=("$SRV_PID")
+}
+# start_reference NS NAME (BOOT_SERVER=dnsmasq, to check the harness itself): dnsmasq does what
+# Leasehold's configuration above does (link a: addresses, TFTP, the same class choices; link b:
+# proxy DHCP), the proof server serves the boot root on :8080 in place of [http_boot]. Leases in
+# $WORK/NAME.leases.
+start_reference() {
+  local ns=$1 name=$2 srv=$SRV_A dev=veth-s args
+  args=("--dhcp-userclass=set:ipxe,iPXE")
+  if [[ $name == a ]]; then
+    args+=("--dhcp-range=198.18.80.100,198.18.80.199,255.255.255.0"
+      "--dhcp-match=set:efi64,option:client-arch,7"
+      "--dhcp-boot=tag:ipxe,http://$SRV_A:8080/boot.ipxe"
+      "--dhcp-boot=tag:efi64,tag:!ipxe,ipxe.efi,,$SRV_A"
+      --enable-tftp --tftp-root="$WORK/boot-a")
+  else
+    srv=$SRV_B dev=veth-p
+    args+=("--dhcp-range=198.18.81.0,proxy,255.255.255.0"
+      "--pxe-service=tag:ipxe,x86PC,ipxe,http://$SRV_B:8080/boot.ipxe")
   fi
+  x "$ns" dnsmasq --no-daemon --conf-file=/dev/null --port=0 --interface="$dev" \
+    --bind-interfaces --log-dhcp --log-facility=- --pid-file="$WORK/$name.pid" \
+    --dhcp-leasefile="$WORK/$name.leases" "${args[@]}" >"$WORK/$name.log" 2>&1 &
+  SRV_PID=$!
+  PIDS+=("$SRV_PID")
+  x "$ns" "$PY" "$HERE/proof_server.py" "$srv" 8080 "$WORK/$name.http.log" "$WORK/boot-$name" \
+    >>"$WORK/$name.http.log.stderr" 2>&1 &
+  PIDS+=("$!")
 }
 
-# lease_of DB MAC: the address of MAC's lease in a Leasehold database ("" when none); fails when
-# the database cannot be read.
-lease_of() {
-  "$LEASEHOLD" leases --db "$1" list --format json 2>>"$WORK/leases.err" |
-    "$PY" -c 'import json, sys
-print(" ".join(r["addr"] for r in json.load(sys.stdin) if (r.get("hwaddr") or "").lower() == sys.argv[1]))' "$2"
+# leases NAME: the current leases of the boot server of link NAME, one `MAC ADDRESS` a line.
+leases() {
+  case $BOOT_SERVER in
+    leasehold)
+      "$LEASEHOLD" leases --db "$WORK/$1.db" list --format json 2>>"$WORK/leases.err" |
+        "$PY" -c 'import json, sys
+for r in json.load(sys.stdin):
+    print((r.get("hwaddr") or "-").lower(), r["addr"])'
+      ;;
+    dnsmasq) awk '{ print tolower($2), $3 }' "$WORK/$1.leases" ;;
+  esac
 }
-# lease_count DB: how many lease records a Leasehold database holds.
-lease_count() {
-  "$LEASEHOLD" leases --db "$1" list --format json 2>>"$WORK/leases.err" |
-    "$PY" -c 'import json, sys; print(len(json.load(sys.stdin)))'
+# lease_of NAME MAC: the address leased to MAC by the boot server of link NAME ("" when none);
+# fails when its leases cannot be read.
+lease_of() {
+  local all
+  all=$(leases "$1") || return
+  awk -v m="$2" '$1 == m { print $2 }' <<<"$all" | tail -n 1
 }
 
 # ---------------------------------------------------------------- proof of boot
@@ -236,9 +287,8 @@ A_UP=0
 A_WHY=""
 setup_link_a() {
   boot_root "$WORK/boot-a" "$SRV_A"
-  write_config_a
   proof_start "$NS_SRV" "$SRV_A" 9090 "$WORK/proof-a.log"
-  if start_leasehold "$NS_SRV" a; then A_UP=1; A_PID=$LH_PID; else A_WHY=$WHY; fi
+  if start_server "$NS_SRV" a; then A_UP=1; A_PID=$SRV_PID; else A_WHY=$WHY; fi
 }
 
 test_bios_ipxe() {
@@ -248,13 +298,13 @@ test_bios_ipxe() {
     fail "$name" "$WHY (see $WORK/vm1.*, a.log)"
     return
   fi
-  addr=$(lease_of "$WORK/a.db" "$MAC1") || why+="cannot read a.db (see leases.err); "
+  addr=$(lease_of a "$MAC1") || why+="cannot read the leases of $BOOT_SERVER a (see leases.err); "
   if [[ -z $addr ]]; then
-    why+="no lease for $MAC1 in Leasehold's database; "
+    why+="no lease for $MAC1 in $BOOT_SERVER's database; "
   elif ! grep -q "^${addr//./\\.} GET /proof/" "$WORK/proof-a.log"; then
     why+="the proof request did not come from the leased address $addr; "
   fi
-  alive "$A_PID" || why+="Leasehold A exited (see a.log); "
+  alive "$A_PID" || why+="$BOOT_SERVER a exited (see a.log); "
   if [[ -z $why ]]; then
     pass "$name" "proof after ${BOOT_SECONDS} s, lease $addr"
   else
@@ -273,9 +323,9 @@ test_uefi_chain() {
   fi
   grep -Eiq 'tftp.*ipxe\.efi|ipxe\.efi.*tftp' "$WORK/a.log" ||
     why+="no TFTP transfer of ipxe.efi in Leasehold's log; "
-  addr=$(lease_of "$WORK/a.db" "$MAC2") || why+="cannot read a.db (see leases.err); "
-  [[ -n $addr ]] || why+="no lease for $MAC2 in Leasehold's database; "
-  alive "$A_PID" || why+="Leasehold A exited (see a.log); "
+  addr=$(lease_of a "$MAC2") || why+="cannot read the leases of $BOOT_SERVER a (see leases.err); "
+  [[ -n $addr ]] || why+="no lease for $MAC2 in $BOOT_SERVER's database; "
+  alive "$A_PID" || why+="$BOOT_SERVER a exited (see a.log); "
   if [[ -z $why ]]; then
     pass "$name" "proof after ${BOOT_SECONDS} s, ipxe.efi over TFTP, lease $addr"
   else
@@ -286,7 +336,6 @@ test_uefi_chain() {
 test_proxy() {
   local name=proxy why="" addr n from
   boot_root "$WORK/boot-b" "$SRV_B"
-  write_config_b
   proof_start "$NS_PXY" "$SRV_B" 9090 "$WORK/proof-b.log"
   x "$NS_DNS" dnsmasq --no-daemon --conf-file=/dev/null --port=0 --interface=veth-d \
     --bind-interfaces --log-dhcp --log-facility=- --pid-file="$WORK/dnsmasq.pid" \
@@ -297,8 +346,8 @@ test_proxy() {
     fail "$name" "dnsmasq did not open UDP 67 in 20 s (see $WORK/dnsmasq.log)"
     return
   fi
-  if ! start_leasehold "$NS_PXY" b; then fail "$name" "$WHY"; return; fi
-  local b_pid=$LH_PID
+  if ! start_server "$NS_PXY" b; then fail "$name" "$WHY"; return; fi
+  local b_pid=$SRV_PID
   if ! boot_vm "$NS_VM" vm3 bios-ipxe tap3 "$MAC3" "$WORK/proof-b.log"; then
     fail "$name" "$WHY (see $WORK/vm3.*, b.log, dnsmasq.log)"
     return
@@ -309,14 +358,14 @@ test_proxy() {
   fi
   from=$(grep -E "$(proof_re "$MAC3")" "$WORK/proof-b.log" | head -n 1 | cut -d' ' -f1)
   [[ -z $addr || $from == "$addr" ]] || why+="proof request came from $from, not dnsmasq's $addr; "
-  if n=$(lease_count "$WORK/b.db"); then
-    [[ $n == 0 ]] || why+="Leasehold recorded $n lease(s) as a proxy; "
+  if n=$(leases b); then
+    [[ -z $n ]] || why+="$BOOT_SERVER recorded lease(s) as a proxy: $(echo "$n" | tr '\n' ' '); "
   else
-    why+="cannot read b.db (see leases.err); "
+    why+="cannot read the leases of $BOOT_SERVER b (see leases.err); "
   fi
-  alive "$b_pid" || why+="Leasehold B exited (see b.log); "
+  alive "$b_pid" || why+="$BOOT_SERVER b exited (see b.log); "
   if [[ -z $why ]]; then
-    pass "$name" "proof after ${BOOT_SECONDS} s, address $addr from dnsmasq, no Leasehold lease"
+    pass "$name" "proof after ${BOOT_SECONDS} s, address $addr from dnsmasq, no $BOOT_SERVER lease"
   else
     fail "$name" "${why%; }"
   fi
@@ -332,7 +381,7 @@ no_panic() {
 }
 
 # ---------------------------------------------------------------- main
-echo "boot: leasehold=$LEASEHOLD work=$WORK namespaces=lhb-*-$TAG vm-timeout=${VM_TIMEOUT}s"
+echo "boot: server=$BOOT_SERVER leasehold=$LEASEHOLD work=$WORK namespaces=lhb-*-$TAG vm-timeout=${VM_TIMEOUT}s"
 topology
 setup_link_a
 test_bios_ipxe
