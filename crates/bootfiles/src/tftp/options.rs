@@ -31,7 +31,7 @@ pub struct Limits {
 /// Which way the file goes, and what the server knows about it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Direction {
-    /// A read request; `file_size` answers tsize (octet mode only).
+    /// A read request; `file_size` answers tsize (octet mode, non-empty files only).
     Read {
         /// Size of the file in bytes.
         file_size: u64,
@@ -96,7 +96,12 @@ pub fn negotiate(
                 n.to_string()
             }
             "tsize" => match direction {
-                Direction::Read { file_size } if mode == Mode::Octet => file_size.to_string(),
+                // tsize 0 is left out: curl (at least up to 8.x) rejects "tsize 0" in an OACK
+                // as illegal, and a client learns nothing from it that the empty DATA block
+                // does not tell.
+                Direction::Read { file_size } if mode == Mode::Octet && file_size > 0 => {
+                    file_size.to_string()
+                }
                 Direction::Read { .. } => continue,
                 Direction::Write => {
                     out.announced_size = Some(n);
@@ -186,6 +191,16 @@ mod tests {
     fn tsize_only_for_octet_reads_and_echoed_for_writes() {
         let n = read(&[("tsize", "0"), ("blksize", "1024")], Mode::Netascii);
         assert_eq!(n.oack, vec![("blksize".to_string(), "1024".to_string())]);
+        let empty = negotiate(
+            Direction::Read { file_size: 0 },
+            Mode::Octet,
+            &[("tsize", "0")],
+            LIMITS,
+        );
+        assert!(
+            empty.oack.is_empty(),
+            "no tsize 0 in an OACK (curl refuses it)"
+        );
         let w = negotiate(Direction::Write, Mode::Octet, &[("tsize", "4096")], LIMITS);
         assert_eq!(w.announced_size, Some(4096));
         assert_eq!(w.oack, vec![("tsize".to_string(), "4096".to_string())]);
