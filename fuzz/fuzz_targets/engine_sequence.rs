@@ -88,6 +88,7 @@ fuzz_target!(|data: &[u8]| {
         ifindex: 2,
         local_addr: Ipv4Addr::new(198, 18, 0, 1),
         source: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 68),
+        local_port: 67,
     };
     let mut now: u64 = 1_000_000;
     let mut rest = data;

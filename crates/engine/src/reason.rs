@@ -63,6 +63,16 @@ pub enum DropReason {
     BootpNoReservation,
     /// The lease writer's queue is full (the disk is stalled): no new durable work is decided.
     StoreBacklog,
+    /// The client belongs to a `[[class]]` with `deny = true`.
+    ClassDenied,
+    /// On a `proxy = true` subnet, a client that is not a PXE client (option 60 does not start
+    /// with `PXEClient`): the other DHCP server serves it.
+    ProxyNotPxe,
+    /// On a `proxy = true` subnet, a PXE client's message that is for the DHCP server assigning
+    /// addresses (a REQUEST to the server port, RELEASE, DECLINE, INFORM).
+    ProxyIgnored,
+    /// On a `proxy = true` subnet, a PXE client for which no boot file is configured.
+    ProxyNoBootFile,
     /// A NAK that a non-authoritative server keeps to itself (RFC 2131 §4.3.2).
     NotAuthoritative(NakReason),
 }
@@ -98,6 +108,10 @@ impl DropReason {
             DropReason::PoolExhausted => "pool_exhausted",
             DropReason::BootpNoReservation => "bootp_no_reservation",
             DropReason::StoreBacklog => "store_backlog",
+            DropReason::ClassDenied => "class_denied",
+            DropReason::ProxyNotPxe => "proxy_not_pxe",
+            DropReason::ProxyIgnored => "proxy_ignored",
+            DropReason::ProxyNoBootFile => "proxy_no_boot_file",
             DropReason::NotAuthoritative(nak) => nak.as_str(),
         }
     }

@@ -215,3 +215,85 @@ fn tftp_and_http_boot_errors() {
         "unknown field `port`",
     );
 }
+
+const CLASS: &str = "[[class]]\nname = \"pxe\"\n";
+
+#[test]
+fn classes_parse_in_file_order() {
+    let c = load(
+        "[server]\npxe_port = 4012\n\
+         [[class]]\nname = \"ipxe\"\nuser_class = \"iPXE\"\nipxe = true\nboot_file = \"http://198.18.0.1/boot.ipxe\"\n\
+         [[class]]\nname = \"uefi_x64-1\"\narch = [\"efi-x64\", 7, \"EFI_X64_HTTP\"]\nvendor_class = \"PXEClient\"\n\
+         hw_address_prefix = \"52:54:00\"\ncircuit_id = \"eth0/1\"\nremote_id = \"0x0102\"\nsubnet = \"198.18.0.0/16\"\n\
+         next_server = \"198.18.0.1\"\nserver_name = \"boot1\"\ndeny = false\n\
+         [class.options]\nvendor_class_identifier = \"HTTPClient\"\n\
+         [[subnet]]\nsubnet = \"198.18.0.0/24\"\n[[subnet.pool]]\nrange = \"198.18.0.10-198.18.0.20\"\nclasses = [\"uefi_x64-1\", \"ipxe\"]\n\
+         [[subnet]]\nsubnet = \"198.18.1.0/24\"\nproxy = true\n",
+    );
+    assert_eq!(c.server.pxe_port, 4012);
+    assert_eq!(c.classes.len(), 2);
+    let (a, b) = (&c.classes[0], &c.classes[1]);
+    assert_eq!(a.name, "ipxe");
+    assert_eq!(a.matcher.user_class.as_deref(), Some(&b"iPXE"[..]));
+    assert_eq!(a.matcher.ipxe, Some(true));
+    assert_eq!(b.matcher.arch, vec![7, 7, 16]);
+    assert_eq!(b.matcher.vendor_class.as_deref(), Some(&b"PXEClient"[..]));
+    assert_eq!(
+        b.matcher.hw_address_prefix.as_deref(),
+        Some(&[0x52, 0x54, 0][..])
+    );
+    assert_eq!(b.matcher.circuit_id.as_deref(), Some(&b"eth0/1"[..]));
+    assert_eq!(b.matcher.remote_id.as_deref(), Some(&[1, 2][..]));
+    assert_eq!(
+        b.matcher.subnet.map(|n| n.to_string()).as_deref(),
+        Some("198.18.0.0/16")
+    );
+    assert_eq!(b.server_name.as_deref(), Some("boot1"));
+    assert_eq!(
+        b.options.get(&60).map(Vec::as_slice),
+        Some(&b"HTTPClient"[..])
+    );
+    assert_eq!(c.subnets[0].pools[0].classes, Some(vec![1, 0]));
+    assert!(!c.subnets[0].proxy && c.subnets[1].proxy);
+    assert!(c.has_proxy());
+    assert_eq!(load("").server.pxe_port, 4011);
+    assert!(!load("").has_proxy());
+}
+
+#[test]
+fn class_errors() {
+    let net = "[[subnet]]\nsubnet = \"198.18.0.0/24\"\n";
+    let rows: &[(&str, String, usize, usize, &str)] = &[
+        ("unknown class key", format!("{CLASS}arch = [0]\ncolour = 1\n"), 4, 1, "unknown field `colour`"),
+        ("no name", "[[class]]\narch = [0]\n".into(), 1, 1, "missing field `name`"),
+        ("bad name", "[[class]]\nname = \"a b\"\narch = [0]\n".into(), 2, 8, "letters, digits"),
+        ("no match key", format!("{CLASS}boot_file = \"x\"\n"), 2, 8, "has no match key"),
+        ("empty arch", format!("{CLASS}arch = []\n"), 3, 8, "at least one architecture"),
+        ("unknown arch name", format!("{CLASS}arch = [\"efi-x65\"]\n"), 3, 9, "unknown architecture \"efi-x65\""),
+        ("arch out of range", format!("{CLASS}arch = [0, 65536]\n"), 3, 12, "not a number in 0..=65535"),
+        ("arch wrong type", format!("{CLASS}arch = [true]\n"), 3, 8, "did not match any variant"),
+        ("duplicate name", format!("{CLASS}arch = [0]\n{CLASS}arch = [7]\n"), 5, 8, "class \"pxe\" is defined twice"),
+        ("bad hex prefix", format!("{CLASS}hw_address_prefix = \"52:zz\"\n"), 3, 21, "hw_address_prefix"),
+        ("prefix too long", format!("{CLASS}hw_address_prefix = \"01:02:03:04:05:06:07\"\n"), 3, 21, "1 to 6 hex bytes"),
+        ("bad circuit hex", format!("{CLASS}circuit_id = \"0x0\"\n"), 3, 14, "even number of hex digits"),
+        ("bad remote id", format!("{CLASS}remote_id = \"\"\n"), 3, 13, "1–255 bytes"),
+        ("bad user class hex", format!("{CLASS}user_class = \"0xzz\"\n"), 3, 14, "hex digits"),
+        ("empty vendor class", format!("{CLASS}vendor_class = \"\"\n"), 3, 16, "must not be empty"),
+        ("bad cidr", format!("{CLASS}subnet = \"198.18.0.0/40\"\n"), 3, 10, "not an IPv4 network"),
+        ("cidr host bits", format!("{CLASS}subnet = \"198.18.0.1/24\"\n"), 3, 10, "host bits"),
+        ("bad next_server", format!("{CLASS}arch = [0]\nnext_server = \"boot\"\n"), 4, 15, "not an IPv4 address"),
+        ("boot_file too long", format!("{CLASS}arch = [0]\nboot_file = \"{}\"\n", "x".repeat(128)), 4, 13, "longer than 127"),
+        ("bad class option", format!("{CLASS}arch = [0]\n[class.options]\nrouter = \"x\"\n"), 5, 10, "bad value for option 3"),
+        ("managed class option", format!("{CLASS}arch = [0]\n[class.options]\ndhcp-lease-time = 5\n"), 5, 19, "cannot be configured"),
+        ("pool names unknown class", format!("{CLASS}arch = [0]\n{net}[[subnet.pool]]\nrange = \"198.18.0.10-198.18.0.20\"\nclasses = [\"pxe\", \"ipxe\"]\n"), 8, 19, "no [[class]] is named \"ipxe\""),
+        ("pool with empty classes", format!("{net}[[subnet.pool]]\nrange = \"198.18.0.10-198.18.0.20\"\nclasses = []\n"), 5, 11, "at least one class"),
+        ("proxy with pool", format!("{net}proxy = true\n[[subnet.pool]]\nrange = \"198.18.0.10-198.18.0.20\"\n"), 3, 9, "cannot have pools"),
+        ("proxy with reservation", format!("{net}proxy = true\n[[subnet.reservation]]\nhw_address = \"52:54:00:00:00:01\"\naddress = \"198.18.0.5\"\n"), 3, 9, "cannot have reservations"),
+        ("proxy on a shared network", format!("{net}proxy = true\nshared_network = \"x\"\n"), 3, 9, "cannot have a shared_network"),
+        ("pxe_port 0", "[server]\npxe_port = 0\n".into(), 2, 12, "pxe_port must be a port other"),
+        ("pxe_port = server_port", "[server]\nserver_port = 1067\npxe_port = 1067\n".into(), 3, 12, "server_port"),
+    ];
+    for (name, text, line, col, reason) in rows {
+        refused(name, text, *line, *col, reason);
+    }
+}

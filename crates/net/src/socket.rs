@@ -58,6 +58,8 @@ pub struct Received {
     pub local_addr: Ipv4Addr,
     /// The IP destination address of the datagram as sent (255.255.255.255 for a broadcast).
     pub dst_addr: Ipv4Addr,
+    /// The UDP port the datagram arrived on (the socket's bound port).
+    pub local_port: u16,
 }
 
 impl Received {
@@ -68,6 +70,7 @@ impl Received {
             ifindex: self.ifindex,
             local_addr: self.local_addr,
             source: self.source,
+            local_port: self.local_port,
         }
     }
 }
@@ -90,6 +93,8 @@ pub(crate) struct RawRecv {
 pub struct DhcpSocket {
     pub(crate) sock: UdpSocket,
     port: u16,
+    /// The port actually bound (differs from `port` when that is 0).
+    bound_port: u16,
     interfaces: Vec<String>,
     cache: InterfaceCache,
     dropped_foreign: AtomicU64,
@@ -148,6 +153,11 @@ impl DhcpSocket {
         let addr = SocketAddrV4::new(opts.bind_addr.unwrap_or(Ipv4Addr::UNSPECIFIED), opts.port);
         sock.bind(&SocketAddr::V4(addr).into())
             .map_err(|e| bind_error(opts.port, e))?;
+        let bound_port = sock
+            .local_addr()
+            .ok()
+            .and_then(|a| a.as_socket_ipv4())
+            .map_or(opts.port, |a| a.port());
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(NetError::socket(
                 "registering the socket (DhcpSocket::bind must run inside a tokio runtime)",
@@ -163,6 +173,7 @@ impl DhcpSocket {
         let this = DhcpSocket {
             sock,
             port: opts.port,
+            bound_port,
             interfaces: opts.interfaces.clone(),
             cache,
             dropped_foreign: AtomicU64::new(0),
@@ -275,6 +286,7 @@ impl DhcpSocket {
             iface: info.map(|i| i.name),
             local_addr,
             dst_addr: raw.dst_addr,
+            local_port: self.bound_port,
         })
     }
 

@@ -16,6 +16,9 @@ pub struct Arrival {
     pub local_addr: Ipv4Addr,
     /// The IP source address and UDP source port of the datagram.
     pub source: SocketAddrV4,
+    /// The UDP port the datagram arrived on: the server port, or `pxe_port` for proxy DHCP
+    /// requests of PXE clients; 0 when unknown (treated as the server port).
+    pub local_port: u16,
 }
 
 /// Where the reply must be sent (RFC 2131 §4.1, RFC 1542 §5.4).

@@ -4,6 +4,7 @@
 //! - [`model`]: the validated `Config`.
 //! - `validate`: raw → model, reporting `FILE:LINE:COL: reason`.
 //! - [`error`]: the error type, `ConfigError`.
+//! - [`class`]: `[[class]]` (client classes: match keys and what members get).
 //! - [`boot`]: `[tftp]` and `[http_boot]` (the boot file services).
 //! - [`observe`]: `[control]` (control API listener) and `[alerts]` (alert thresholds).
 //! - [`security`]: `[security]` (admission limits, pool reserve, rogue-server detection).
@@ -24,6 +25,7 @@
 //! ```
 
 pub mod boot;
+pub mod class;
 pub mod error;
 pub mod model;
 pub mod observe;
@@ -33,6 +35,7 @@ pub mod store;
 mod validate;
 
 pub use boot::{HttpBootConfig, TftpConfig};
+pub use class::{ClassMatch, ClientClass};
 pub use error::ConfigError;
 pub use model::{
     CircuitOptions, Config, LeasePolicy, OptionSet, Pool, RelayId, Reservation, ReservationKey,

@@ -21,6 +21,9 @@ pub struct Config {
     /// Subnets (`[[subnet]]`), in file order. Indices into this vector are the subnet indices
     /// used across the engine.
     pub subnets: Vec<Subnet>,
+    /// Client classes (`[[class]]`), in file order. Indices into this vector are the class
+    /// indices of [`Pool::classes`] and of a request's class set.
+    pub classes: Vec<super::class::ClientClass>,
     /// `[control]`: the control API listener; `None` when the file has no `[control]` table
     /// (the API is then off).
     pub control: Option<super::observe::ControlConfig>,
@@ -52,6 +55,9 @@ pub struct ServerConfig {
     pub server_port: u16,
     /// UDP port replies are sent to. Key `client_port`, default 68.
     pub client_port: u16,
+    /// UDP port on which PXE clients send proxy DHCP requests (key `pxe_port`, default 4011,
+    /// PXE 2.1). The server listens on it only when a subnet has `proxy = true`.
+    pub pxe_port: u16,
     /// Server identifier (option 54) override. Key `server_id`; default: the address of the
     /// interface the request arrived on.
     pub server_id: Option<Ipv4Addr>,
@@ -187,6 +193,11 @@ pub struct Subnet {
     pub shared_network: Option<String>,
     /// The interface this subnet is directly attached to, if any (key `interface`).
     pub interface: Option<String>,
+    /// Proxy DHCP on this link (key `proxy`, default false): another server assigns the
+    /// addresses; this one answers only PXE clients (option 60 `PXEClient...`) with boot
+    /// information, never assigns an address, records no lease and never NAKs. Such a subnet
+    /// has no pools or reservations.
+    pub proxy: bool,
     /// `siaddr` of replies: the next (TFTP) server (key `next_server`).
     pub next_server: Option<Ipv4Addr>,
     /// `file` of replies (key `boot_file`).
@@ -228,6 +239,9 @@ pub struct Pool {
     pub end: Ipv4Addr,
     /// Addresses in the range never handed out (key `exclude`), sorted.
     pub exclude: Vec<Ipv4Addr>,
+    /// Key `classes = ["name", ...]`: only clients in one of these classes (indices into
+    /// [`Config::classes`]) get addresses from this pool; `None` admits everyone.
+    pub classes: Option<Vec<usize>>,
     /// `[subnet.pool.options]`.
     pub options: OptionSet,
 }
@@ -236,6 +250,14 @@ impl Pool {
     /// True when `addr` lies in `start..=end` (exclusions included).
     pub fn contains(&self, addr: Ipv4Addr) -> bool {
         self.start <= addr && addr <= self.end
+    }
+
+    /// True when a client in the classes `member_of` (sorted class indices) may get addresses
+    /// from this pool.
+    pub fn admits(&self, member_of: &[usize]) -> bool {
+        self.classes
+            .as_ref()
+            .is_none_or(|want| want.iter().any(|c| member_of.binary_search(c).is_ok()))
     }
 
     /// True when `addr` is listed in `exclude`.
@@ -383,6 +405,11 @@ impl Config {
     pub fn pool(&self, pool_id: usize) -> Option<(usize, &Pool)> {
         let (s, p) = *self.index.pools.get(pool_id)?;
         Some((s, self.subnets.get(s)?.pools.get(p)?))
+    }
+
+    /// True when some subnet does proxy DHCP (the server must then listen on `pxe_port` too).
+    pub fn has_proxy(&self) -> bool {
+        self.subnets.iter().any(|s| s.proxy)
     }
 
     /// Number of pools across all subnets.

@@ -16,6 +16,9 @@ pub(crate) struct RawConfig {
     pub server: RawServer,
     #[serde(default)]
     pub subnet: Vec<RawSubnet>,
+    /// `[[class]]`: client classes, in file order.
+    #[serde(default)]
+    pub class: Vec<super::class::RawClass>,
     /// `[relay]`: read by the relay agent (`leasehold relay`), not by the server.
     #[serde(default, rename = "relay")]
     pub _relay: Option<toml::Table>,
@@ -42,6 +45,8 @@ pub(crate) struct RawServer {
     pub listen_address: Option<Spanned<String>>,
     pub server_port: Option<u16>,
     pub client_port: Option<u16>,
+    /// UDP port of proxy DHCP requests (PXE), listened on when a subnet has `proxy = true`.
+    pub pxe_port: Option<Spanned<u16>>,
     pub server_id: Option<Spanned<String>>,
     pub lease_time: Option<Spanned<u32>>,
     pub renewal_time: Option<Spanned<u32>>,
@@ -156,6 +161,8 @@ pub(crate) struct RawSubnet {
     pub id: Option<Spanned<u32>>,
     pub shared_network: Option<String>,
     pub interface: Option<String>,
+    /// Proxy DHCP on this link: boot information for PXE clients, no addresses.
+    pub proxy: Option<Spanned<bool>>,
     pub next_server: Option<Spanned<String>>,
     pub boot_file: Option<Spanned<String>>,
     pub server_name: Option<Spanned<String>>,
@@ -193,6 +200,8 @@ pub(crate) struct RawPool {
     pub end: Option<Spanned<String>>,
     #[serde(default)]
     pub exclude: Vec<Spanned<String>>,
+    /// Only members of one of these classes get addresses from the pool.
+    pub classes: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     pub options: RawOptions,
 }

@@ -34,13 +34,17 @@ const MANAGED: &[(u8, &str)] = &[
     (82, "the server echoes the relay's own"),
 ];
 
+/// Default `[server] pxe_port`: the PXE boot server port (PXE 2.1 specification).
+pub(crate) const DEFAULT_PXE_PORT: u16 = 4011;
+
 /// Validates `raw` into a [`Config`].
 pub(crate) fn build(raw: RawConfig) -> Result<Config> {
     let server = server(&raw.server)?;
+    let classes = super::class::build(&raw.class)?;
     let mut subnets = Vec::with_capacity(raw.subnet.len());
     let mut pool_id = 0usize;
     for (i, rs) in raw.subnet.iter().enumerate() {
-        let s = subnet(rs, i, &server.lease, &mut pool_id)?;
+        let s = subnet(rs, i, &server.lease, &classes, &mut pool_id)?;
         subnets.push(s);
     }
     let index = index(&raw.subnet, &subnets)?;
@@ -80,6 +84,7 @@ pub(crate) fn build(raw: RawConfig) -> Result<Config> {
     Ok(Config {
         server,
         subnets,
+        classes,
         control,
         alerts,
         security,
@@ -90,7 +95,7 @@ pub(crate) fn build(raw: RawConfig) -> Result<Config> {
     })
 }
 
-fn ip(s: &Spanned<String>, what: &str) -> Result<Ipv4Addr> {
+pub(super) fn ip(s: &Spanned<String>, what: &str) -> Result<Ipv4Addr> {
     s.get_ref().trim().parse().map_err(|_| {
         SpanError::new(
             s.span().start,
@@ -159,6 +164,20 @@ fn server(rs: &RawServer) -> Result<ServerConfig> {
             .transpose()?,
         server_port: rs.server_port.unwrap_or(leasehold_wire::SERVER_PORT),
         client_port: rs.client_port.unwrap_or(leasehold_wire::CLIENT_PORT),
+        pxe_port: match &rs.pxe_port {
+            None => DEFAULT_PXE_PORT,
+            Some(p)
+                if *p.get_ref() == 0
+                    || Some(*p.get_ref())
+                        == Some(rs.server_port.unwrap_or(leasehold_wire::SERVER_PORT)) =>
+            {
+                return Err(SpanError::new(
+                    p.span().start,
+                    "pxe_port must be a port other than 0 and the server_port",
+                ))
+            }
+            Some(p) => *p.get_ref(),
+        },
         server_id,
         lease,
         offer_hold: rs.offer_hold.as_ref().map(|h| *h.get_ref()).unwrap_or(30),
@@ -275,7 +294,7 @@ fn circuits(raw: &[RawCircuit]) -> Result<Vec<CircuitOptions>> {
 }
 
 /// An option 82 identifier: `0x` followed by hex digits is bytes, anything else its UTF-8 text.
-fn relay_id_bytes(s: &Spanned<String>, what: &str) -> Result<Vec<u8>> {
+pub(super) fn relay_id_bytes(s: &Spanned<String>, what: &str) -> Result<Vec<u8>> {
     let text = s.get_ref();
     let bytes = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
         Some(hex) => hex_bytes(hex).ok_or_else(|| {
@@ -404,7 +423,7 @@ fn option_key(k: &RawOptionKey, at: usize) -> Result<OptionDef> {
     Ok(def)
 }
 
-fn options(raw: &RawOptions) -> Result<OptionSet> {
+pub(super) fn options(raw: &RawOptions) -> Result<OptionSet> {
     let mut out = OptionSet::new();
     for (key, value) in raw {
         let at = value.span().start;
@@ -430,7 +449,13 @@ fn options(raw: &RawOptions) -> Result<OptionSet> {
     Ok(out)
 }
 
-fn subnet(rs: &RawSubnet, i: usize, defaults: &LeasePolicy, pool_id: &mut usize) -> Result<Subnet> {
+fn subnet(
+    rs: &RawSubnet,
+    i: usize,
+    defaults: &LeasePolicy,
+    classes: &[super::class::ClientClass],
+    pool_id: &mut usize,
+) -> Result<Subnet> {
     let at = rs.subnet.span().start;
     let text = rs.subnet.get_ref().trim();
     let net: Ipv4Net = text.parse().map_err(|_| {
@@ -456,9 +481,33 @@ fn subnet(rs: &RawSubnet, i: usize, defaults: &LeasePolicy, pool_id: &mut usize)
     let boot_file = text_field(rs.boot_file.as_ref(), "boot_file", 127)?;
     let server_name = text_field(rs.server_name.as_ref(), "server_name", 63)?;
     let lease = policy(rs.times(), Some(defaults))?;
+    let proxy = match &rs.proxy {
+        Some(p) if *p.get_ref() => {
+            let what = if !rs.pool.is_empty() {
+                Some("pools")
+            } else if !rs.reservation.is_empty() {
+                Some("reservations")
+            } else if rs.shared_network.is_some() {
+                Some("a shared_network")
+            } else {
+                None
+            };
+            if let Some(what) = what {
+                return Err(SpanError::new(
+                    p.span().start,
+                    format!(
+                        "a proxy = true subnet assigns no addresses, so it cannot have {what} \
+                         (another DHCP server assigns them)"
+                    ),
+                ));
+            }
+            true
+        }
+        _ => false,
+    };
     let mut pools = Vec::with_capacity(rs.pool.len());
     for rp in &rs.pool {
-        pools.push(pool(rp, &net, *pool_id)?);
+        pools.push(pool(rp, &net, classes, *pool_id)?);
         *pool_id += 1;
     }
     let mut reservations: Vec<Reservation> = Vec::with_capacity(rs.reservation.len());
@@ -484,6 +533,7 @@ fn subnet(rs: &RawSubnet, i: usize, defaults: &LeasePolicy, pool_id: &mut usize)
         net,
         shared_network: rs.shared_network.clone(),
         interface: rs.interface.clone(),
+        proxy,
         next_server,
         boot_file,
         server_name,
@@ -495,7 +545,11 @@ fn subnet(rs: &RawSubnet, i: usize, defaults: &LeasePolicy, pool_id: &mut usize)
     })
 }
 
-fn text_field(s: Option<&Spanned<String>>, what: &str, max: usize) -> Result<Option<String>> {
+pub(super) fn text_field(
+    s: Option<&Spanned<String>>,
+    what: &str,
+    max: usize,
+) -> Result<Option<String>> {
     match s {
         None => Ok(None),
         Some(s) if s.get_ref().len() > max => Err(SpanError::new(
@@ -506,7 +560,12 @@ fn text_field(s: Option<&Spanned<String>>, what: &str, max: usize) -> Result<Opt
     }
 }
 
-fn pool(rp: &RawPool, net: &Ipv4Net, id: usize) -> Result<Pool> {
+fn pool(
+    rp: &RawPool,
+    net: &Ipv4Net,
+    classes: &[super::class::ClientClass],
+    id: usize,
+) -> Result<Pool> {
     let (start, end, at) = match (&rp.range, &rp.start, &rp.end) {
         (Some(r), None, None) => {
             let at = r.span().start;
@@ -577,6 +636,7 @@ fn pool(rp: &RawPool, net: &Ipv4Net, id: usize) -> Result<Pool> {
         start,
         end,
         exclude,
+        classes: super::class::pool_classes(rp.classes.as_ref(), classes)?,
         options: options(&rp.options)?,
     })
 }

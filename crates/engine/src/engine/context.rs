@@ -2,6 +2,7 @@
 //! identity (RFC 2131 §4.2, RFC 6842), the server identifier (RFC 2131 §4.3.1, RFC 5107), where
 //! an address belongs and whether a client may have it.
 
+use super::classify::{self, ClassGrant};
 use super::relay_policy;
 use crate::config::{Config, LeasePolicy, Pool, Reservation, ReservationKey, Subnet};
 use crate::decision::Arrival;
@@ -29,6 +30,12 @@ pub(crate) struct Ctx<'a> {
     pub client: ClientKey,
     /// Option 82 when it may identify the client's circuit (see [`relay_policy`]).
     pub relay: Option<RelayAgentInfo>,
+    /// The subnet selected for the request (see `select`).
+    pub selected: Option<usize>,
+    /// The classes the client belongs to (ascending indices into `Config::classes`).
+    pub classes: Vec<usize>,
+    /// What those classes give the reply.
+    pub grant: ClassGrant,
 }
 
 /// Where an address sits in the configuration: its subnet, pool and (the client's own)
@@ -53,6 +60,10 @@ impl<'a> Ctx<'a> {
         pressure: &'a Pressure,
     ) -> Self {
         let client = ClientKey::of_request(req);
+        let relay = relay_policy::trusted_info(cfg, req);
+        let selected = super::select::choose(cfg, req, arrival);
+        let classes = classify::classify(cfg, req, relay.as_ref(), selected);
+        let grant = classify::grant(cfg, &classes);
         Ctx {
             cfg,
             req,
@@ -63,7 +74,10 @@ impl<'a> Ctx<'a> {
             now_ms,
             note: RefCell::new(None),
             client,
-            relay: relay_policy::trusted_info(cfg, req),
+            relay,
+            selected,
+            classes,
+            grant,
         }
     }
 
@@ -210,7 +224,7 @@ impl<'a> Ctx<'a> {
         }
         self.cfg
             .pool_containing(addr)
-            .is_some_and(|(_, p)| !p.excludes(addr))
+            .is_some_and(|(_, p)| !p.excludes(addr) && p.admits(&self.classes))
     }
 
     /// True when someone else holds `addr`: another host's live lease, a declined address in
@@ -283,11 +297,21 @@ impl<'a> Ctx<'a> {
             .filter(|l| l.client.as_ref().is_some_and(|c| self.is_me(c)))
     }
 
-    /// Pool ids of every subnet on `link`.
-    pub fn pool_ids(&self, link: &[usize]) -> Vec<usize> {
+    /// Ids of every pool on `link`, whoever may use them (the pressure state's view of the link).
+    pub fn link_pool_ids(&self, link: &[usize]) -> Vec<usize> {
         link.iter()
             .filter_map(|s| self.cfg.subnets.get(*s))
             .flat_map(|s| s.pools.iter().map(|p| p.id))
+            .collect()
+    }
+
+    /// Ids of the pools on `link` this client may get addresses from (`classes` of a pool).
+    pub fn pool_ids(&self, link: &[usize]) -> Vec<usize> {
+        link.iter()
+            .filter_map(|s| self.cfg.subnets.get(*s))
+            .flat_map(|s| s.pools.iter())
+            .filter(|p| p.admits(&self.classes))
+            .map(|p| p.id)
             .collect()
     }
 

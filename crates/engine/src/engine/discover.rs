@@ -82,7 +82,7 @@ fn admit_new(ctx: &Ctx<'_>, link: &[usize]) -> Result<bool, DropReason> {
         ctx.note(link, NoteKind::Unseen(ctx.client.clone()));
         return Err(DropReason::PressureUnseen);
     }
-    let pools = ctx.pool_ids(link);
+    let pools = ctx.link_pool_ids(link);
     if !ctx
         .leases
         .reserve_blocks(&pools, ctx.cfg.security.pool_reserve_threshold)
@@ -104,7 +104,8 @@ fn admit_new(ctx: &Ctx<'_>, link: &[usize]) -> Result<bool, DropReason> {
 pub(crate) fn refuses_unoffered(ctx: &Ctx<'_>, link: &[usize]) -> bool {
     ctx.is_new(link)
         && (ctx.under_pressure(link)
-            || ctx
-                .leases
-                .reserve_blocks(&ctx.pool_ids(link), ctx.cfg.security.pool_reserve_threshold))
+            || ctx.leases.reserve_blocks(
+                &ctx.link_pool_ids(link),
+                ctx.cfg.security.pool_reserve_threshold,
+            ))
 }

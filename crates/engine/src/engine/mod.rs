@@ -2,6 +2,8 @@
 //!
 //! - `context`: per-request state and the shared checks (client identity, server id, who may
 //!   have an address).
+//! - `classify`: client classes (`[[class]]`): membership, deny, boot fields and options.
+//! - `proxy`: proxy DHCP for PXE clients on `proxy = true` subnets.
 //! - `select`: subnet selection (RFC 3527, RFC 3011, giaddr, ciaddr, arrival interface).
 //! - `relay_policy`: the relay allow-list, trusted option 82 and circuit-id / remote-id
 //!   reservations.
@@ -11,10 +13,12 @@
 //! - `destination`: where the reply goes (RFC 2131 §4.1).
 
 mod bootp;
+mod classify;
 mod context;
 mod destination;
 mod discover;
 mod inform;
+mod proxy;
 mod relay_policy;
 mod release;
 mod reply;
@@ -89,6 +93,20 @@ impl Engine {
             && req.chaddr.as_bytes().is_empty();
         if anonymous && req.message_type() != Some(MessageType::Inform) {
             return Decision::drop(DropReason::NoClientIdentity);
+        }
+        if classify::denied(ctx.cfg, &ctx.classes) {
+            return Decision::drop(DropReason::ClassDenied);
+        }
+        if ctx
+            .selected
+            .and_then(|s| ctx.cfg.subnets.get(s))
+            .is_some_and(|s| s.proxy)
+        {
+            return proxy::handle(ctx);
+        }
+        if ctx.arrival.local_port != 0 && ctx.arrival.local_port == ctx.cfg.server.pxe_port {
+            // Port 4011 serves proxy DHCP only.
+            return Decision::drop(DropReason::ProxyIgnored);
         }
         match req.message_type() {
             None if req

@@ -1,5 +1,7 @@
 //! Building replies: header fields per RFC 2131 §4.3.1 Table 3, the option set (reservation >
-//! relay circuit > pool > subnet > global), which options to send, and how to encode.
+//! client class > relay circuit > pool > subnet > global), which options to send, and how to
+//! encode. `siaddr`, `file` and `sname` come from the reservation, else the client's classes,
+//! else the subnet. Options set by a class are always sent.
 
 use super::context::{Ctx, Place};
 use super::destination;
@@ -41,7 +43,7 @@ pub(crate) enum Kind {
 }
 
 /// The merged option set of `place`: global, then subnet, pool, matching `[[subnet.circuit]]`
-/// tables, reservation (later wins), with
+/// tables, the client's classes, reservation (later wins), with
 /// the subnet mask filled in from the subnet prefix.
 pub(crate) fn option_set(ctx: &Ctx<'_>, place: &Place<'_>) -> OptionSet {
     let mut set = ctx.cfg.server.options.clone();
@@ -54,6 +56,7 @@ pub(crate) fn option_set(ctx: &Ctx<'_>, place: &Place<'_>) -> OptionSet {
         .into_iter()
         .flatten()
         .chain(circuits)
+        .chain(Some(&ctx.grant.options))
         .chain(place.reservation.map(|r| &r.options));
     for layer in layers {
         for (c, v) in layer {
@@ -61,6 +64,31 @@ pub(crate) fn option_set(ctx: &Ctx<'_>, place: &Place<'_>) -> OptionSet {
         }
     }
     set
+}
+
+/// Sets `siaddr`, `file` and `sname` of `p`: reservation, else class, else subnet.
+pub(crate) fn boot_fields(ctx: &Ctx<'_>, pl: &Place<'_>, p: &mut Packet) {
+    let res = pl.reservation;
+    let grant = &ctx.grant;
+    p.siaddr = res
+        .and_then(|r| r.next_server)
+        .or(grant.next_server)
+        .or(pl.subnet.next_server)
+        .unwrap_or(Ipv4Addr::UNSPECIFIED);
+    if let Some(f) = res
+        .and_then(|r| r.boot_file.as_ref())
+        .or(grant.boot_file.as_ref())
+        .or(pl.subnet.boot_file.as_ref())
+    {
+        p.file = f.clone().into_bytes();
+    }
+    if let Some(n) = grant
+        .server_name
+        .as_ref()
+        .or(pl.subnet.server_name.as_ref())
+    {
+        p.sname = n.clone().into_bytes();
+    }
 }
 
 /// Builds a reply of `kind` giving `yiaddr` (0 for NAK and INFORM) with `lease` seconds.
@@ -80,20 +108,7 @@ pub(crate) fn build(
     }
     if kind != Kind::Nak {
         if let Some(pl) = place {
-            let res = pl.reservation;
-            p.siaddr = res
-                .and_then(|r| r.next_server)
-                .or(pl.subnet.next_server)
-                .unwrap_or(Ipv4Addr::UNSPECIFIED);
-            if let Some(f) = res
-                .and_then(|r| r.boot_file.clone())
-                .or(pl.subnet.boot_file.clone())
-            {
-                p.file = f.into_bytes();
-            }
-            if let Some(n) = &pl.subnet.server_name {
-                p.sname = n.clone().into_bytes();
-            }
+            boot_fields(ctx, pl, &mut p);
         }
     }
     let prl = req.options.param_request_list().filter(|l| !l.is_empty());
@@ -101,6 +116,7 @@ pub(crate) fn build(
         prl.is_none_or(|l| l.contains(&c))
             || MANDATORY.contains(&c)
             || ctx.cfg.server.always_send.contains(&c)
+            || ctx.grant.options.contains_key(&c)
     };
     let msg_type = match kind {
         Kind::Offer => Some(MessageType::Offer),

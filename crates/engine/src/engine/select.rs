@@ -20,12 +20,19 @@
 //! destination).
 
 use super::context::Ctx;
+use crate::config::Config;
+use crate::decision::Arrival;
+use leasehold_wire::Packet;
 use std::net::Ipv4Addr;
 
-/// The subnet index selected for the request, if we serve its link.
+/// The subnet index selected for the request, if we serve its link (chosen once, when the
+/// context was built).
 pub(crate) fn subnet(ctx: &Ctx<'_>) -> Option<usize> {
-    let cfg = ctx.cfg;
-    let req = ctx.req;
+    ctx.selected
+}
+
+/// Selects the subnet of `req` that arrived as `arrival`, per the module documentation.
+pub(crate) fn choose(cfg: &Config, req: &Packet, arrival: &Arrival) -> Option<usize> {
     if let Some(a) = req
         .options
         .relay_agent_info()
@@ -44,13 +51,13 @@ pub(crate) fn subnet(ctx: &Ctx<'_>) -> Option<usize> {
             return Some(s);
         }
     }
-    let iface = ctx.arrival.iface.as_deref();
+    let iface = arrival.iface.as_deref();
     let iface_ok = |want: &Option<String>| match (want.as_deref(), iface) {
         (None, _) => true,
         (Some(w), Some(i)) => w == i,
         (Some(_), None) => false,
     };
-    if let Some(s) = cfg.subnet_for(ctx.arrival.local_addr) {
+    if let Some(s) = cfg.subnet_for(arrival.local_addr) {
         if cfg
             .subnets
             .get(s)

@@ -165,6 +165,7 @@ pub fn arrival() -> Arrival {
         ifindex: 2,
         local_addr: ip("198.18.0.1"),
         source: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 68),
+        local_port: 67,
     }
 }
 
@@ -175,6 +176,7 @@ pub fn relayed(relay: Ipv4Addr, port: u16) -> Arrival {
         ifindex: 3,
         local_addr: ip("198.18.9.1"),
         source: SocketAddrV4::new(relay, port),
+        local_port: 67,
     }
 }
 

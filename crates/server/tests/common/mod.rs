@@ -54,6 +54,7 @@ pub fn arrival() -> Arrival {
         ifindex: 2,
         local_addr: Ipv4Addr::new(198, 18, 0, 1),
         source: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 68),
+        local_port: 67,
     }
 }
 
