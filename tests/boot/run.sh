@@ -276,7 +276,6 @@ boot_vm() {
     else
       WHY="QEMU exited before the proof request ($(head -c 300 "$WORK/$name.qemu" | tr '\n' ' '))"
     fi
-    vm_report "$name"
   fi
   vm_stop "$pid"
   ((ok == 1))
@@ -295,7 +294,7 @@ test_bios_ipxe() {
   local name=bios-ipxe why="" addr
   if ((A_UP == 0)); then fail "$name" "$A_WHY"; return; fi
   if ! boot_vm "$NS_VM" vm1 bios-ipxe tap1 "$MAC1" "$WORK/proof-a.log"; then
-    fail "$name" "$WHY (see $WORK/vm1.*, a.log)"
+    fail "$name" "$WHY (see $WORK/vm1.ppm: its screen, a.log)"
     return
   fi
   addr=$(lease_of a "$MAC1") || why+="cannot read the leases of $BOOT_SERVER a (see leases.err); "
@@ -319,6 +318,7 @@ test_uefi_chain() {
     local tftp=""
     grep -Eiq 'tftp.*ipxe\.efi|ipxe\.efi.*tftp' "$WORK/a.log" && tftp=" (ipxe.efi was sent over TFTP)"
     fail "$name" "$WHY$tftp (see $WORK/vm2.serial, a.log)"
+    vm_report vm2
     return
   fi
   grep -Eiq 'tftp.*ipxe\.efi|ipxe\.efi.*tftp' "$WORK/a.log" ||
@@ -349,7 +349,7 @@ test_proxy() {
   if ! start_server "$NS_PXY" b; then fail "$name" "$WHY"; return; fi
   local b_pid=$SRV_PID
   if ! boot_vm "$NS_VM" vm3 bios-ipxe tap3 "$MAC3" "$WORK/proof-b.log"; then
-    fail "$name" "$WHY (see $WORK/vm3.*, b.log, dnsmasq.log)"
+    fail "$name" "$WHY (see $WORK/vm3.ppm: its screen, b.log, dnsmasq.log)"
     return
   fi
   addr=$(awk -v m="$MAC3" 'tolower($2) == m { print $3 }' "$WORK/dnsmasq.leases" 2>/dev/null | tail -n 1)
