@@ -30,6 +30,9 @@ pub enum ServeError {
     /// The packet loop panicked.
     #[error("the packet loop panicked")]
     PacketPanicked,
+    /// A boot-file service (`[tftp]`, `[http_boot]`) could not open its root or bind.
+    #[error(transparent)]
+    BootFiles(#[from] leasehold_bootfiles::BootFilesError),
 }
 
 /// Why the control API did not start. The server does not start without it when `[control]`

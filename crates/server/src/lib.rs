@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 pub mod alerts;
+pub mod boot_files;
 pub mod control;
 pub mod dashboard;
 pub mod dispatch;

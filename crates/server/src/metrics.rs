@@ -151,6 +151,7 @@ struct ScrapeData {
 struct ScrapeCollector {
     data: Mutex<ScrapeData>,
     store: Arc<StoreHealth>,
+    boot: std::sync::OnceLock<crate::boot_files::BootFileStats>,
 }
 
 /// Per-subnet log verbosity, raisable at run time (`POST /api/log-level`).
@@ -250,6 +251,7 @@ impl Metrics {
         let scrape = Arc::new(ScrapeCollector {
             data: Mutex::default(),
             store: store.clone(),
+            boot: std::sync::OnceLock::new(),
         });
         registry.register_collector(Box::new(scrape.clone()));
         Metrics {
@@ -424,6 +426,11 @@ impl Metrics {
         }
     }
 
+    /// Exports the counters of the boot-file services from now on (once, at start-up).
+    pub fn attach_boot_files(&self, stats: crate::boot_files::BootFileStats) {
+        let _ = self.scrape.boot.set(stats);
+    }
+
     /// The OpenMetrics text of every metric, with `config`/`pools`/`links` (from the serve task)
     /// and `store` (from the group committer) as the scrape-time values.
     pub fn render(
@@ -462,7 +469,7 @@ fn gauge<'a, L: prometheus_client::encoding::EncodeLabelSet>(
     Ok(())
 }
 
-fn gauge1(
+pub(crate) fn gauge1(
     enc: &mut DescriptorEncoder<'_>,
     name: &str,
     help: &str,
@@ -471,7 +478,7 @@ fn gauge1(
     ConstGauge::new(v).encode(enc.encode_descriptor(name, help, None, MetricType::Gauge)?)
 }
 
-fn counters<L: prometheus_client::encoding::EncodeLabelSet>(
+pub(crate) fn counters<L: prometheus_client::encoding::EncodeLabelSet>(
     enc: &mut DescriptorEncoder<'_>,
     name: &str,
     help: &str,
@@ -556,7 +563,7 @@ fn encode_pressure(
     Ok(())
 }
 
-fn counter(
+pub(crate) fn counter(
     enc: &mut DescriptorEncoder<'_>,
     name: &str,
     help: &str,
@@ -699,6 +706,9 @@ impl Collector for ScrapeCollector {
             &rows,
         )?;
         encode_pressure(&mut enc, &d.links)?;
+        if let Some(boot) = self.boot.get() {
+            crate::boot_files::encode(boot, &mut enc)?;
+        }
         // Store.
         let s = &d.store;
         let h = &self.store;

@@ -6,6 +6,7 @@
 //!     ─► PacketThread (leasehold-io: socket ─► Dispatcher ─► Server)
 //!     ─► services, each with the one CancellationToken and a JoinHandle:
 //!          control API listener · lease database change feed (shared stores) ·
+//!          TFTP server and HTTP boot files ([tftp], [http_boot]) ·
 //!          SIGHUP reload · alert evaluator · rogue-server monitor · history pruning
 //!     ─► wait for the shutdown signal (or the packet thread's end)
 //!     ─► cancel ─► join every service ─► stop the packet thread ─► close the lease writer
@@ -196,6 +197,14 @@ pub async fn start(
         reloader: reloader.clone(),
         alerts: alerts.clone(),
     });
+    // The boot-file services bind first: a wrong root or a busy port stops the start here.
+    let boot_files = match crate::boot_files::BootFiles::bind(&config).await {
+        Ok(b) => b,
+        Err(e) => {
+            let _ = tokio::task::spawn_blocking(move || packet.stop()).await;
+            return Err(e);
+        }
+    };
     let api = match crate::control::start(&config, ctx, cancel.clone()).await {
         Ok(Some((addr, task))) => {
             services.push(("control API", task));
@@ -208,6 +217,8 @@ pub async fn start(
             return Err(e.into());
         }
     };
+    metrics.attach_boot_files(boot_files.stats.clone());
+    services.extend(boot_files.spawn(&cancel));
     if let (Some(feed), Some(tx)) = (feed, store_tx) {
         services.push((
             "lease database change feed",
