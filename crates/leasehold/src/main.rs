@@ -67,7 +67,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::CheckConfig { config } => {
             let cfg = leasehold_engine::Config::load(&config)?;
-            println!("{}: OK ({} subnet(s))", config.display(), cfg.subnets.len());
+            println!("{}: OK ({})", config.display(), summary(&cfg));
             Ok(())
         }
         Command::Leases(args) => leases_cmd::run(&args, &mut std::io::stdout().lock()),
@@ -80,4 +80,30 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// What `check-config` reports of a valid configuration: what it serves, in one line.
+fn summary(cfg: &leasehold_engine::Config) -> String {
+    let mut parts = vec![format!("{} subnet(s)", cfg.subnets.len())];
+    let proxy = cfg.subnets.iter().filter(|s| s.proxy).count();
+    if proxy > 0 {
+        parts.push(format!(
+            "{proxy} proxy DHCP, PXE port {}",
+            cfg.server.pxe_port
+        ));
+    }
+    if !cfg.classes.is_empty() {
+        parts.push(format!("{} class(es)", cfg.classes.len()));
+    }
+    if let Some(t) = &cfg.tftp {
+        parts.push(format!("TFTP on {} from {}", t.listen, t.root.display()));
+    }
+    if let Some(h) = &cfg.http_boot {
+        parts.push(format!(
+            "HTTP boot on {} from {}",
+            h.listen,
+            h.root.display()
+        ));
+    }
+    parts.join(", ")
 }
