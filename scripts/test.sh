@@ -4,8 +4,9 @@
 #                                   from a root shell plain `scripts/test.sh`, sudo is not needed)
 # Steps: install missing test tools, format, lint and rustdoc checks, unit/property/engine/store
 # tests, a bounded fuzz run, then the script suites: end-to-end tests with real DHCP clients,
-# relays and peers in network namespaces, attack tests, the dashboard in headless Chromium and
-# schemathesis against the control API. A missing prerequisite fails the run; nothing is skipped silently.
+# relays and peers in network namespaces, attack tests, several servers on PostgreSQL, network
+# boot of real VMs (QEMU), the dashboard in headless Chromium and schemathesis against the
+# control API. A missing prerequisite fails the run; nothing is skipped silently.
 # Every step and suite reports its duration ("== cargo test: 312 s"), the run its total; the last
 # line of a completed run is always "scripts: N passed, M failed" (CI parses it). Nothing here
 # calls sudo.
@@ -120,6 +121,7 @@ run_suite "end-to-end: relays and peers" tests/e2e/relay.sh
 run_suite "attack tests" tests/attack/run.sh
 run_suite "starvation defence" tests/attack/starvation.sh
 run_suite "several servers on PostgreSQL" tests/cluster/run.sh
+run_suite "network boot: real VMs" tests/boot/run.sh
 run_suite "dashboard in headless Chromium" tests/dashboard/run.sh
 run_suite "control API: schemathesis" tests/api/schemathesis.sh
 
