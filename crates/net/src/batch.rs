@@ -91,6 +91,10 @@ pub struct Outgoing {
     pub ifindex: u32,
     /// The server address to send from (the server identifier).
     pub src: Ipv4Addr,
+    /// The UDP port the request arrived on ([`Received::local_port`](crate::Received)): a reply
+    /// to a proxy DHCP request on the PXE port leaves from that port's socket. The server socket
+    /// sends every reply it is given; choosing the socket is the caller's job.
+    pub local_port: u16,
 }
 
 impl DhcpSocket {
@@ -319,6 +323,7 @@ mod tests {
             },
             ifindex: 0,
             src: Ipv4Addr::UNSPECIFIED,
+            local_port: 0,
         };
         // The last one names its source address: a second run, sent with IP_PKTINFO.
         let from_lo = Outgoing {

@@ -211,6 +211,7 @@ impl Dispatcher {
             dest: adjust_for_loopback(reply.destination, &arrival),
             ifindex: arrival.ifindex,
             src: arrival.local_addr,
+            local_port: arrival.local_port,
         };
         if waits {
             if self.shared.is_some() {

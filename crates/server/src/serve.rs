@@ -38,15 +38,18 @@ const MAX_PER_CYCLE: usize = 1024;
 const COALESCE_MIN_PER_WINDOW: u32 = 8;
 
 /// Sends replies on the server socket from any thread: batched and without waiting first; what
-/// would block (the send buffer is full) is handed to the packet loop's runtime.
+/// would block (the send buffer is full) is handed to the packet loop's runtime. Replies to
+/// requests that arrived on the PXE port leave from the PXE socket (see [`pxe_bind_options`]).
 pub struct SocketSink {
     socket: Arc<DhcpSocket>,
+    pxe: Option<Arc<DhcpSocket>>,
     metrics: Arc<Metrics>,
     runtime: tokio::runtime::Handle,
 }
 
 impl ReplySink for SocketSink {
     fn send(&self, replies: Replies) {
+        let replies = self.send_pxe(replies);
         let Replies { outgoing, meta } = replies;
         let handled = self
             .socket
@@ -75,6 +78,55 @@ impl ReplySink for SocketSink {
             }
         });
     }
+}
+
+impl SocketSink {
+    /// Sends the replies to PXE-port requests from the PXE socket (a few, on the runtime: proxy
+    /// DHCP clients expect the answer from the port they asked); returns the others.
+    fn send_pxe(&self, replies: Replies) -> Replies {
+        let Some(pxe) = &self.pxe else {
+            return replies;
+        };
+        let port = pxe.port();
+        if !replies.outgoing.iter().any(|o| o.local_port == port) {
+            return replies;
+        }
+        let mut rest = Replies::default();
+        let mut proxy = Vec::new();
+        for (o, m) in replies.outgoing.into_iter().zip(replies.meta) {
+            if o.local_port == port {
+                proxy.push((o, m));
+            } else {
+                rest.outgoing.push(o);
+                rest.meta.push(m);
+            }
+        }
+        let pxe = pxe.clone();
+        let metrics = self.metrics.clone();
+        self.runtime.spawn(async move {
+            for (reply, (kind, started)) in proxy {
+                match pxe
+                    .send(&reply.bytes, &reply.dest, reply.ifindex, reply.src)
+                    .await
+                {
+                    Ok(()) => metrics.on_sent(kind, started),
+                    Err(e) => warn!(dest = ?reply.dest, "send failed: {e}"),
+                }
+            }
+        });
+        rest
+    }
+}
+
+/// Where to bind the proxy DHCP socket: UDP `[server] pxe_port` (4011) with the server
+/// socket's interfaces and address, when a subnet has `proxy = true` (PXE clients that already
+/// have an address ask there for their boot file); `None` otherwise.
+pub fn pxe_bind_options(config: &Config) -> Option<BindOptions> {
+    config.has_proxy().then(|| BindOptions {
+        port: config.server.pxe_port,
+        interfaces: config.server.interfaces.clone(),
+        bind_addr: config.server.listen_address,
+    })
 }
 
 /// Why the packet thread did not start.
@@ -119,6 +171,7 @@ impl PacketThread {
             bind_addr: config.server.listen_address,
         };
         let window = Duration::from_micros(u64::from(config.server.coalesce_us));
+        let pxe_bind = pxe_bind_options(config);
         let (bound_tx, bound_rx) = oneshot::channel();
         let (stop_tx, stop_rx) = oneshot::channel();
         let (finished_tx, finished) = oneshot::channel::<()>();
@@ -145,14 +198,26 @@ impl PacketThread {
                             return;
                         }
                     };
+                    let pxe = match pxe_bind.as_ref().map(DhcpSocket::bind).transpose() {
+                        Ok(p) => p.map(Arc::new),
+                        Err(e) => {
+                            let _ = bound_tx.send(Err(StartError::Bind(e)));
+                            return;
+                        }
+                    };
                     let sink = Arc::new(SocketSink {
                         socket: socket.clone(),
+                        pxe: pxe.clone(),
                         metrics,
                         runtime: tokio::runtime::Handle::current(),
                     });
                     let dispatcher = make(sink);
                     let _ = bound_tx.send(Ok(()));
-                    serve(dispatcher, socket, window, control, store_events, stop_rx).await;
+                    let sockets = Sockets {
+                        server: socket,
+                        pxe,
+                    };
+                    serve(dispatcher, sockets, window, control, store_events, stop_rx).await;
                 });
             })?;
         match bound_rx.await {
@@ -182,15 +247,53 @@ impl PacketThread {
     }
 }
 
+/// The sockets the loop reads: the server port, and the PXE port when proxy DHCP is on.
+struct Sockets {
+    server: Arc<DhcpSocket>,
+    pxe: Option<Arc<DhcpSocket>>,
+}
+
+/// Waits until the PXE socket, if any, has a datagram; never completes without one.
+async fn pxe_readable(pxe: &Option<Arc<DhcpSocket>>) -> Result<(), NetError> {
+    match pxe {
+        Some(s) => s.readable().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Takes what is queued on the PXE socket (proxy DHCP requests: few, no coalescing).
+fn drain_pxe(dispatcher: &mut Dispatcher, pxe: &DhcpSocket, batch: &mut RecvBatch) {
+    let mut taken = 0;
+    while taken < MAX_PER_CYCLE {
+        match pxe.try_recv_batch(batch) {
+            Ok(0) => break,
+            Ok(n) => taken += n,
+            Err(e) => {
+                warn!("receive on the PXE port failed: {e}");
+                break;
+            }
+        }
+        dispatcher.handle_batch(
+            batch
+                .iter()
+                .map(|(datagram, received)| (datagram, received.arrival())),
+        );
+    }
+}
+
 /// The loop: datagrams, control requests and reclaim ticks until `stop`.
 async fn serve(
     mut dispatcher: Dispatcher,
-    socket: Arc<DhcpSocket>,
+    sockets: Sockets,
     window: Duration,
     mut control: mpsc::Receiver<ControlRequest>,
     mut store_events: Option<mpsc::UnboundedReceiver<StoreEvent>>,
     stop: oneshot::Receiver<()>,
 ) {
+    let Sockets {
+        server: socket,
+        pxe,
+    } = sockets;
     let mut batch = RecvBatch::new(RECV_BATCH);
     let mut coalescer = LoadGate::new(window, COALESCE_MIN_PER_WINDOW, Instant::now());
     let mut reclaim = tokio::time::interval(RECLAIM_INTERVAL);
@@ -224,6 +327,13 @@ async fn serve(
                 let wait = coalescer.wait();
                 if !wait.is_zero() {
                     std::thread::sleep(wait);
+                }
+            }
+            ready = pxe_readable(&pxe) => {
+                match (ready, &pxe) {
+                    (Ok(()), Some(p)) => drain_pxe(&mut dispatcher, p, &mut batch),
+                    (Err(e), _) => warn!("waiting for PXE datagrams failed: {e}"),
+                    (Ok(()), None) => {}
                 }
             }
             Some(request) = control.recv() => dispatcher.control(request, unix_now()),
