@@ -8,7 +8,10 @@
 //! step changes nothing durable;
 //! no address is offered/bound to two clients at once; every bound address lies in a pool or is
 //! a reservation; guard state and the pressure sightings stay within their fixed capacity (the
-//! configuration puts the link under pressure after 3 new bindings, so those paths are fuzzed).
+//! configuration puts the link under pressure after 3 new bindings, so those paths are fuzzed);
+//! client classes are exercised too: an address of the pool restricted to class `pxe` goes only
+//! to a request with option 60 `PXEClient...`, a denied client is never answered, and the proxy
+//! subnet (reached through giaddr 198.18.2.x) never has an address handed out or recorded.
 #![no_main]
 
 use leasehold_engine::{
@@ -34,6 +37,22 @@ pool_reserve_threshold = 75
 max_leases_per_oui = 6
 pressure_new_bindings = 3
 pressure_sightings = 64
+[[class]]
+name = "ipxe"
+user_class = "iPXE"
+boot_file = "http://198.18.0.1/boot.ipxe"
+[class.options]
+vendor_class_identifier = "HTTPClient"
+[[class]]
+name = "pxe"
+vendor_class = "PXEClient"
+arch = ["bios", "efi-x64"]
+boot_file = "undionly.kpxe"
+next_server = "198.18.0.1"
+[[class]]
+name = "denied"
+hw_address_prefix = "52:54:00:00:00:0d"
+deny = true
 [[subnet]]
 subnet = "198.18.0.0/24"
 [subnet.options]
@@ -48,6 +67,10 @@ address = "198.18.0.15"
 subnet = "198.18.1.0/24"
 [[subnet.pool]]
 range = "198.18.1.10-198.18.1.13"
+classes = ["pxe"]
+[[subnet]]
+subnet = "198.18.2.0/24"
+proxy = true
 "#;
 
 /// A record another server might commit, from `b`: an address of the pools' networks, a client,
@@ -129,9 +152,25 @@ fuzz_target!(|data: &[u8]| {
                 "durable work decided while backlogged"
             );
         }
-        if let Outcome::Acked(a) | Outcome::Offered(a) = v.outcome {
-            let ok = cfg.pool_containing(a).is_some() || cfg.reservation_by_addr(a).is_some();
+        if let Outcome::Acked(a) | Outcome::Offered(a) | Outcome::Bootp(a) = v.outcome {
+            let proxy_offer = a.is_unspecified() && matches!(v.outcome, Outcome::Offered(_));
+            let ok = proxy_offer
+                || cfg.pool_containing(a).is_some()
+                || cfg.reservation_by_addr(a).is_some();
             assert!(ok, "{a} handed out but not in a pool or reservation");
+            if a.octets()[..3] == [198, 18, 1] {
+                let pxe = v.request.as_ref().is_some_and(|r| {
+                    r.options
+                        .get(60)
+                        .is_some_and(|vc| vc.starts_with(b"PXEClient"))
+                });
+                assert!(pxe, "{a} of the pxe-only pool handed to a non-member");
+            }
+        }
+        if let Some(r) = &v.request {
+            if r.chaddr.as_bytes() == [0x52, 0x54, 0, 0, 0, 0x0d] {
+                assert!(v.reply.is_none(), "a denied client was answered");
+            }
         }
         // One live binding per address: the table is keyed by address; check the reverse.
         let mut holders: HashMap<Ipv4Addr, usize> = HashMap::new();
@@ -141,6 +180,13 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         assert!(holders.values().all(|n| *n == 1));
+        assert!(
+            server
+                .table()
+                .iter()
+                .all(|l| l.addr.octets()[..3] != [198, 18, 2]),
+            "a lease recorded on the proxy subnet"
+        );
         assert!(
             server.guard().state_size().1 <= capacity + 64 * 64,
             "guard state grew"
