@@ -11,6 +11,9 @@
 //! - [`tftp`]: the TFTP service — a sans-I/O core (`packet`, `options`, `netascii`,
 //!   `transfer`), its counters (`stats`) and the tokio runtime (`run`).
 //!
+//! The `runtime` feature (on by default) builds the tokio services (`tftp::run`, `http`);
+//! without it only the sans-I/O core and the opener are built.
+//!
 //! Use: build the settings, create the stats (`Arc<TftpStats>`, `Arc<HttpStats>`), call
 //! [`tftp::TftpServer::bind`] / [`http::HttpBootServer::bind`] at start-up (errors surface there),
 //! then `serve(shutdown)` with a `CancellationToken`; or the one-step [`tftp::serve`] and
@@ -18,6 +21,7 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
+#[cfg(feature = "runtime")]
 pub mod http;
 pub mod root;
 pub mod settings;

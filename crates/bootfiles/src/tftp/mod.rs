@@ -11,9 +11,11 @@
 pub mod netascii;
 pub mod options;
 pub mod packet;
+#[cfg(feature = "runtime")]
 pub mod run;
 pub mod stats;
 pub mod transfer;
 
+#[cfg(feature = "runtime")]
 pub use run::{serve, TftpServer};
 pub use stats::{ErrorKind, TftpStats, TftpStatsSnapshot};

@@ -144,7 +144,11 @@ impl TftpStats {
                 .collect(),
         }
     }
+}
 
+/// Updates, made by the runtime.
+#[cfg_attr(not(feature = "runtime"), allow(dead_code))]
+impl TftpStats {
     pub(crate) fn error(&self, kind: ErrorKind) {
         self.errors[kind.index()].fetch_add(1, Ordering::Relaxed);
     }
