@@ -115,6 +115,22 @@ fn proxy_offer_without_uuid_sends_none_and_follows_the_classes() {
     let p = reply(&d);
     assert_eq!(p.file, b"ipxe.efi");
     assert_eq!(p.options.get(code::CLIENT_UUID), None);
+    // No PXE vendor options for UEFI firmware on the server port: it then asks on port 4011,
+    // where the ACK carries them.
+    assert_eq!(p.options.get(code::VENDOR_SPECIFIC), None);
+    let mut h4011 = Harness::with(PROXY);
+    h4011.arrival = at_pxe_port();
+    let ack = h4011.peek(
+        &Req::request(2)
+            .ciaddr(ip("198.18.0.50"))
+            .opt(code::VENDOR_CLASS_ID, b"PXEClient:Arch:00007:UNDI:003016")
+            .opt(code::CLIENT_ARCH, &[0, 7]),
+    );
+    assert_eq!(reply(&ack).file, b"ipxe.efi");
+    assert_eq!(
+        reply(&ack).options.get(code::VENDOR_SPECIFIC),
+        Some(&[6, 1, 8, 255][..])
+    );
     // iPXE (its vendor class still starts with PXEClient) gets the script over HTTP.
     let ipxe = pxe_discover(3)
         .opt(code::USER_CLASS, b"iPXE")
@@ -159,12 +175,18 @@ fn proxy_request_on_the_pxe_port_gets_an_ack_unicast_to_its_source() {
             port: 68
         }
     );
-    // Without ciaddr the client has no address to answer to: ignored.
-    let no_ciaddr = Req::request(1).opt(code::VENDOR_CLASS_ID, b"PXEClient");
-    assert_eq!(
-        h.send(&no_ciaddr).outcome,
-        Outcome::Dropped(DropReason::ProxyIgnored)
-    );
+    // From a client without an address yet: broadcast to its port.
+    let mut a = at_pxe_port();
+    a.source = SocketAddrV4::new(ip("0.0.0.0"), 68);
+    h.arrival = a;
+    let no_ciaddr = Req::request(1)
+        .opt(code::VENDOR_CLASS_ID, b"PXEClient")
+        .opt(code::CLIENT_ARCH, &[0, 0]);
+    let v = h.send(&no_ciaddr);
+    assert_eq!(v.outcome, Outcome::Informed);
+    let r = v.reply.as_ref().unwrap_or_else(|| panic!("no reply"));
+    assert_eq!(r.destination, Destination::Broadcast { port: 68 });
+    assert!(r.packet.broadcast());
 }
 
 #[test]
@@ -260,4 +282,19 @@ fn proxy_through_a_relay_answers_the_relay() {
         }
     );
     assert_eq!(r.packet.file, b"undionly.kpxe");
+}
+
+#[test]
+fn proxy_siaddr_defaults_to_this_server() {
+    let h = Harness::with(
+        "[[class]]\nname = \"any\"\nvendor_class = \"PXEClient\"\nboot_file = \"undionly.kpxe\"\n\
+         [[subnet]]\nsubnet = \"198.18.0.0/24\"\nproxy = true\n",
+    );
+    let d = h.peek(&pxe_discover(1));
+    assert_eq!(reply(&d).siaddr, ip("198.18.0.1"));
+    assert_eq!(reply(&d).file, b"undionly.kpxe");
+    assert!(
+        reply(&d).broadcast(),
+        "the OFFER asks relays and clients for broadcast"
+    );
 }

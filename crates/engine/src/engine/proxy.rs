@@ -3,13 +3,19 @@
 //!
 //! - Only PXE clients are answered: option 60 starts with `PXEClient`. Anything else on the
 //!   link is the other server's business (drop reason `proxy_not_pxe`).
-//! - DHCPDISCOVER (to the server port) → a ProxyDHCP OFFER: yiaddr 0.0.0.0; siaddr, file and
-//!   sname from the client's classes, else the subnet; option 54; option 60 `PXEClient`;
-//!   option 97 echoed when the client sent it; option 43 with PXE_DISCOVERY_CONTROL = 8 ("use
-//!   the boot file of this offer", no boot server discovery, as dnsmasq sends when it has no
-//!   boot menu); the options of the client's classes. No lease times.
-//! - DHCPREQUEST to `pxe_port` (4011) from a client that has an address (ciaddr) → an ACK with
-//!   the same boot information, unicast to the request's source address and port.
+//! - DHCPDISCOVER (to the server port) → a ProxyDHCP OFFER, broadcast (flag set): yiaddr
+//!   0.0.0.0; siaddr, file and sname from the client's classes, else the subnet (siaddr: else
+//!   this server); option 54; option 60 `PXEClient`; option 97 echoed when the client sent it;
+//!   the options of the client's classes; no lease times. BIOS clients also get option 43 with
+//!   PXE_DISCOVERY_CONTROL = 8 ("use the boot file of this offer": no boot server discovery, no
+//!   menu, as dnsmasq sends without a boot menu). UEFI clients (first option 93 entry ≥ 6) do
+//!   not: without PXE vendor options the offer tells UEFI firmware to ask this server on port
+//!   4011 for its boot file, which is what UEFI PXE implementations expect of a ProxyDHCP
+//!   server (dnsmasq redirects them the same way).
+//! - DHCPREQUEST to `pxe_port` (4011) → an ACK with the same boot information and option 43,
+//!   ciaddr echoed, unicast to the request's source address and port (a client that has an
+//!   address, as it should by then). From 0.0.0.0 (no address yet), the ACK is broadcast to the
+//!   source port, as dnsmasq does.
 //! - Everything else (a REQUEST for the other server, RELEASE, DECLINE, INFORM, BOOTP) is
 //!   ignored (`proxy_ignored`). Nothing is ever NAKed, no address assigned, no lease recorded.
 //!   The outcome of a ProxyDHCP OFFER is `Offered(0.0.0.0)`, of its ACK `Informed`.
@@ -21,7 +27,7 @@ use super::{destination, reply};
 use crate::decision::{Decision, Destination, Outcome, Reply};
 use crate::reason::DropReason;
 use leasehold_wire::options::code;
-use leasehold_wire::{EncodeParams, MessageType, Packet, MIN_MAX_MESSAGE};
+use leasehold_wire::{EncodeParams, MessageType, Packet, BROADCAST_FLAG, MIN_MAX_MESSAGE};
 use std::net::Ipv4Addr;
 
 /// Option 60 prefix of PXE clients.
@@ -48,9 +54,7 @@ pub(crate) fn handle(ctx: &Ctx<'_>) -> Decision {
     let on_pxe_port = ctx.arrival.local_port == ctx.cfg.server.pxe_port;
     let kind = match req.message_type() {
         Some(MessageType::Discover) if !on_pxe_port => MessageType::Offer,
-        Some(MessageType::Request) if on_pxe_port && req.ciaddr != Ipv4Addr::UNSPECIFIED => {
-            MessageType::Ack
-        }
+        Some(MessageType::Request) if on_pxe_port => MessageType::Ack,
         _ => return Decision::drop(DropReason::ProxyIgnored),
     };
     let place = Place {
@@ -64,6 +68,13 @@ pub(crate) fn handle(ctx: &Ctx<'_>) -> Decision {
         p.ciaddr = req.ciaddr;
     }
     reply::boot_fields(ctx, &place, &mut p);
+    if p.siaddr == Ipv4Addr::UNSPECIFIED {
+        p.siaddr = ctx.server_id();
+    }
+    let source = ctx.arrival.source;
+    if kind == MessageType::Offer || source.ip().is_unspecified() {
+        p.flags |= BROADCAST_FLAG;
+    }
     let boot_option = ctx.grant.options.contains_key(&code::BOOTFILE_NAME)
         || subnet.options.contains_key(&code::BOOTFILE_NAME);
     if p.file.is_empty() && !boot_option {
@@ -73,8 +84,10 @@ pub(crate) fn handle(ctx: &Ctx<'_>) -> Decision {
     p.options
         .insert(code::SERVER_ID, ctx.server_id().octets().to_vec());
     p.options.insert(code::VENDOR_CLASS_ID, PXE_CLIENT.to_vec());
-    p.options
-        .insert(code::VENDOR_SPECIFIC, PXE_VENDOR_OPTIONS.to_vec());
+    if kind == MessageType::Ack || !uefi(req) {
+        p.options
+            .insert(code::VENDOR_SPECIFIC, PXE_VENDOR_OPTIONS.to_vec());
+    }
     if let Some(uuid) = req.options.get(code::CLIENT_UUID) {
         p.options.insert(code::CLIENT_UUID, uuid.to_vec());
     }
@@ -93,9 +106,15 @@ pub(crate) fn handle(ctx: &Ctx<'_>) -> Decision {
         p.options.insert(code::RELAY_AGENT_INFO, ri.to_vec());
     }
     let destination = if kind == MessageType::Ack {
-        Destination::Unicast {
-            addr: *ctx.arrival.source.ip(),
-            port: ctx.arrival.source.port(),
+        if source.ip().is_unspecified() {
+            Destination::Broadcast {
+                port: source.port(),
+            }
+        } else {
+            Destination::Unicast {
+                addr: *source.ip(),
+                port: source.port(),
+            }
         }
     } else {
         destination::route(ctx, &mut p, false)
@@ -125,6 +144,15 @@ pub(crate) fn handle(ctx: &Ctx<'_>) -> Decision {
             Outcome::Offered(Ipv4Addr::UNSPECIFIED)
         },
     }
+}
+
+/// True when the client is UEFI firmware: the first architecture of its option 93 is 6 or more
+/// (0 is BIOS; 1–5 are legacy PC-98, Itanium and older).
+fn uefi(req: &Packet) -> bool {
+    req.options
+        .get(code::CLIENT_ARCH)
+        .and_then(|v| super::classify::arch_list(v).next())
+        .is_some_and(|a| a >= 6)
 }
 
 /// Subnet options a ProxyDHCP reply carries: boot server name and boot file name (66, 67) and
