@@ -9,66 +9,6 @@ use leasehold_bootfiles::tftp::packet::{encode_ack, encode_error, ErrorCode, Pac
 use leasehold_bootfiles::tftp::ErrorKind;
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::net::UdpSocket;
-
-/// A raw TFTP client socket.
-struct Raw {
-    socket: UdpSocket,
-    server: SocketAddr,
-}
-
-impl Raw {
-    async fn new(server: SocketAddr) -> Raw {
-        Raw {
-            socket: UdpSocket::bind("127.0.0.1:0").await.unwrap(),
-            server,
-        }
-    }
-
-    async fn send(&self, bytes: &[u8]) {
-        self.socket.send_to(bytes, self.server).await.unwrap();
-    }
-
-    async fn rrq(&self, name: &[u8], options: &[(&str, &str)]) {
-        self.send(&rrq(name, options)).await;
-    }
-
-    /// The next datagram within `limit`, or `None`.
-    async fn recv(&self, limit: Duration) -> Option<(Vec<u8>, SocketAddr)> {
-        let mut buf = vec![0; 65_536];
-        match tokio::time::timeout(limit, self.socket.recv_from(&mut buf)).await {
-            Ok(Ok((n, from))) => Some((buf[..n].to_vec(), from)),
-            _ => None,
-        }
-    }
-
-    /// The next datagram; fails the test after 5 s.
-    async fn expect(&self, what: &str) -> (Vec<u8>, SocketAddr) {
-        self.recv(Duration::from_secs(5))
-            .await
-            .unwrap_or_else(|| panic!("no answer: {what}"))
-    }
-}
-
-fn rrq(name: &[u8], options: &[(&str, &str)]) -> Vec<u8> {
-    let mut p = b"\x00\x01".to_vec();
-    p.extend_from_slice(name);
-    p.extend_from_slice(b"\x00octet\x00");
-    for (n, v) in options {
-        p.extend_from_slice(n.as_bytes());
-        p.push(0);
-        p.extend_from_slice(v.as_bytes());
-        p.push(0);
-    }
-    p
-}
-
-fn error_code(bytes: &[u8]) -> Option<u16> {
-    match Packet::parse(bytes) {
-        Ok(Packet::Error { code, .. }) => Some(code.0),
-        _ => None,
-    }
-}
 
 /// Downloads `name` in lockstep with a raw client; returns the content.
 async fn raw_download(server: SocketAddr, name: &str) -> Vec<u8> {

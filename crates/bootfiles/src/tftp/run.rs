@@ -339,8 +339,9 @@ fn accept(
         stats.refused(ErrorKind::Busy);
         // One ERROR no longer than the smallest request: no amplification.
         let err = encode_error(ErrorCode::NOT_DEFINED, b"busy");
-        if let Err(e) = send_once(local, listener.device.as_deref(), from, &err) {
-            debug!(client = %from, error = %e, "tftp: cannot send busy error");
+        match send_once(local, listener.device.as_deref(), from, &err) {
+            Ok(()) => stats.sent(err.len()),
+            Err(e) => debug!(client = %from, error = %e, "tftp: cannot send busy error"),
         }
         return;
     };

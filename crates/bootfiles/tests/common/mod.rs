@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses part of it
 
 use leasehold_bootfiles::http::{HttpBootServer, HttpStats};
+use leasehold_bootfiles::tftp::packet::Packet;
 use leasehold_bootfiles::tftp::{TftpServer, TftpStats};
 use leasehold_bootfiles::{HttpBootSettings, TftpSettings};
 use sha2::{Digest, Sha256};
@@ -11,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::net::UdpSocket;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -223,4 +225,63 @@ pub fn describe(program: &str, args: &[&str], out: &Output) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
+}
+
+/// A raw TFTP client socket.
+pub struct Raw {
+    pub socket: UdpSocket,
+    pub server: SocketAddr,
+}
+
+impl Raw {
+    pub async fn new(server: SocketAddr) -> Raw {
+        Raw {
+            socket: UdpSocket::bind("127.0.0.1:0").await.unwrap(),
+            server,
+        }
+    }
+
+    pub async fn send(&self, bytes: &[u8]) {
+        self.socket.send_to(bytes, self.server).await.unwrap();
+    }
+
+    pub async fn rrq(&self, name: &[u8], options: &[(&str, &str)]) {
+        self.send(&rrq(name, options)).await;
+    }
+
+    /// The next datagram within `limit`, or `None`.
+    pub async fn recv(&self, limit: Duration) -> Option<(Vec<u8>, SocketAddr)> {
+        let mut buf = vec![0; 65_536];
+        match tokio::time::timeout(limit, self.socket.recv_from(&mut buf)).await {
+            Ok(Ok((n, from))) => Some((buf[..n].to_vec(), from)),
+            _ => None,
+        }
+    }
+
+    /// The next datagram; fails the test after 5 s.
+    pub async fn expect(&self, what: &str) -> (Vec<u8>, SocketAddr) {
+        self.recv(Duration::from_secs(5))
+            .await
+            .unwrap_or_else(|| panic!("no answer: {what}"))
+    }
+}
+
+pub fn rrq(name: &[u8], options: &[(&str, &str)]) -> Vec<u8> {
+    let mut p = b"\x00\x01".to_vec();
+    p.extend_from_slice(name);
+    p.extend_from_slice(b"\x00octet\x00");
+    for (n, v) in options {
+        p.extend_from_slice(n.as_bytes());
+        p.push(0);
+        p.extend_from_slice(v.as_bytes());
+        p.push(0);
+    }
+    p
+}
+
+pub fn error_code(bytes: &[u8]) -> Option<u16> {
+    match Packet::parse(bytes) {
+        Ok(Packet::Error { code, .. }) => Some(code.0),
+        _ => None,
+    }
 }
