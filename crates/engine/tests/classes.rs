@@ -403,3 +403,57 @@ fn bootp_clients_are_classified_too() {
     assert_eq!(sname(p), "old-boot");
     assert_eq!(p.options.get(42), Some(&[198, 18, 0, 123][..]));
 }
+
+/// examples/boot.toml as documented: every firmware gets its file, booting machines their pool.
+#[test]
+fn the_boot_example_serves_each_firmware() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/boot.toml");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
+    let mut h = Harness::with(&text);
+    h.arrival.local_addr = ip("127.0.0.1");
+    h.arrival.iface = Some("lo".into());
+    let offer = |h: &Harness, req: Req| {
+        let d = h.peek(&req);
+        let p = reply(&d).clone();
+        (p.yiaddr, file(&p).to_string(), p)
+    };
+    let pxe = |arch: u8| {
+        Req::discover(1)
+            .opt(
+                code::VENDOR_CLASS_ID,
+                format!("PXEClient:Arch:000{arch:02}:UNDI:002001").as_bytes(),
+            )
+            .opt(code::CLIENT_ARCH, &[0, arch])
+    };
+    let booting = |a: std::net::Ipv4Addr| (ip("127.0.0.100")..=ip("127.0.0.149")).contains(&a);
+    let (a, f, p) = offer(&h, pxe(0));
+    assert!(booting(a), "{a}");
+    assert_eq!((f.as_str(), p.siaddr), ("undionly.kpxe", ip("127.0.0.1")));
+    let (_, f, _) = offer(
+        &h,
+        pxe(0)
+            .opt(code::USER_CLASS, b"iPXE")
+            .opt(175, &[0xb1, 1, 1]),
+    );
+    assert_eq!(f, "http://127.0.0.1:8069/boot.ipxe");
+    assert_eq!(offer(&h, pxe(7)).1, "ipxe.efi");
+    assert_eq!(offer(&h, pxe(11)).1, "arm64/ipxe.efi");
+    let http = Req::discover(1)
+        .opt(code::VENDOR_CLASS_ID, b"HTTPClient:Arch:00016:UNDI:003001")
+        .opt(code::CLIENT_ARCH, &[0, 16]);
+    let (_, f, p) = offer(&h, http);
+    assert_eq!(f, "http://127.0.0.1:8069/ipxe.efi");
+    assert_eq!(
+        p.options.get(code::VENDOR_CLASS_ID),
+        Some(&b"HTTPClient"[..])
+    );
+    let (a, f, _) = offer(&h, Req::discover(2));
+    assert!(!booting(a) && f.is_empty(), "{a} {f:?}");
+    h.dora(2);
+    let c = h.config();
+    assert!(c.tftp.is_some() && c.http_boot.is_some());
+    let proxy =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/boot-proxy.toml");
+    let proxy = leasehold_engine::Config::load(&proxy).unwrap_or_else(|e| panic!("{e}"));
+    assert!(proxy.has_proxy());
+}
