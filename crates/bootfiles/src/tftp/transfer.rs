@@ -13,6 +13,8 @@
 //!   the window starts the next window right after the acknowledged block.
 //! - Block numbers wrap from 65535 to 0, so files of any size can be sent.
 //! - After `retries` retransmissions without progress the transfer ends as [`Outcome::TimedOut`].
+//! - A write transfer that received its last block dallies for one timeout, acknowledging the
+//!   last block again if the peer repeats it (RFC 1350 §6), then ends as completed.
 
 use super::options::Negotiated;
 use super::packet::{encode_ack, encode_data, encode_error, encode_oack, ErrorCode, Packet};
@@ -360,6 +362,9 @@ pub struct WriteTransfer<W> {
     expected: u64,
     /// In-order blocks received since the last ACK sent.
     since_ack: usize,
+    /// The last block arrived and was acknowledged; waiting one timeout to acknowledge it again
+    /// if the peer repeats it (its copy of our final ACK was lost, RFC 1350 §6).
+    dallying: bool,
     done: bool,
     progress: Progress,
 }
@@ -386,6 +391,7 @@ impl<W: Write> WriteTransfer<W> {
             },
             expected: 1,
             since_ack: 0,
+            dallying: false,
             done: false,
             progress: Progress::default(),
         }
@@ -410,6 +416,13 @@ impl<W: Write> WriteTransfer<W> {
     }
 
     fn on_data(&mut self, block: u16, data: &[u8], now: Instant) -> Vec<Action> {
+        if self.dallying {
+            // Only the repeated last block is answered, with the same final ACK.
+            if block == wire_block(self.expected - 1) {
+                return vec![Action::Send(self.last_sent.clone())];
+            }
+            return Vec::new();
+        }
         if block != wire_block(self.expected) {
             // Out of order or a repeat: acknowledge what we have (RFC 7440 §4), one ACK per
             // datagram received, so no amplification.
@@ -439,8 +452,8 @@ impl<W: Write> WriteTransfer<W> {
         self.expected += 1;
         self.since_ack += 1;
         if last {
-            let ack = encode_ack(wire_block(index));
-            return self.finish(vec![Action::Send(ack)], Outcome::Completed);
+            self.dallying = true;
+            return self.ack(index, now);
         }
         if self.since_ack >= self.windowsize {
             return self.ack(index, now);
@@ -460,6 +473,8 @@ impl<W: Write> Transfer for WriteTransfer<W> {
         }
         match Packet::parse(datagram) {
             Ok(Packet::Data { block, data }) => self.on_data(block, data, now),
+            // The file is complete; whatever the peer says now does not change that.
+            Ok(_) if self.dallying => Vec::new(),
             Ok(Packet::Error { code, message }) => {
                 let outcome = peer_error(code, message);
                 self.finish(Vec::new(), outcome)
@@ -479,6 +494,9 @@ impl<W: Write> Transfer for WriteTransfer<W> {
         if let Some(rearm) = self.clock.early(now) {
             return rearm;
         }
+        if self.dallying {
+            return self.finish(Vec::new(), Outcome::Completed);
+        }
         if self.clock.retries >= self.clock.max_retries {
             return self.finish(Vec::new(), Outcome::TimedOut);
         }
@@ -491,6 +509,9 @@ impl<W: Write> Transfer for WriteTransfer<W> {
     fn abort(&mut self) -> Vec<Action> {
         if self.done {
             return Vec::new();
+        }
+        if self.dallying {
+            return self.finish(Vec::new(), Outcome::Completed);
         }
         let err = encode_error(ErrorCode::NOT_DEFINED, b"server shutting down");
         self.finish(vec![Action::Send(err)], Outcome::Aborted)

@@ -376,6 +376,18 @@ fn write_lockstep_with_final_short_block() {
         let actions = t.on_packet(&encode_data(block, chunk), now);
         assert_eq!(acks(&actions), vec![block]);
     }
+    // Dallying: the repeated last block gets the final ACK again, nothing else is answered.
+    assert!(!t.is_finished());
+    assert_eq!(
+        acks(&t.on_packet(&encode_data(3, &content[1024..]), now)),
+        vec![3]
+    );
+    assert!(t
+        .on_packet(&encode_data(2, &content[512..1024]), now)
+        .is_empty());
+    assert!(t.on_packet(&encode_ack(3), now).is_empty());
+    let actions = t.on_timeout(now + T);
+    assert_eq!(finished(&actions), Some(&Outcome::Completed));
     assert!(t.is_finished());
     assert_eq!(t.progress().bytes, 1300);
     assert_eq!(t.into_sink(), content);
@@ -452,8 +464,33 @@ fn netascii_write_is_decoded() {
         1 << 20,
     );
     t.start(now);
-    let actions = t.on_packet(&encode_data(1, b"a\r\nb\r\0c\r"), now);
-    assert_eq!(finished(&actions), Some(&Outcome::Completed));
+    assert_eq!(
+        acks(&t.on_packet(&encode_data(1, b"a\r\nb\r\0c\r"), now)),
+        vec![1]
+    );
+    assert_eq!(finished(&t.abort()), Some(&Outcome::Completed));
     // The last block flushes the decoder, which writes the dangling CR.
     assert_eq!(t.into_sink().into_inner(), b"a\nb\rc\r");
+}
+
+#[test]
+fn write_block_numbers_roll_over() {
+    let now = Instant::now();
+    let mut t = WriteTransfer::new(Vec::new(), &params(8, 1, false), 5, 1 << 30);
+    t.start(now);
+    let blocks = 65_536 + 3;
+    for i in 1..=blocks {
+        let block = (i % 65_536) as u16;
+        let last = i == blocks;
+        let data = if last {
+            vec![7u8; 3]
+        } else {
+            vec![(i % 251) as u8; 8]
+        };
+        let actions = t.on_packet(&encode_data(block, &data), now);
+        assert_eq!(acks(&actions), vec![block], "index {i}");
+    }
+    assert_eq!(finished(&t.on_timeout(now + T)), Some(&Outcome::Completed));
+    assert_eq!(t.progress().blocks, blocks as u64);
+    assert_eq!(t.into_sink().len(), (blocks - 1) * 8 + 3);
 }
