@@ -585,6 +585,15 @@ fn restart_warnings(old: &Config, new: &Config) -> Vec<String> {
                 .to_string(),
         );
     }
+    if old.has_proxy() != new.has_proxy()
+        || (new.has_proxy() && old.server.pxe_port != new.server.pxe_port)
+    {
+        w.push(
+            "the proxy DHCP port ([server] pxe_port, opened while a subnet has proxy = true) \
+             follows at the next restart; proxy offers on the server port apply now"
+                .to_string(),
+        );
+    }
     if old.store != new.store {
         w.push("[store] changes take effect at the next restart".to_string());
     }
@@ -643,5 +652,34 @@ fn log_transaction(request: &Packet, arrival: &Arrival, outcome: &Outcome, start
         outcome => info!(
             %xid, kind, client = %request.chaddr, ?relay, ?outcome, latency_us = micros as u64, "transaction"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::restart_warnings;
+    use leasehold_engine::Config;
+    use std::path::Path;
+
+    fn config(text: &str) -> Config {
+        match Config::from_toml(text, Path::new("t.toml")) {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn turning_proxy_dhcp_on_or_moving_its_port_needs_a_restart() {
+        let plain = config("[[subnet]]\nsubnet = \"198.18.0.0/24\"\n");
+        let proxy = config("[[subnet]]\nsubnet = \"198.18.0.0/24\"\nproxy = true\n");
+        let moved = config(
+            "[server]\npxe_port = 4012\n[[subnet]]\nsubnet = \"198.18.0.0/24\"\nproxy = true\n",
+        );
+        let says_pxe = |w: Vec<String>| w.iter().any(|m| m.contains("pxe_port"));
+        assert!(says_pxe(restart_warnings(&plain, &proxy)));
+        assert!(says_pxe(restart_warnings(&proxy, &plain)));
+        assert!(says_pxe(restart_warnings(&proxy, &moved)));
+        assert!(!says_pxe(restart_warnings(&proxy, &proxy)));
+        assert!(restart_warnings(&plain, &plain).is_empty());
     }
 }
