@@ -16,7 +16,12 @@
 #               script as above; proof URL fetched; Leasehold logged the TFTP transfer.
 #   proxy       dnsmasq assigns addresses (no boot options) on a second link, Leasehold answers
 #               there as proxy DHCP only (`proxy = true`); the SeaBIOS + iPXE VM gets its address
-#               from dnsmasq and the script URL from Leasehold; Leasehold records no lease.
+#               from dnsmasq and the script URL from Leasehold; Leasehold records no lease. The
+#               VM's class sets next_server as well as the URL.
+#   proxy-no-next-server  the same with a class that gives only the URL (nothing sets siaddr):
+#               iPXE accepts a ProxyDHCP offer or ACK only with siaddr and a boot file (iPXE
+#               commit f0c6c4e, 2015, mimicking Intel's PXE ROM), so the proxy must fill siaddr
+#               itself, as dnsmasq does.
 #
 # Prints `PASS <scenario> ...` / `FAIL <scenario> — why` per scenario, then `N passed, M failed`;
 # exits non-zero on any failure or missing prerequisite. Every wait is bounded (VM_TIMEOUT per VM).
@@ -25,7 +30,7 @@
 #   lhb-srv: veth-s 198.18.80.1/24 (Leasehold A, proof server :9090) ──┐ br-a ── tap1 (VM 1)
 #                                                                       │  (in lhb-vm)  └ tap2 (VM 2)
 #   lhb-pxy: veth-p 198.18.81.1/24 (Leasehold B proxy, proof :9090) ───┐ br-b ── tap3 (VM 3)
-#   lhb-dns: veth-d 198.18.81.2/24 (dnsmasq 198.18.81.100-150) ────────┘  (in lhb-vm)
+#   lhb-dns: veth-d 198.18.81.2/24 (dnsmasq 198.18.81.100-150) ────────┘  (in lhb-vm)  └ tap4 (VM 4)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -83,6 +88,7 @@ DNSMASQ_ADDR=198.18.81.2
 MAC1=52:54:00:80:00:01
 MAC2=52:54:00:80:00:02
 MAC3=52:54:00:81:00:03
+MAC4=52:54:00:81:00:04
 WORK=$(mktemp -d "/tmp/lh-boot-$TAG.XXXX")
 chmod 755 "$WORK"   # dnsmasq drops to nobody; Leasehold's TFTP/HTTP roots live here
 netns_init
@@ -100,6 +106,7 @@ topology() {
   tap_add "$NS_VM" br-a tap1
   tap_add "$NS_VM" br-a tap2
   tap_add "$NS_VM" br-b tap3
+  tap_add "$NS_VM" br-b tap4
   local br
   for br in br-a br-b; do
     wait_for 10 br_forwarding "$NS_VM" "$br" ||
@@ -156,11 +163,19 @@ root = "$WORK/boot-a"
 listen = "$SRV_A:8080"
 EOF
 }
-# Link B: proxy DHCP only; dnsmasq assigns the addresses.
+# Link B: proxy DHCP only; dnsmasq assigns the addresses. VM 3's class also sets next_server
+# (as the agreed example does); VM 4 gets only the boot file URL, nothing for siaddr.
 write_config_b() {
   cat >"$WORK/b.toml" <<EOF
 [server]
 interfaces = ["veth-p"]
+
+[[class]]
+name = "ipxe-next-server"
+user_class = "iPXE"
+hw_address_prefix = "$MAC3"
+boot_file = "http://$SRV_B:8080/boot.ipxe"
+next_server = "$SRV_B"
 
 [[class]]
 name = "ipxe"
@@ -259,26 +274,48 @@ lease_of() {
 # ---------------------------------------------------------------- proof of boot
 # proof_re MAC: the proof log line of the VM with MAC.
 proof_re() { echo " GET /proof/${1//:/-} "; }
+# gave_up NAME FIRMWARE: the VM's firmware says it has nothing left to boot (SeaBIOS on its debug
+# port after iPXE's "Nothing to boot"; OVMF on its serial console), so waiting longer is useless.
+gave_up() {
+  case $2 in
+    bios-ipxe) log_has "$WORK/$1.debug" 'No bootable device' ;;
+    uefi) log_has "$WORK/$1.serial" 'No bootable option' ;;
+  esac
+}
 # boot_vm NS NAME FIRMWARE TAP MAC PROOF-LOG: run one VM until its proof request arrives (at most
-# VM_TIMEOUT s, or until QEMU exits); then stop it. 0 when the proof arrived; BOOT_SECONDS is how
-# long it took, WHY the reason otherwise.
+# VM_TIMEOUT s, or until QEMU exits or the firmware gives up); then stop it. 0 when the proof
+# arrived; BOOT_SECONDS is how long it took, WHY the reason otherwise.
 boot_vm() {
-  local ns=$1 name=$2 fw=$3 tap=$4 mac=$5 log=$6 t0=$SECONDS
+  local ns=$1 name=$2 fw=$3 tap=$4 mac=$5 log=$6 t0=$SECONDS re
+  re=$(proof_re "$mac")
   WHY=""
   vm_start "$ns" "$name" "$fw" "$tap" "$mac"
-  local pid=$VM_PID ok=0
-  wait_log "$VM_TIMEOUT" "$log" "$(proof_re "$mac")" "$pid" && ok=1
-  BOOT_SECONDS=$((SECONDS - t0))
-  if ((ok == 0)); then
-    if alive "$pid"; then
-      WHY="no proof request within ${VM_TIMEOUT} s"
-      vm_screendump "$name"
-    else
+  local pid=$VM_PID end=$((SECONDS + VM_TIMEOUT))
+  until log_has "$log" "$re"; do
+    if ! alive "$pid"; then
+      log_has "$log" "$re" && break
       WHY="QEMU exited before the proof request ($(head -c 300 "$WORK/$name.qemu" | tr '\n' ' '))"
+    elif gave_up "$name" "$fw"; then
+      WHY="the firmware found nothing to boot after $((SECONDS - t0)) s"
+    elif ((SECONDS >= end)); then
+      WHY="no proof request within ${VM_TIMEOUT} s"
+    else
+      sleep 0.5
+      continue
     fi
-  fi
+    [[ $fw == uefi ]] || vm_screendump "$name"
+    break
+  done
+  BOOT_SECONDS=$((SECONDS - t0))
   vm_stop "$pid"
-  ((ok == 1))
+  [[ -z $WHY ]]
+}
+# tftp_sent_ipxe_efi: the link a server's log shows a complete TFTP transfer of ipxe.efi.
+tftp_sent_ipxe_efi() {
+  case $BOOT_SERVER in
+    leasehold) log_has "$WORK/a.log" 'tftp transfer .*file=ipxe\.efi .*outcome="completed"' ;;
+    dnsmasq) log_has "$WORK/a.log" 'dnsmasq-tftp.*sent .*/ipxe\.efi to ' ;;
+  esac
 }
 
 # ---------------------------------------------------------------- scenarios
@@ -315,14 +352,13 @@ test_uefi_chain() {
   local name=uefi-chain why="" addr
   if ((A_UP == 0)); then fail "$name" "$A_WHY"; return; fi
   if ! boot_vm "$NS_VM" vm2 uefi tap2 "$MAC2" "$WORK/proof-a.log"; then
-    local tftp=""
-    grep -Eiq 'tftp.*ipxe\.efi|ipxe\.efi.*tftp' "$WORK/a.log" && tftp=" (ipxe.efi was sent over TFTP)"
+    local tftp=" (no complete TFTP transfer of ipxe.efi)"
+    tftp_sent_ipxe_efi && tftp=" (ipxe.efi was sent over TFTP)"
     fail "$name" "$WHY$tftp (see $WORK/vm2.serial, a.log)"
     vm_report vm2
     return
   fi
-  grep -Eiq 'tftp.*ipxe\.efi|ipxe\.efi.*tftp' "$WORK/a.log" ||
-    why+="no TFTP transfer of ipxe.efi in Leasehold's log; "
+  tftp_sent_ipxe_efi || why+="no complete TFTP transfer of ipxe.efi in $BOOT_SERVER's log; "
   addr=$(lease_of a "$MAC2") || why+="cannot read the leases of $BOOT_SERVER a (see leases.err); "
   [[ -n $addr ]] || why+="no lease for $MAC2 in $BOOT_SERVER's database; "
   alive "$A_PID" || why+="$BOOT_SERVER a exited (see a.log); "
@@ -333,8 +369,10 @@ test_uefi_chain() {
   fi
 }
 
-test_proxy() {
-  local name=proxy why="" addr n from
+# Link B: dnsmasq (addresses only) and the boot server as proxy DHCP.
+B_UP=0
+B_WHY=""
+setup_link_b() {
   boot_root "$WORK/boot-b" "$SRV_B"
   proof_start "$NS_PXY" "$SRV_B" 9090 "$WORK/proof-b.log"
   x "$NS_DNS" dnsmasq --no-daemon --conf-file=/dev/null --port=0 --interface=veth-d \
@@ -343,27 +381,33 @@ test_proxy() {
     --dhcp-range=198.18.81.100,198.18.81.150,255.255.255.0 >"$WORK/dnsmasq.log" 2>&1 &
   PIDS+=("$!")
   if ! wait_for 20 port_open "$NS_DNS" 67; then
-    fail "$name" "dnsmasq did not open UDP 67 in 20 s (see $WORK/dnsmasq.log)"
+    B_WHY="dnsmasq did not open UDP 67 in 20 s (see $WORK/dnsmasq.log)"
     return
   fi
-  if ! start_server "$NS_PXY" b; then fail "$name" "$WHY"; return; fi
-  local b_pid=$SRV_PID
-  if ! boot_vm "$NS_VM" vm3 bios-ipxe tap3 "$MAC3" "$WORK/proof-b.log"; then
-    fail "$name" "$WHY (see $WORK/vm3.ppm: its screen, b.log, dnsmasq.log)"
+  if start_server "$NS_PXY" b; then B_UP=1; B_PID=$SRV_PID; else B_WHY=$WHY; fi
+}
+
+# test_proxy NAME VM TAP MAC: a SeaBIOS + iPXE VM on link B boots with its address from dnsmasq
+# and its boot file from the proxy; the proxy records no lease.
+test_proxy() {
+  local name=$1 vm=$2 tap=$3 mac=$4 why="" addr n from
+  if ((B_UP == 0)); then fail "$name" "$B_WHY"; return; fi
+  if ! boot_vm "$NS_VM" "$vm" bios-ipxe "$tap" "$mac" "$WORK/proof-b.log"; then
+    fail "$name" "$WHY (see $WORK/$vm.ppm: its screen, b.log, dnsmasq.log)"
     return
   fi
-  addr=$(awk -v m="$MAC3" 'tolower($2) == m { print $3 }' "$WORK/dnsmasq.leases" 2>/dev/null | tail -n 1)
+  addr=$(awk -v m="$mac" 'tolower($2) == m { print $3 }' "$WORK/dnsmasq.leases" 2>/dev/null | tail -n 1)
   if [[ ! $addr =~ ^198\.18\.81\.([0-9]+)$ ]] || ((BASH_REMATCH[1] < 100 || BASH_REMATCH[1] > 150)); then
-    why+="no dnsmasq lease in 198.18.81.100-150 for $MAC3 (got '$addr'); "
+    why+="no dnsmasq lease in 198.18.81.100-150 for $mac (got '$addr'); "
   fi
-  from=$(grep -E "$(proof_re "$MAC3")" "$WORK/proof-b.log" | head -n 1 | cut -d' ' -f1)
+  from=$(grep -E "$(proof_re "$mac")" "$WORK/proof-b.log" | head -n 1 | cut -d' ' -f1)
   [[ -z $addr || $from == "$addr" ]] || why+="proof request came from $from, not dnsmasq's $addr; "
   if n=$(leases b); then
     [[ -z $n ]] || why+="$BOOT_SERVER recorded lease(s) as a proxy: $(echo "$n" | tr '\n' ' '); "
   else
     why+="cannot read the leases of $BOOT_SERVER b (see leases.err); "
   fi
-  alive "$b_pid" || why+="$BOOT_SERVER b exited (see b.log); "
+  alive "$B_PID" || why+="$BOOT_SERVER b exited (see b.log); "
   if [[ -z $why ]]; then
     pass "$name" "proof after ${BOOT_SECONDS} s, address $addr from dnsmasq, no $BOOT_SERVER lease"
   else
@@ -386,7 +430,9 @@ topology
 setup_link_a
 test_bios_ipxe
 test_uefi_chain
-test_proxy
+setup_link_b
+test_proxy proxy vm3 tap3 "$MAC3"
+test_proxy proxy-no-next-server vm4 tap4 "$MAC4"
 no_panic
 echo "boot: ${SECONDS} s"
 netns_summary
