@@ -18,6 +18,9 @@ pub enum BootFilesError {
         #[source]
         source: std::io::Error,
     },
+    /// A setting is out of its range (see [`crate::TftpSettings::validate`]).
+    #[error("invalid boot-file settings: {0}")]
+    Invalid(String),
     /// The kernel lacks `openat2` (Linux < 5.6), needed to resolve requests beneath the root.
     #[error(
         "the kernel does not support openat2 (Linux 5.6 or later is needed for safe file serving)"

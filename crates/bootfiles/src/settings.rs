@@ -1,6 +1,7 @@
 //! The services' configuration as plain data; the server crate fills these from its config
 //! file (`[tftp]` and `[http_boot]`, see the project's boot configuration notes).
 
+use crate::error::BootFilesError;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -57,6 +58,38 @@ impl TftpSettings {
             max_windowsize: 16,
         }
     }
+
+    /// Checks the ranges: timeout 1..=255 s, retries <= 255, max_blksize 8..=65464,
+    /// max_windowsize 1..=64, max_transfers and max_transfers_per_client at least 1.
+    /// [`crate::tftp::TftpServer::bind`] calls it.
+    pub fn validate(&self) -> Result<(), BootFilesError> {
+        let bad = |what: String| Err(BootFilesError::Invalid(what));
+        if self.timeout < Duration::from_secs(1) || self.timeout > Duration::from_secs(255) {
+            return bad(format!(
+                "timeout {:?} is not within 1..=255 s",
+                self.timeout
+            ));
+        }
+        if self.retries > 255 {
+            return bad(format!("retries {} is above 255", self.retries));
+        }
+        if !(8..=65464).contains(&self.max_blksize) {
+            return bad(format!(
+                "max_blksize {} is not within 8..=65464",
+                self.max_blksize
+            ));
+        }
+        if !(1..=WINDOWSIZE_LIMIT).contains(&self.max_windowsize) {
+            return bad(format!(
+                "max_windowsize {} is not within 1..={WINDOWSIZE_LIMIT}",
+                self.max_windowsize
+            ));
+        }
+        if self.max_transfers == 0 || self.max_transfers_per_client == 0 {
+            return bad("max_transfers and max_transfers_per_client must be at least 1".into());
+        }
+        Ok(())
+    }
 }
 
 /// The HTTP boot service (`[http_boot]`).
@@ -66,4 +99,32 @@ pub struct HttpBootSettings {
     pub root: PathBuf,
     /// Listening address (required).
     pub listen: SocketAddr,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_ranges_checked() {
+        let ok = TftpSettings::new("/srv/tftp");
+        assert!(ok.validate().is_ok());
+        assert_eq!(ok.listen.to_string(), "0.0.0.0:69");
+        let cases: [fn(&mut TftpSettings); 6] = [
+            |s| s.timeout = Duration::from_millis(500),
+            |s| s.timeout = Duration::from_secs(256),
+            |s| s.max_blksize = 7,
+            |s| s.max_windowsize = 65,
+            |s| s.max_transfers = 0,
+            |s| s.max_transfers_per_client = 0,
+        ];
+        for change in cases {
+            let mut s = ok.clone();
+            change(&mut s);
+            assert!(
+                matches!(s.validate(), Err(BootFilesError::Invalid(_))),
+                "{s:?}"
+            );
+        }
+    }
 }

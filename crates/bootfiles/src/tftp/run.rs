@@ -71,12 +71,13 @@ struct Shared {
 }
 
 impl TftpServer {
-    /// Opens the root (and upload directory) and binds the listening sockets. Must be awaited
-    /// inside a Tokio runtime.
+    /// Validates the settings, opens the root (and upload directory) and binds the listening
+    /// sockets. Must be awaited inside a Tokio runtime.
     pub async fn bind(
         settings: TftpSettings,
         stats: Arc<TftpStats>,
     ) -> Result<TftpServer, BootFilesError> {
+        settings.validate()?;
         let root = BootRoot::open(&settings.root)?;
         let upload = settings
             .upload_dir
@@ -93,9 +94,9 @@ impl TftpServer {
             .map(|device| Listener::bind(settings.listen, device))
             .collect::<Result<Vec<_>, _>>()?;
         let slots = Arc::new(Slots {
-            total: Arc::new(Semaphore::new(settings.max_transfers.max(1))),
+            total: Arc::new(Semaphore::new(settings.max_transfers)),
             per_client: Mutex::new(HashMap::new()),
-            max_per_client: settings.max_transfers_per_client.max(1),
+            max_per_client: settings.max_transfers_per_client,
             stats: stats.clone(),
         });
         Ok(TftpServer {
