@@ -105,11 +105,9 @@ pub(crate) fn user_class_has(v: &[u8], want: &[u8]) -> bool {
 
 /// The architectures of option 93 value `v` (big-endian u16s; a trailing odd byte is ignored).
 pub(crate) fn arch_list(v: &[u8]) -> impl Iterator<Item = u16> + '_ {
-    v.chunks_exact(2).map(|c| {
-        u16::from_be_bytes([
-            c.first().copied().unwrap_or(0),
-            c.get(1).copied().unwrap_or(0),
-        ])
+    v.chunks_exact(2).map(|c| match c {
+        [hi, lo] => u16::from_be_bytes([*hi, *lo]),
+        _ => 0, // chunks_exact yields pairs only
     })
 }
 
