@@ -382,6 +382,13 @@ fn deny_drops_members_silently() {
         assert!(v.reply.is_none());
     }
     assert!(h.table().by_client(&ClientKey::HwAddr(mac(0x0b))).is_none());
+    let counted = h
+        .server
+        .guard()
+        .drops()
+        .find(|(r, _)| *r == DropReason::ClassDenied)
+        .map_or(0, |(_, n)| n);
+    assert_eq!(counted, 3, "counted like every other drop");
     assert!(matches!(
         h.send(&Req::discover(1)).outcome,
         Outcome::Offered(_)
