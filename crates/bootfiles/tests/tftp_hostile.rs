@@ -304,6 +304,11 @@ async fn per_client_limit() {
 async fn a_thousand_concurrent_requests_are_bounded() {
     const CLIENTS: usize = 1000;
     const MAX: usize = 32;
+    // 1,000 client sockets plus the server's: raise the soft descriptor limit to the hard one.
+    use rustix::process::{getrlimit, setrlimit, Resource};
+    let mut limit = getrlimit(Resource::Nofile);
+    limit.current = limit.maximum;
+    setrlimit(Resource::Nofile, limit).expect("raise RLIMIT_NOFILE");
     let fx = Fixture::new();
     let mut settings = tftp_settings(fx.root.path());
     settings.max_transfers = MAX;
