@@ -6,6 +6,7 @@
 #   sudo LEASEHOLD_BIN=target/release/leasehold tests/boot/run.sh
 #   sudo KEEP=1 VM_TIMEOUT=150 tests/boot/run.sh            # keep logs; slower machine
 #   sudo BOOT_SERVER=dnsmasq tests/boot/run.sh              # check the harness against dnsmasq
+#   sudo CAPTURE=1 KEEP=1 tests/boot/run.sh                 # also record both links (tshark)
 #
 # Scenarios (one test case each):
 #   bios-ipxe   SeaBIOS + iPXE ROM (e1000): iPXE sends option 175 and user class "iPXE", class
@@ -38,7 +39,8 @@ ROOT=$(cd "$HERE/../.." && pwd)
 LEASEHOLD=${LEASEHOLD_BIN:-target/debug/leasehold}
 [[ $LEASEHOLD == /* ]] || LEASEHOLD=$ROOT/$LEASEHOLD
 BOOT_SERVER=${BOOT_SERVER:-leasehold}  # or dnsmasq: the same scenarios against a reference server
-VM_TIMEOUT=${VM_TIMEOUT:-100}   # seconds one VM may take from power-on to the proof request
+VM_TIMEOUT=${VM_TIMEOUT:-90}    # seconds one VM may take from power-on to the proof request
+CAPTURE=${CAPTURE:-0}           # 1: record both links with tshark ($WORK/link-a.pcapng, link-b.pcapng)
 KEEP=${KEEP:-0}                 # 1: keep the work directory (logs, serial consoles) after the run
 PY=/usr/bin/python3             # Debian's python3 (the proof server needs only its standard library)
 QEMU=qemu-system-x86_64
@@ -111,6 +113,17 @@ topology() {
   for br in br-a br-b; do
     wait_for 10 br_forwarding "$NS_VM" "$br" ||
       die "topology: ports of $br did not reach forwarding state in 10 s"
+  done
+}
+
+# capture: tshark on both bridges (CAPTURE=1); they carry only this suite's traffic.
+capture() {
+  need tshark tshark
+  local br
+  for br in br-a br-b; do
+    x "$NS_VM" tshark -q -n -i "$br" -w "$WORK/link-${br#br-}.pcapng" >"$WORK/tshark-$br.log" 2>&1 &
+    PIDS+=("$!")
+    wait_for 20 grep -q "Capturing on" "$WORK/tshark-$br.log" || die "tshark did not start on $br within 20 s"
   done
 }
 
@@ -427,6 +440,7 @@ no_panic() {
 # ---------------------------------------------------------------- main
 echo "boot: server=$BOOT_SERVER leasehold=$LEASEHOLD work=$WORK namespaces=lhb-*-$TAG vm-timeout=${VM_TIMEOUT}s"
 topology
+if [[ $CAPTURE == 1 ]]; then capture; fi
 setup_link_a
 test_bios_ipxe
 test_uefi_chain
