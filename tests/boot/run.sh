@@ -199,6 +199,9 @@ boot_file = "http://$SRV_B:8080/boot.ipxe"
 subnet = "198.18.81.0/24"
 proxy = true
 
+[security]
+allowed_servers = ["$DNSMASQ_ADDR"]   # dnsmasq's offers on this link are expected, not rogue
+
 [http_boot]
 root = "$WORK/boot-b"
 listen = "$SRV_B:8080"
