@@ -23,6 +23,8 @@
 #               iPXE accepts a ProxyDHCP offer or ACK only with siaddr and a boot file (iPXE
 #               commit f0c6c4e, 2015, mimicking Intel's PXE ROM), so the proxy must fill siaddr
 #               itself, as dnsmasq does.
+#   proxy-uefi  OVMF's own PXE on the proxy link: ipxe.efi over the proxy's [tftp] (UEFI clients
+#               are sent to port 4011 for their boot file), then iPXE and the script as above.
 #
 # Prints `PASS <scenario> ...` / `FAIL <scenario> — why` per scenario, then `N passed, M failed`;
 # exits non-zero on any failure or missing prerequisite. Every wait is bounded (VM_TIMEOUT per VM).
@@ -31,7 +33,8 @@
 #   lhb-srv: veth-s 198.18.80.1/24 (Leasehold A, proof server :9090) ──┐ br-a ── tap1 (VM 1)
 #                                                                       │  (in lhb-vm)  └ tap2 (VM 2)
 #   lhb-pxy: veth-p 198.18.81.1/24 (Leasehold B proxy, proof :9090) ───┐ br-b ── tap3 (VM 3)
-#   lhb-dns: veth-d 198.18.81.2/24 (dnsmasq 198.18.81.100-150) ────────┘  (in lhb-vm)  └ tap4 (VM 4)
+#   lhb-dns: veth-d 198.18.81.2/24 (dnsmasq 198.18.81.100-150) ────────┘  (in lhb-vm)  ├ tap4 (VM 4)
+#                                                                                            └ tap5 (VM 5)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -91,6 +94,7 @@ MAC1=52:54:00:80:00:01
 MAC2=52:54:00:80:00:02
 MAC3=52:54:00:81:00:03
 MAC4=52:54:00:81:00:04
+MAC5=52:54:00:81:00:05
 WORK=$(mktemp -d "/tmp/lh-boot-$TAG.XXXX")
 chmod 755 "$WORK"   # dnsmasq drops to nobody; Leasehold's TFTP/HTTP roots live here
 netns_init
@@ -109,6 +113,7 @@ topology() {
   tap_add "$NS_VM" br-a tap2
   tap_add "$NS_VM" br-b tap3
   tap_add "$NS_VM" br-b tap4
+  tap_add "$NS_VM" br-b tap5
   local br
   for br in br-a br-b; do
     wait_for 10 br_forwarding "$NS_VM" "$br" ||
@@ -177,7 +182,8 @@ listen = "$SRV_A:8080"
 EOF
 }
 # Link B: proxy DHCP only; dnsmasq assigns the addresses. VM 3's class also sets next_server
-# (as the agreed example does); VM 4 gets only the boot file URL, nothing for siaddr.
+# (as the agreed example does); VM 4 gets only the boot file URL, nothing for siaddr. UEFI PXE
+# (VM 5) gets ipxe.efi over TFTP first, again with nothing set for siaddr.
 write_config_b() {
   cat >"$WORK/b.toml" <<EOF
 [server]
@@ -195,6 +201,12 @@ name = "ipxe"
 user_class = "iPXE"
 boot_file = "http://$SRV_B:8080/boot.ipxe"
 
+[[class]]
+name = "efi-x64"
+arch = ["efi-x64"]
+ipxe = false
+boot_file = "ipxe.efi"
+
 [[subnet]]
 subnet = "198.18.81.0/24"
 proxy = true
@@ -202,15 +214,16 @@ proxy = true
 [security]
 allowed_servers = ["$DNSMASQ_ADDR"]   # dnsmasq's offers on this link are expected, not rogue
 
-[http_boot]
+[tftp]
 root = "$WORK/boot-b"
+
+[http_boot]
 listen = "$SRV_B:8080"
 EOF
 }
 
 # start_server NS NAME: the boot server of link NAME (a or b) in NS, log $WORK/NAME.log; returns
-# once it listens on UDP 67, TCP 8080 (HTTP boot) and, on link a, UDP 69 (TFTP), at most 20 s
-# each. On failure returns 1 with the reason in WHY. PID in SRV_PID.
+# once it listens on UDP 67, TCP 8080 (HTTP boot) and UDP 69 (TFTP), at most 20 s each. On failure returns 1 with the reason in WHY. PID in SRV_PID.
 start_server() {
   local ns=$1 name=$2
   WHY=""
@@ -221,9 +234,7 @@ start_server() {
   local what="$BOOT_SERVER $name" log="see $name.log"
   wait_for 20 port_open "$ns" 67 || { WHY="$what did not open UDP 67 in 20 s ($log)"; return 1; }
   wait_for 20 tcp_open "$ns" 8080 || { WHY="$what did not open HTTP boot TCP 8080 in 20 s ($log)"; return 1; }
-  if [[ $name == a ]]; then
-    wait_for 20 port_open "$ns" 69 || { WHY="$what did not open TFTP UDP 69 in 20 s ($log)"; return 1; }
-  fi
+  wait_for 20 port_open "$ns" 69 || { WHY="$what did not open TFTP UDP 69 in 20 s ($log)"; return 1; }
 }
 # start_leasehold NS NAME: `leasehold serve` of $WORK/NAME.toml in NS with the lease database
 # $WORK/NAME.db, after `check-config` accepted it.
@@ -255,7 +266,10 @@ start_reference() {
   else
     srv=$SRV_B dev=veth-p
     args+=("--dhcp-range=198.18.81.0,proxy,255.255.255.0"
-      "--pxe-service=tag:ipxe,x86PC,ipxe,http://$SRV_B:8080/boot.ipxe")
+      "--pxe-service=tag:ipxe,x86PC,ipxe,http://$SRV_B:8080/boot.ipxe"
+      "--pxe-service=tag:ipxe,X86-64_EFI,ipxe,http://$SRV_B:8080/boot.ipxe"
+      "--pxe-service=tag:!ipxe,X86-64_EFI,ipxe,ipxe.efi"
+      --enable-tftp --tftp-root="$WORK/boot-b")
   fi
   x "$ns" dnsmasq --no-daemon --conf-file=/dev/null --port=0 --interface="$dev" \
     --bind-interfaces --log-dhcp --log-facility=- --pid-file="$WORK/$name.pid" \
@@ -291,11 +305,12 @@ lease_of() {
 # proof_re MAC: the proof log line of the VM with MAC.
 proof_re() { echo " GET /proof/${1//:/-} "; }
 # gave_up NAME FIRMWARE: the VM's firmware says it has nothing left to boot (SeaBIOS on its debug
-# port after iPXE's "Nothing to boot"; OVMF on its serial console), so waiting longer is useless.
+# port after iPXE's "Nothing to boot"; ipxe.efi or OVMF on the serial console), so waiting
+# longer is useless.
 gave_up() {
   case $2 in
     bios-ipxe) log_has "$WORK/$1.debug" 'No bootable device' ;;
-    uefi) log_has "$WORK/$1.serial" 'No bootable option' ;;
+    uefi) log_has "$WORK/$1.serial" 'Nothing to boot|No bootable option' ;;
   esac
 }
 # boot_vm NS NAME FIRMWARE TAP MAC PROOF-LOG: run one VM until its proof request arrives (at most
@@ -326,11 +341,12 @@ boot_vm() {
   vm_stop "$pid"
   [[ -z $WHY ]]
 }
-# tftp_sent_ipxe_efi: the link a server's log shows a complete TFTP transfer of ipxe.efi.
+# tftp_sent_ipxe_efi LINK: the log of LINK's boot server shows a complete TFTP transfer of
+# ipxe.efi.
 tftp_sent_ipxe_efi() {
   case $BOOT_SERVER in
-    leasehold) log_has "$WORK/a.log" 'tftp transfer .*file=ipxe\.efi .*outcome="completed"' ;;
-    dnsmasq) log_has "$WORK/a.log" 'dnsmasq-tftp.*sent .*/ipxe\.efi to ' ;;
+    leasehold) log_has "$WORK/$1.log" 'tftp transfer .*file=ipxe\.efi .*outcome="completed"' ;;
+    dnsmasq) log_has "$WORK/$1.log" 'dnsmasq-tftp.*sent .*/ipxe\.efi to ' ;;
   esac
 }
 
@@ -369,12 +385,12 @@ test_uefi_chain() {
   if ((A_UP == 0)); then fail "$name" "$A_WHY"; return; fi
   if ! boot_vm "$NS_VM" vm2 uefi tap2 "$MAC2" "$WORK/proof-a.log"; then
     local tftp=" (no complete TFTP transfer of ipxe.efi)"
-    tftp_sent_ipxe_efi && tftp=" (ipxe.efi was sent over TFTP)"
+    tftp_sent_ipxe_efi a && tftp=" (ipxe.efi was sent over TFTP)"
     fail "$name" "$WHY$tftp (see $WORK/vm2.serial, a.log)"
     vm_report vm2
     return
   fi
-  tftp_sent_ipxe_efi || why+="no complete TFTP transfer of ipxe.efi in $BOOT_SERVER's log; "
+  tftp_sent_ipxe_efi a || why+="no complete TFTP transfer of ipxe.efi in $BOOT_SERVER's log; "
   addr=$(lease_of a "$MAC2") || why+="cannot read the leases of $BOOT_SERVER a (see leases.err); "
   [[ -n $addr ]] || why+="no lease for $MAC2 in $BOOT_SERVER's database; "
   alive "$A_PID" || why+="$BOOT_SERVER a exited (see a.log); "
@@ -403,14 +419,24 @@ setup_link_b() {
   if start_server "$NS_PXY" b; then B_UP=1; B_PID=$SRV_PID; else B_WHY=$WHY; fi
 }
 
-# test_proxy NAME VM TAP MAC: a SeaBIOS + iPXE VM on link B boots with its address from dnsmasq
-# and its boot file from the proxy; the proxy records no lease.
+# test_proxy NAME VM FIRMWARE TAP MAC: a VM on link B boots with its address from dnsmasq and its
+# boot files from the proxy (UEFI: ipxe.efi over TFTP first); the proxy records no lease.
 test_proxy() {
-  local name=$1 vm=$2 tap=$3 mac=$4 why="" addr n from
+  local name=$1 vm=$2 fw=$3 tap=$4 mac=$5 why="" addr n from
   if ((B_UP == 0)); then fail "$name" "$B_WHY"; return; fi
-  if ! boot_vm "$NS_VM" "$vm" bios-ipxe "$tap" "$mac" "$WORK/proof-b.log"; then
-    fail "$name" "$WHY (see $WORK/$vm.ppm: its screen, b.log, dnsmasq.log)"
+  if ! boot_vm "$NS_VM" "$vm" "$fw" "$tap" "$mac" "$WORK/proof-b.log"; then
+    if [[ $fw == uefi ]]; then
+      local tftp=" (no complete TFTP transfer of ipxe.efi)"
+      tftp_sent_ipxe_efi b && tftp=" (ipxe.efi was sent over TFTP)"
+      fail "$name" "$WHY$tftp (see $WORK/$vm.serial, b.log, dnsmasq.log)"
+      vm_report "$vm"
+    else
+      fail "$name" "$WHY (see $WORK/$vm.ppm: its screen, b.log, dnsmasq.log)"
+    fi
     return
+  fi
+  if [[ $fw == uefi ]]; then
+    tftp_sent_ipxe_efi b || why+="no complete TFTP transfer of ipxe.efi in $BOOT_SERVER's log; "
   fi
   addr=$(awk -v m="$mac" 'tolower($2) == m { print $3 }' "$WORK/dnsmasq.leases" 2>/dev/null | tail -n 1)
   if [[ ! $addr =~ ^198\.18\.81\.([0-9]+)$ ]] || ((BASH_REMATCH[1] < 100 || BASH_REMATCH[1] > 150)); then
@@ -448,8 +474,9 @@ setup_link_a
 test_bios_ipxe
 test_uefi_chain
 setup_link_b
-test_proxy proxy vm3 tap3 "$MAC3"
-test_proxy proxy-no-next-server vm4 tap4 "$MAC4"
+test_proxy proxy vm3 bios-ipxe tap3 "$MAC3"
+test_proxy proxy-no-next-server vm4 bios-ipxe tap4 "$MAC4"
+test_proxy proxy-uefi vm5 uefi tap5 "$MAC5"
 no_panic
 echo "boot: ${SECONDS} s"
 netns_summary
