@@ -223,7 +223,8 @@ EOF
 }
 
 # start_server NS NAME: the boot server of link NAME (a or b) in NS, log $WORK/NAME.log; returns
-# once it listens on UDP 67, TCP 8080 (HTTP boot) and UDP 69 (TFTP), at most 20 s each. On failure returns 1 with the reason in WHY. PID in SRV_PID.
+# once it listens on UDP 67, TCP 8080 (HTTP boot) and UDP 69 (TFTP), at most 20 s each. On
+# failure returns 1 with the reason in WHY. PID in SRV_PID.
 start_server() {
   local ns=$1 name=$2
   WHY=""
