@@ -74,6 +74,9 @@ cluster_cleanup() {
   netns_cleanup
 }
 trap cluster_cleanup EXIT
+# A command that stops the suite under set -e says which one (it would otherwise end it silently).
+set -E
+trap 'echo "cluster: stopped at line $LINENO: $BASH_COMMAND (exit $?)" >&2' ERR
 
 # passd WORDS... DETAIL: `PASS WORDS... (DETAIL)`, the detail cut to 200 characters.
 passd() { pass "${@:1:$#-1}" "($(cut -c1-200 <<<"${!#}"))"; }
@@ -216,8 +219,10 @@ start_server() { # SERVER
 }
 alive() { kill -0 "$1" 2>/dev/null && ! ps -o stat= -p "$1" | grep -q Z; }
 # metric SERVER NAME: the value of an unlabelled metric from the server's /metrics.
+# An unreachable metrics endpoint gives an empty value (the caller's check fails), never an exit
+# of the whole suite under set -e.
 metric() {
-  x "$(ns "$1")" curl -fsS --max-time 2 http://127.0.0.1:8067/metrics 2>/dev/null |
+  { x "$(ns "$1")" curl -fsS --max-time 5 http://127.0.0.1:8067/metrics 2>/dev/null || true; } |
     awk -v m="$2" '$1 == m || index($1, m "{") == 1 { print $2; exit }'
 }
 # metric_is SERVER NAME VALUE: the metric equals VALUE as a number ("0.0" is 0).

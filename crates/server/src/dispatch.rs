@@ -594,6 +594,9 @@ fn restart_warnings(old: &Config, new: &Config) -> Vec<String> {
                 .to_string(),
         );
     }
+    if old.tftp != new.tftp || old.http_boot != new.http_boot {
+        w.push("[tftp] and [http_boot] changes take effect at the next restart".to_string());
+    }
     if old.store != new.store {
         w.push("[store] changes take effect at the next restart".to_string());
     }
@@ -681,5 +684,23 @@ mod tests {
         assert!(says_pxe(restart_warnings(&proxy, &moved)));
         assert!(!says_pxe(restart_warnings(&proxy, &proxy)));
         assert!(restart_warnings(&plain, &plain).is_empty());
+    }
+
+    #[test]
+    fn boot_file_services_follow_at_the_next_restart() {
+        let subnet = "[[subnet]]\nsubnet = \"198.18.0.0/24\"\n";
+        let none = config(subnet);
+        let tftp = config(&format!("[tftp]\nroot = \"/srv/tftp\"\n{subnet}"));
+        let moved = config(&format!(
+            "[tftp]\nroot = \"/srv/tftp\"\nlisten = \"127.0.0.1:1069\"\n{subnet}"
+        ));
+        let http = config(&format!(
+            "[http_boot]\nroot = \"/srv/tftp\"\nlisten = \"127.0.0.1:8069\"\n{subnet}"
+        ));
+        let says_boot = |w: Vec<String>| w.iter().any(|m| m.contains("[tftp] and [http_boot]"));
+        assert!(says_boot(restart_warnings(&none, &tftp)));
+        assert!(says_boot(restart_warnings(&tftp, &moved)));
+        assert!(says_boot(restart_warnings(&none, &http)));
+        assert!(!says_boot(restart_warnings(&tftp, &tftp)));
     }
 }

@@ -396,12 +396,18 @@ impl Metrics {
         if levels.is_empty() {
             return;
         }
+        // A proxy DHCP offer carries no address (0.0.0.0): it falls through to the relay, the
+        // client's own address or the arrival address like a request without one.
         let addr = match decision.outcome {
             Outcome::Offered(a)
             | Outcome::Acked(a)
             | Outcome::Bootp(a)
             | Outcome::Released(a)
-            | Outcome::Declined(a) => a,
+            | Outcome::Declined(a)
+                if !a.is_unspecified() =>
+            {
+                a
+            }
             _ if !request.giaddr.is_unspecified() => request.giaddr,
             _ if !request.ciaddr.is_unspecified() => request.ciaddr,
             _ => arrival.local_addr,
