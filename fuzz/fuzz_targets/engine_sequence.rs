@@ -53,6 +53,11 @@ next_server = "198.18.0.1"
 name = "denied"
 hw_address_prefix = "52:54:00:00:00:0d"
 deny = true
+[[class]]
+name = "known"
+known = true
+[class.options]
+domain-name = "known.test"
 [[subnet]]
 subnet = "198.18.0.0/24"
 [subnet.options]

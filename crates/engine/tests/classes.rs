@@ -464,3 +464,54 @@ fn the_boot_example_serves_each_firmware() {
     let proxy = leasehold_engine::Config::load(&proxy).unwrap_or_else(|e| panic!("{e}"));
     assert!(proxy.has_proxy());
 }
+
+/// `known`: a client with a reservation (anywhere) is known; `known = false` with `deny` refuses
+/// every other client (ISC dhcpd's `deny unknown-clients`), and a pool for class `known` serves
+/// reserved clients only.
+#[test]
+fn known_key_tells_reserved_clients_from_the_rest() {
+    let mut h = harness("[[class]]\nname = \"unknown\"\nknown = false\ndeny = true\n");
+    assert_eq!(
+        h.send(&Req::discover(1)).outcome,
+        Outcome::Dropped(DropReason::ClassDenied),
+        "a client without a reservation"
+    );
+    // The reservation of LINKS is by hardware address 52:54:00:00:00:aa.
+    assert_eq!(
+        h.send(&Req::discover(0xaa)).outcome,
+        Outcome::Offered(ip("198.18.0.10"))
+    );
+    // Known by a client-id reservation too, and `known = true` matches it.
+    let mut h = Harness::with(
+        r#"
+[[class]]
+name = "known"
+known = true
+[class.options]
+domain-name = "known.test"
+
+[[subnet]]
+subnet = "198.18.0.0/24"
+interface = "eth0"
+[[subnet.pool]]
+range = "198.18.0.100-198.18.0.109"
+classes = ["known"]
+[[subnet.reservation]]
+client_id = "01:52:54:00:00:00:cc"
+address = "198.18.0.20"
+"#,
+    );
+    let by_id = Req::discover(7).client_id(&[1, 0x52, 0x54, 0, 0, 0, 0xcc]);
+    let v = h.send(&by_id);
+    assert_eq!(v.outcome, Outcome::Offered(ip("198.18.0.20")));
+    assert_eq!(
+        reply(&v).options.get(code::DOMAIN_NAME),
+        Some(&b"known.test"[..]),
+        "the class's option reaches the known client"
+    );
+    // The pool is for known clients only: an unknown one gets nothing from it.
+    assert_eq!(
+        h.send(&Req::discover(2)).outcome,
+        Outcome::Dropped(DropReason::PoolExhausted)
+    );
+}

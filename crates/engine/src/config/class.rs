@@ -87,6 +87,9 @@ pub struct ClassMatch {
     pub remote_id: Option<Vec<u8>>,
     /// Key `subnet`: the selected subnet lies inside this network.
     pub subnet: Option<Ipv4Net>,
+    /// Key `known`: the client has a reservation (`true`, by client id, hardware address or
+    /// relay ids, in any subnet) or has none (`false`): ISC dhcpd's known/unknown clients.
+    pub known: Option<bool>,
 }
 
 impl ClassMatch {
@@ -109,6 +112,7 @@ pub(crate) struct RawClass {
     pub circuit_id: Option<Spanned<String>>,
     pub remote_id: Option<Spanned<String>>,
     pub subnet: Option<Spanned<String>>,
+    pub known: Option<bool>,
     pub boot_file: Option<Spanned<String>>,
     pub next_server: Option<Spanned<String>>,
     pub server_name: Option<Spanned<String>>,
@@ -217,13 +221,14 @@ fn class(rc: &RawClass) -> Result<ClientClass, SpanError> {
             .map(|r| id_bytes(r, "remote_id"))
             .transpose()?,
         subnet,
+        known: rc.known,
     };
     if matcher.is_empty() {
         return Err(SpanError::new(
             name_at,
             format!(
                 "class {name:?} has no match key (user_class, ipxe, vendor_class, arch, \
-                 hw_address_prefix, circuit_id, remote_id or subnet), so it would match nobody"
+                 hw_address_prefix, circuit_id, remote_id, subnet or known), so it would match nobody"
             ),
         ));
     }

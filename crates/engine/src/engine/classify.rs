@@ -3,14 +3,15 @@
 //! A request is classified once, when its context is built, from what it carries: option 60
 //! (vendor class, prefix match), option 77 (user class: iPXE's bare `"iPXE"` or an RFC 3004
 //! list), option 93 (client architectures, a list of u16), the presence of option 175 (iPXE),
-//! chaddr, the trusted option 82 circuit id / remote id (see `relay_policy`) and the selected
-//! subnet. A class matches when every key it gives matches.
+//! chaddr, the trusted option 82 circuit id / remote id (see `relay_policy`), the selected
+//! subnet and whether the client has a reservation (`known`). A class matches when every key it gives matches.
 //!
 //! For each reply field (`file`, `siaddr`, `sname`, each option code) the first matching class in
 //! file order that sets it wins. Classes rank below a reservation and above pool, subnet and
 //! server.
 
 use crate::config::{ClassMatch, ClientClass, Config, OptionSet};
+use crate::ClientKey;
 use leasehold_wire::options::code;
 use leasehold_wire::{Packet, RelayAgentInfo};
 use std::net::Ipv4Addr;
@@ -32,6 +33,7 @@ pub(crate) fn classify(
         req,
         relay,
         subnet: subnet.and_then(|s| cfg.subnets.get(s)).map(|s| s.net),
+        known: cfg.classes.iter().any(|c| c.matcher.known.is_some()) && known(cfg, req, relay),
     };
     cfg.classes
         .iter()
@@ -46,6 +48,21 @@ struct Facts<'a> {
     req: &'a Packet,
     relay: Option<&'a RelayAgentInfo>,
     subnet: Option<ipnet::Ipv4Net>,
+    /// The client has a reservation (computed only when a class asks).
+    known: bool,
+}
+
+/// True when the client has a reservation in any subnet: by option 61, by hardware address, or
+/// by the trusted option 82 circuit/remote id.
+fn known(cfg: &Config, req: &Packet, relay: Option<&RelayAgentInfo>) -> bool {
+    let by_id = ClientKey::of_request(req);
+    let by_hw = ClientKey::HwAddr(req.chaddr);
+    cfg.reservations_of(&by_id).next().is_some()
+        || cfg.reservations_of(&by_hw).next().is_some()
+        || relay.is_some_and(|r| {
+            !cfg.reservations_by_relay(r.circuit_id(), r.remote_id())
+                .is_empty()
+        })
 }
 
 impl Facts<'_> {
@@ -79,7 +96,8 @@ impl Facts<'_> {
         let subnet = m
             .subnet
             .is_none_or(|net| self.subnet.is_some_and(|s| net.contains(&s)));
-        user_class && ipxe && vendor && arch && hw && circuit && remote && subnet
+        let known = m.known.is_none_or(|want| self.known == want);
+        user_class && ipxe && vendor && arch && hw && circuit && remote && subnet && known
     }
 }
 
