@@ -515,3 +515,47 @@ address = "198.18.0.20"
         Outcome::Dropped(DropReason::PoolExhausted)
     );
 }
+
+/// Every architecture the configuration names (the IANA registry values, RFC 4578 erratum 4624)
+/// selects its own class, by name and by number, and a client listing two architectures gets the
+/// class written first.
+#[test]
+fn every_named_architecture_selects_its_class() {
+    use leasehold_engine::config::class::{arch_by_name, ARCH_NAMES};
+    // The codes the issue names, checked against the table rather than taken from it.
+    for (name, code) in [
+        ("bios", 0),
+        ("efi-ia32", 6),
+        ("efi-x64", 7),
+        ("efi-bc", 9),
+        ("efi-arm32", 10),
+        ("efi-arm64", 11),
+        ("efi-x64-http", 16),
+        ("efi-arm64-http", 19),
+        ("efi-riscv32", 25),
+        ("efi-riscv64", 27),
+    ] {
+        assert_eq!(arch_by_name(name), Some(code), "{name}");
+    }
+    let mut classes = String::new();
+    for (name, _) in ARCH_NAMES {
+        classes.push_str(&format!(
+            "[[class]]\nname = \"{name}\"\narch = [\"{name}\"]\nboot_file = \"{name}.efi\"\n"
+        ));
+    }
+    let h = harness(&classes);
+    for (name, code) in ARCH_NAMES {
+        let want = format!("{name}.efi");
+        let got = boot_file_for(
+            &h,
+            Req::discover(1).opt(code::CLIENT_ARCH, &code.to_be_bytes()),
+        );
+        assert_eq!(got, want, "architecture {code}");
+    }
+    // By number in the configuration, too: 7 is x64 UEFI, not EFI BC (erratum 4624).
+    let h = harness("[[class]]\nname = \"x64\"\narch = [7]\nboot_file = \"x64.efi\"\n");
+    let x64 = Req::discover(1).opt(code::CLIENT_ARCH, &[0, 7]);
+    assert_eq!(boot_file_for(&h, x64), "x64.efi");
+    let bc = Req::discover(1).opt(code::CLIENT_ARCH, &[0, 9]);
+    assert_eq!(boot_file_for(&h, bc), "subnet.0");
+}
