@@ -56,4 +56,9 @@ pub enum Command {
     Ctl(crate::ctl_cmd::CtlArgs),
     /// List every DHCP server answering on an interface (one DISCOVER, never a REQUEST).
     Probe(crate::probe_cmd::ProbeArgs),
+    /// Switch from ISC dhcpd, Kea or dnsmasq: write a Leasehold configuration and lease database
+    /// from their configuration and lease file, and list what could not be carried over.
+    Import(crate::import_cmd::ImportArgs),
+    /// Write the man pages or a shell's completion script (for packages).
+    Generate(crate::generate_cmd::GenerateArgs),
 }

@@ -23,6 +23,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod cli;
 mod ctl_cmd;
+mod generate_cmd;
+mod import_cmd;
 mod leases_cmd;
 mod logging;
 mod privilege;
@@ -73,6 +75,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Leases(args) => leases_cmd::run(&args, &mut std::io::stdout().lock()),
         Command::Relay(args) => relay_cmd::run_relay(args),
         Command::Ctl(args) => ctl_cmd::run(&args, &mut std::io::stdout().lock()),
+        Command::Generate(args) => generate_cmd::run(&args, &mut std::io::stdout().lock()),
+        Command::Import(args) => import_cmd::run(&args, &mut std::io::stderr().lock()),
         Command::Probe(args) => {
             if probe_cmd::run(&args, &mut std::io::stdout().lock())? == 0 {
                 anyhow::bail!("no DHCP server answered on {}", args.interface);
