@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole Leasehold test suite. This is the README's test command and what CI runs.
-#   sudo scripts/test.sh            everything (root is needed for the network-namespace tests;
-#                                   from a root shell plain `scripts/test.sh`, sudo is not needed)
+#   scripts/test.sh                 everything (root is needed for the network-namespace tests:
+#                                   run from a root shell, or it re-runs itself with sudo)
 # Steps: install missing test tools, format, lint and rustdoc checks, unit/property/engine/store
 # tests, a bounded fuzz run, then the script suites: end-to-end tests with real DHCP clients,
 # relays and peers in network namespaces, attack tests, several servers on PostgreSQL, network
@@ -15,8 +15,14 @@ cd "$(dirname "$0")/.."
 
 FUZZ_SECONDS="${FUZZ_SECONDS:-30}"
 
+# Root is needed (network namespaces, packages). A root shell runs it directly, without sudo
+# (which a fresh machine may not have); anyone else goes through sudo when it is installed.
 if [ "$(id -u)" != 0 ]; then
-  echo "scripts/test.sh: the end-to-end tests create network namespaces and need root: run it as root (e.g. with sudo)" >&2
+  if command -v sudo >/dev/null 2>&1; then
+    echo "scripts/test.sh: needs root (network namespaces, test packages): running it with sudo" >&2
+    exec sudo --preserve-env=PATH,CARGO_HOME,RUSTUP_HOME,CARGO_TARGET_DIR,FUZZ_SECONDS "$0" "$@"
+  fi
+  echo "scripts/test.sh: the end-to-end tests create network namespaces and need root: run it as root" >&2
   exit 1
 fi
 
