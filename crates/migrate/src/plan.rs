@@ -175,6 +175,8 @@ pub struct SubnetPlan {
     pub min_lease_time: Option<u32>,
     /// `max_lease_time`.
     pub max_lease_time: Option<u32>,
+    /// `proxy` (proxy DHCP on this link: boot information only, no pools or reservations).
+    pub proxy: bool,
     /// `[subnet.options]`.
     pub options: Vec<OptionPlan>,
     /// `[[subnet.pool]]`.
@@ -199,12 +201,24 @@ impl SubnetPlan {
             lease_time: None,
             min_lease_time: None,
             max_lease_time: None,
+            proxy: false,
             options: Vec::new(),
             pools: Vec::new(),
             reservations: Vec::new(),
             origin,
         }
     }
+}
+
+/// The `[tftp]` table (the TFTP boot file service).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TftpPlan {
+    /// `root`: the directory served.
+    pub root: String,
+    /// `listen` (`"0.0.0.0:69"` when absent).
+    pub listen: Option<String>,
+    /// Where it came from.
+    pub origin: Origin,
 }
 
 /// A whole configuration file.
@@ -218,6 +232,8 @@ pub struct ConfigPlan {
     pub classes: Vec<ClassPlan>,
     /// `[[subnet]]`.
     pub subnets: Vec<SubnetPlan>,
+    /// `[tftp]` (absent: no TFTP service).
+    pub tftp: Option<TftpPlan>,
 }
 
 impl ConfigPlan {
@@ -244,6 +260,13 @@ impl ConfigPlan {
         }
         for s in &self.subnets {
             write_subnet(&mut w, s);
+        }
+        if let Some(t) = &self.tftp {
+            w.origin(&t.origin);
+            w.line("[tftp]");
+            w.kv("root", &quote(&t.root));
+            w.opt_str("listen", t.listen.as_deref());
+            w.blank();
         }
         w.out
     }
@@ -302,6 +325,9 @@ fn write_subnet(w: &mut Writer, s: &SubnetPlan) {
     w.opt_num("lease_time", s.lease_time);
     w.opt_num("min_lease_time", s.min_lease_time);
     w.opt_num("max_lease_time", s.max_lease_time);
+    if s.proxy {
+        w.kv("proxy", "true");
+    }
     w.options("subnet.options", &s.options);
     for p in &s.pools {
         w.origin(&p.origin);
@@ -535,6 +561,11 @@ mod tests {
                 ..ClassPlan::default()
             }],
             subnets: vec![subnet],
+            tftp: Some(TftpPlan {
+                root: "/srv/tftp".into(),
+                listen: Some("127.0.0.1:1069".into()),
+                origin: Origin::new("dnsmasq.conf", 30),
+            }),
         };
         let text = plan.to_toml();
         let cfg = Config::from_toml(&text, Path::new("imported.toml"))
@@ -547,5 +578,27 @@ mod tests {
             cfg.subnets[0].shared_network.as_deref(),
             Some("lab \"one\"")
         );
+        let tftp = cfg.tftp.as_ref().expect("[tftp] written");
+        assert_eq!(tftp.root, Path::new("/srv/tftp"));
+        assert!(text.contains("# from dnsmasq.conf:30\n[tftp]"), "{text}");
+    }
+
+    /// A proxy subnet (dnsmasq's `dhcp-range=...,proxy`) is written with `proxy = true`.
+    #[test]
+    fn proxy_subnet_is_written() {
+        let mut subnet = SubnetPlan::new(
+            "198.18.80.0/24".parse().expect("net"),
+            Origin::new("dnsmasq.conf", 4),
+        );
+        subnet.proxy = true;
+        subnet.boot_file = Some("undionly.kpxe".into());
+        let plan = ConfigPlan {
+            subnets: vec![subnet],
+            ..ConfigPlan::default()
+        };
+        let text = plan.to_toml();
+        let cfg = Config::from_toml(&text, Path::new("imported.toml"))
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert!(cfg.subnets[0].proxy, "{text}");
     }
 }
