@@ -65,6 +65,10 @@ pub struct ServerPlan {
     pub min_lease_time: Option<u32>,
     /// `max_lease_time`.
     pub max_lease_time: Option<u32>,
+    /// `renewal_time` (T1, seconds).
+    pub renewal_time: Option<u32>,
+    /// `rebinding_time` (T2, seconds).
+    pub rebinding_time: Option<u32>,
     /// `authoritative`.
     pub authoritative: Option<bool>,
     /// `dynamic_bootp`.
@@ -175,6 +179,10 @@ pub struct SubnetPlan {
     pub min_lease_time: Option<u32>,
     /// `max_lease_time`.
     pub max_lease_time: Option<u32>,
+    /// `renewal_time` (T1, seconds).
+    pub renewal_time: Option<u32>,
+    /// `rebinding_time` (T2, seconds).
+    pub rebinding_time: Option<u32>,
     /// `proxy` (proxy DHCP on this link: boot information only, no pools or reservations).
     pub proxy: bool,
     /// `[subnet.options]`.
@@ -201,6 +209,8 @@ impl SubnetPlan {
             lease_time: None,
             min_lease_time: None,
             max_lease_time: None,
+            renewal_time: None,
+            rebinding_time: None,
             proxy: false,
             options: Vec::new(),
             pools: Vec::new(),
@@ -277,6 +287,8 @@ impl ConfigPlan {
         w.opt_num("lease_time", s.lease_time);
         w.opt_num("min_lease_time", s.min_lease_time);
         w.opt_num("max_lease_time", s.max_lease_time);
+        w.opt_num("renewal_time", s.renewal_time);
+        w.opt_num("rebinding_time", s.rebinding_time);
         w.opt_bool("authoritative", s.authoritative);
         w.opt_bool("dynamic_bootp", s.dynamic_bootp);
         if !s.interfaces.is_empty() {
@@ -325,6 +337,8 @@ fn write_subnet(w: &mut Writer, s: &SubnetPlan) {
     w.opt_num("lease_time", s.lease_time);
     w.opt_num("min_lease_time", s.min_lease_time);
     w.opt_num("max_lease_time", s.max_lease_time);
+    w.opt_num("renewal_time", s.renewal_time);
+    w.opt_num("rebinding_time", s.rebinding_time);
     if s.proxy {
         w.kv("proxy", "true");
     }
@@ -501,6 +515,8 @@ mod tests {
         subnet.server_name = Some("boot".into());
         subnet.lease_time = Some(600);
         subnet.max_lease_time = Some(7200);
+        subnet.renewal_time = Some(200);
+        subnet.rebinding_time = Some(400);
         subnet.options.push(opt(
             "routers",
             OptionValue::List(vec![OptionValue::Text("198.18.0.1".into())]),
@@ -541,6 +557,8 @@ mod tests {
             server: ServerPlan {
                 lease_time: Some(3600),
                 max_lease_time: Some(86400),
+                renewal_time: Some(1200),
+                rebinding_time: Some(2400),
                 authoritative: Some(true),
                 options: vec![opt(
                     "domain-name-servers",
@@ -573,6 +591,10 @@ mod tests {
         assert_eq!(cfg.subnets.len(), 1);
         assert_eq!(cfg.classes.len(), 1);
         assert_eq!(cfg.subnets[0].reservations.len(), 2);
+        assert_eq!(cfg.server.lease.renewal_time, Some(1200));
+        assert_eq!(cfg.server.lease.rebinding_time, Some(2400));
+        assert_eq!(cfg.subnets[0].lease.renewal_time, Some(200));
+        assert_eq!(cfg.subnets[0].lease.rebinding_time, Some(400));
         assert!(text.contains("# from dhcpd.conf:12"), "{text}");
         assert_eq!(
             cfg.subnets[0].shared_network.as_deref(),
