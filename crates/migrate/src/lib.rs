@@ -14,6 +14,7 @@
 
 pub mod dhcpd;
 pub mod dnsmasq;
+pub mod export;
 pub mod files;
 pub mod kea;
 pub mod plan;

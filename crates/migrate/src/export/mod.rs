@@ -1,0 +1,3 @@
+//! Lease files of other servers, from Leasehold's records.
+
+pub mod kea_csv;
