@@ -1,3 +1,4 @@
 //! Lease files of other servers, from Leasehold's records.
 
+pub mod dnsmasq;
 pub mod kea_csv;
