@@ -840,11 +840,16 @@ impl Times {
         let bad1 = t1.is_some_and(|t| t >= lease);
         let bad2 = t2.is_some_and(|t| t >= lease || t <= t1.unwrap_or(lease / 2));
         if bad1 || bad2 {
-            why.push(format!(
+            // Kea sends no timer that is not below the lease time, and clients then use 50 %
+            // and 87.5 %, Leasehold's defaults: only timers in the wrong order are lost.
+            let out_of_order = !bad1 && t2.is_some_and(|t| t < lease);
+            if out_of_order {
+                why.push(format!(
                 "renew-timer/rebind-timer ({}/{}) not carried over: they must be below valid-lifetime {lease} and in order; Leasehold sends 50 % and 87.5 %",
                 t1.map_or("-".into(), |t| t.to_string()),
                 t2.map_or("-".into(), |t| t.to_string())
             ));
+            }
             if parent.is_some() && self.lease.is_none() {
                 // Restate the lease time so the server's timers are not inherited either.
                 self.lease = Some(lease);

@@ -1,6 +1,6 @@
 //! Kea's JSON dialect made plain JSON: `//`, `#` and `/* */` comments outside strings are removed,
-//! `<?include "file"?>` is replaced by the named file (recursively), and a trailing comma before
-//! `}` or `]` is dropped. Lines keep their place, and every line of the result remembers the
+//! `<?include "file"?>` is replaced by the named file (recursively), a trailing comma before
+//! `}` or `]` is dropped and a number written `.5` gets its leading zero. Lines keep their place, and every line of the result remembers the
 //! file and line it came from, so errors and findings name the source as the operator wrote it.
 
 use crate::{ImportError, Report, SourceFiles};
@@ -201,6 +201,12 @@ pub fn strip_comments(text: &str) -> Result<Vec<String>, (u32, String)> {
                 block_from = Some(line);
             }
             '\r' => {}
+            // Kea reads `.5` as 0.5; JSON wants the leading zero.
+            '.' if chars.peek().is_some_and(char::is_ascii_digit)
+                && matches!(cur.trim_end().chars().last(), Some(':' | ',' | '[' | '-')) =>
+            {
+                cur.push_str("0.");
+            }
             _ => cur.push(c),
         }
     }
@@ -268,13 +274,13 @@ mod tests {
 
     #[test]
     fn comments_go_strings_stay_lines_keep_their_place() {
-        let text = "{ // a\n \"a#b\": \"x//y\", # c\n /* d\n e */ \"k\": 1 }\n";
+        let text = "{ // a\n \"a#b\": \"x//y\", # c\n /* d\n e */ \"k\": .5 }\n";
         let lines = strip_comments(text).expect("ok");
         assert_eq!(lines.len(), 4);
         assert_eq!(lines[0].trim(), "{");
         assert_eq!(lines[1].trim(), "\"a#b\": \"x//y\",");
         assert_eq!(lines[2].trim(), "");
-        assert_eq!(lines[3].trim(), "\"k\": 1 }");
+        assert_eq!(lines[3].trim(), "\"k\": 0.5 }");
         assert_eq!(strip_comments("a\n/* x").unwrap_err().0, 2);
     }
 
