@@ -151,7 +151,6 @@ pub fn why_not(key: &str) -> String {
             "Leasehold listens on all addresses of its `interfaces` (its address was used for \
              the defaults dnsmasq takes from it, where it lies in a subnet)"
         }
-        "bind-interfaces" | "bind-dynamic" => "socket binding mode: Leasehold binds one socket per port and filters by interface",
         "local-service" => "Leasehold answers only the interfaces and relays it is configured for",
         "dhcp-lease-max" => {
             "Leasehold has no lease count limit; its `[security]` rate limits guard against \
@@ -168,7 +167,6 @@ pub fn why_not(key: &str) -> String {
         "dhcp-relay" | "dhcp-split-relay" | "dhcp-proxy" => {
             "relaying: run `leasehold relay` (docs/relay.md)"
         }
-        "dhcp-no-override" => "Leasehold never moves `file`/`sname` into options",
         "dhcp-broadcast" => "Leasehold replies by broadcast when the client asks (flags bit), per RFC 2131",
         "dhcp-sequential-ip" => "Leasehold chooses addresses its own way (sticky per client)",
         "no-ping" => "Leasehold does not ping before offering; clients DECLINE addresses in use",

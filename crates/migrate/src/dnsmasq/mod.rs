@@ -93,6 +93,10 @@ fn collect(
         }
         "domain" => input.domains.push((origin, d.args.clone())),
         "dhcp-authoritative" => input.authoritative = true,
+        // What Leasehold does anyway: it never moves `file`/`sname` into options, filters
+        // requests by interface whatever its sockets are bound to, and never serves loopback.
+        "dhcp-no-override" | "bind-interfaces" | "bind-dynamic" => {}
+        "except-interface" if d.args.iter().all(|a| a.text == "lo") => {}
         "bootp-dynamic" if d.args.is_empty() => input.bootp_dynamic = true,
         "port" if first == Some("0") => input.dns_off = true,
         "listen-address" => {
