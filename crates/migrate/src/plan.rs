@@ -69,6 +69,10 @@ pub struct ServerPlan {
     pub renewal_time: Option<u32>,
     /// `rebinding_time` (T2, seconds).
     pub rebinding_time: Option<u32>,
+    /// `probation_time` (seconds a declined address stays out of use).
+    pub probation_time: Option<u32>,
+    /// `always_send` (option names or codes sent even when the client did not ask).
+    pub always_send: Vec<String>,
     /// `authoritative`.
     pub authoritative: Option<bool>,
     /// `dynamic_bootp`.
@@ -289,6 +293,10 @@ impl ConfigPlan {
         w.opt_num("max_lease_time", s.max_lease_time);
         w.opt_num("renewal_time", s.renewal_time);
         w.opt_num("rebinding_time", s.rebinding_time);
+        w.opt_num("probation_time", s.probation_time);
+        if !s.always_send.is_empty() {
+            w.kv("always_send", &string_list(&s.always_send));
+        }
         w.opt_bool("authoritative", s.authoritative);
         w.opt_bool("dynamic_bootp", s.dynamic_bootp);
         if !s.interfaces.is_empty() {
@@ -556,6 +564,8 @@ mod tests {
             source: "ISC dhcpd: dhcpd.conf".into(),
             server: ServerPlan {
                 lease_time: Some(3600),
+                probation_time: Some(86400),
+                always_send: vec!["domain-name-servers".into(), "224".into()],
                 max_lease_time: Some(86400),
                 renewal_time: Some(1200),
                 rebinding_time: Some(2400),
@@ -592,6 +602,8 @@ mod tests {
         assert_eq!(cfg.classes.len(), 1);
         assert_eq!(cfg.subnets[0].reservations.len(), 2);
         assert_eq!(cfg.server.lease.renewal_time, Some(1200));
+        assert_eq!(cfg.server.probation_time, 86400);
+        assert_eq!(cfg.server.always_send, vec![6, 224]);
         assert_eq!(cfg.server.lease.rebinding_time, Some(2400));
         assert_eq!(cfg.subnets[0].lease.renewal_time, Some(200));
         assert_eq!(cfg.subnets[0].lease.rebinding_time, Some(400));
