@@ -76,7 +76,7 @@ impl ClassMap {
     }
 
     /// Reads `client-classes`, reporting what is not carried over.
-    pub fn read(&mut self, list: Node<'_>, defs: &OptionDefs, report: &mut Report) {
+    pub fn read(&mut self, list: Node<'_>, defs: &mut OptionDefs, report: &mut Report) {
         for item in list.items() {
             let (file, line) = item.at();
             let name = item.v.get("name").and_then(|v| v.as_str());
@@ -319,7 +319,7 @@ fn split_top<'e>(e: &'e str, kw: &str) -> Vec<&'e str> {
             b'\'' => in_q = !in_q,
             b'(' if !in_q => d += 1,
             b')' if !in_q => d -= 1,
-            _ if !in_q && d == 0 && e[i..].starts_with(&pat) => {
+            _ if !in_q && d == 0 && bytes[i..].starts_with(pat.as_bytes()) => {
                 parts.push(&e[start..i]);
                 i += pat.len();
                 start = i;
@@ -458,6 +458,8 @@ mod tests {
         let c = parse("substring(option[60].hex,0,9) == 'PXEClient' and option[93].hex == 0x0000")
             .expect("pxe bios");
         assert_eq!(c.arch, vec![0]);
+        let c = parse("option[77].hex == '\u{e9}t\u{e9}' and member('KNOWN')").expect("utf-8");
+        assert_eq!(c.user_class.as_deref(), Some("\u{e9}t\u{e9}"));
     }
 
     #[test]

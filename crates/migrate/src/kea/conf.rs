@@ -16,6 +16,9 @@ use std::net::Ipv4Addr;
 /// length.
 const KEA_DEFAULT_VALID_LIFETIME: u32 = 7200;
 
+/// Kea's default `decline-probation-period` (Leasehold's is 3600 s).
+const KEA_DEFAULT_PROBATION: u32 = 86_400;
+
 /// Reads the configuration. Err: there is no `Dhcp4` object.
 pub fn read(doc: &Doc, report: &mut Report, source: String) -> Result<ConfigPlan, ImportError> {
     let root = doc.root();
@@ -53,6 +56,7 @@ pub fn read(doc: &Doc, report: &mut Report, source: String) -> Result<ConfigPlan
     };
     r.dhcp4(dhcp4, &mut plan);
     plan.classes = std::mem::take(&mut r.classes.classes);
+    plan.server.always_send = std::mem::take(&mut r.defs.always_send);
     Ok(plan)
 }
 
@@ -91,7 +95,7 @@ impl Reader<'_> {
         for (k, v) in &entries {
             match *k {
                 "option-def" => self.defs.read(*v, self.report),
-                "client-classes" => self.classes.read(*v, &self.defs, self.report),
+                "client-classes" => self.classes.read(*v, &mut self.defs, self.report),
                 _ => {}
             }
         }
@@ -108,6 +112,7 @@ impl Reader<'_> {
                 "shared-networks" => shared.push(v),
                 "reservations" => reservations.push(v),
                 "authoritative" => plan.server.authoritative = v.v.as_bool(),
+                "decline-probation-period" => plan.server.probation_time = self.seconds(v),
                 "interfaces-config" => {
                     interfaces_seen = true;
                     self.interfaces(v, plan);
@@ -140,6 +145,9 @@ impl Reader<'_> {
             );
         }
         plan.server.authoritative = Some(plan.server.authoritative.unwrap_or(false));
+        // Kea's default probation is a day (Leasehold's an hour).
+        plan.server.probation_time =
+            Some(plan.server.probation_time.unwrap_or(KEA_DEFAULT_PROBATION));
         plan.server.lease_time = Some(global.lease_time.unwrap_or(KEA_DEFAULT_VALID_LIFETIME));
         plan.server.min_lease_time = global.min;
         plan.server.max_lease_time = global.max;
@@ -261,7 +269,6 @@ impl Reader<'_> {
             | "sanity-checks"
             | "server-tag"
             | "dhcp4o6-port"
-            | "decline-probation-period"
             | "echo-client-id"
             | "match-client-id"
             | "calculate-tee-times"
@@ -294,10 +301,6 @@ impl Reader<'_> {
             "t2-percent" if f64v.is_some_and(|p| (p - 0.875).abs() > 1e-9) => Some(
                 "`t2-percent` not carried over: Leasehold's default T2 is 87.5 %; set \
                  rebinding_time",
-            ),
-            "decline-probation-period" => Some(
-                "`decline-probation-period` not carried over: set [server] probation_time \
-                 (default 3600 s)",
             ),
             "dhcp4o6-port" => {
                 Some("`dhcp4o6-port` not carried over: Leasehold has no DHCPv4-over-DHCPv6")

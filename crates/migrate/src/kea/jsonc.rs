@@ -143,7 +143,7 @@ fn find_outside_strings(line: &str, pat: &str) -> Option<usize> {
             }
         } else if b == b'"' {
             in_str = true;
-        } else if line[i..].starts_with(pat) {
+        } else if bytes[i..].starts_with(pat.as_bytes()) {
             return Some(i);
         }
         i += 1;
@@ -282,6 +282,15 @@ mod tests {
         assert_eq!(lines[2].trim(), "");
         assert_eq!(lines[3].trim(), "\"k\": 0.5 }");
         assert_eq!(strip_comments("a\n/* x").unwrap_err().0, 2);
+    }
+
+    #[test]
+    fn non_ascii_text_is_scanned_by_characters() {
+        assert_eq!(
+            find_outside_strings("/\u{d8} x <?include", "<?include"),
+            Some(6)
+        );
+        assert_eq!(find_outside_strings("\u{e9}\u{e9}", "<?include"), None);
     }
 
     #[test]

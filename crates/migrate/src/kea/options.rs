@@ -209,6 +209,8 @@ struct Def {
 #[derive(Clone, Debug, Default)]
 pub struct OptionDefs {
     custom: Vec<Def>,
+    /// Names of the options marked `always-send` (Leasehold's `[server] always_send`).
+    pub always_send: Vec<String>,
 }
 
 impl OptionDefs {
@@ -298,7 +300,7 @@ impl OptionDefs {
 
     /// Reads one `option-data` list into Leasehold options, reporting every entry (or key) not
     /// carried over. A later entry for the same option replaces an earlier one.
-    pub fn read_list(&self, list: Node<'_>, report: &mut Report) -> Vec<OptionPlan> {
+    pub fn read_list(&mut self, list: Node<'_>, report: &mut Report) -> Vec<OptionPlan> {
         let mut out: Vec<OptionPlan> = Vec::new();
         for item in list.items() {
             if let Some(o) = self.read_one(item, report) {
@@ -308,13 +310,14 @@ impl OptionDefs {
         out
     }
 
-    fn read_one(&self, item: Node<'_>, report: &mut Report) -> Option<OptionPlan> {
+    fn read_one(&mut self, item: Node<'_>, report: &mut Report) -> Option<OptionPlan> {
         let (file, line) = item.at();
         let mut name = None;
         let mut code = None;
         let mut data = None;
         let mut csv = true;
         let mut space = "dhcp4";
+        let mut always = false;
         for (k, v) in item.entries() {
             let (kf, kl) = v.at();
             match k {
@@ -324,15 +327,8 @@ impl OptionDefs {
                 "csv-format" => csv = v.v.as_bool().unwrap_or(true),
                 "space" => space = v.str().unwrap_or("dhcp4"),
                 "comment" | "user-context" => {}
-                "always-send" if v.v.as_bool() != Some(true) => {}
+                "always-send" => always = v.v.as_bool() == Some(true),
                 "never-send" if v.v.as_bool() != Some(true) => {}
-                "always-send" => report.not_carried(
-                    kf,
-                    kl,
-                    "`always-send` not carried over: Leasehold sends a subnet's options when the \
-                     client asks for them (a class's options always); list the option in \
-                     [server] always_send",
-                ),
                 other => report.not_carried(
                     kf,
                     kl,
@@ -401,11 +397,18 @@ impl OptionDefs {
             return None;
         };
         match value(&def, data, csv) {
-            Ok((lname, value)) => Some(OptionPlan {
-                name: lname,
-                value,
-                origin: Origin::new(file, line),
-            }),
+            Ok((lname, value)) => {
+                // Kea's always-send marks one option entry; Leasehold's always_send names the
+                // option server-wide.
+                if always && !self.always_send.contains(&lname) {
+                    self.always_send.push(lname.clone());
+                }
+                Some(OptionPlan {
+                    name: lname,
+                    value,
+                    origin: Origin::new(file, line),
+                })
+            }
             Err(why) => {
                 report.not_carried(
                     file,
