@@ -371,14 +371,14 @@ pub fn matcher(d: &Directive) -> Result<Matcher, Why> {
     let origin = Origin::new(&d.file, d.line);
     let key = match d.key.as_str() {
         "dhcp-vendorclass" => match rest {
-            [v] => Key::Vendor((*v).to_string()),
+            [v] if !v.is_empty() && v.len() <= 255 => Key::Vendor((*v).to_string()),
             [e, _] if e.starts_with("enterprise:") => {
                 return Err("`enterprise:` vendor classes are DHCPv6 only".into())
             }
             _ => return Err("expected set:TAG,VENDOR-CLASS".into()),
         },
         "dhcp-userclass" => match rest {
-            [u] => Key::User((*u).to_string()),
+            [u] => Key::User(id_text(u)?),
             _ => return Err("expected set:TAG,USER-CLASS".into()),
         },
         "dhcp-mac" => {
@@ -406,8 +406,9 @@ pub fn matcher(d: &Directive) -> Result<Matcher, Why> {
             };
             let is_hex = v.contains(':') && v.bytes().all(|b| b.is_ascii_hexdigit() || b == b':');
             let value = match is_hex.then(|| hex::bytes(v)).flatten() {
-                Some(b) => format!("0x{}", leasehold_wire::hex::encode(&b, None)),
-                None => (*v).to_string(),
+                Some(b) if b.len() <= 255 => format!("0x{}", leasehold_wire::hex::encode(&b, None)),
+                Some(_) => return Err("longer than 255 bytes".into()),
+                None => id_text(v)?,
             };
             if d.key == "dhcp-circuitid" {
                 Key::Circuit(value)
@@ -419,6 +420,21 @@ pub fn matcher(d: &Directive) -> Result<Matcher, Why> {
         other => return Err(format!("`{other}` is not a tag matcher")),
     };
     Ok(Matcher { origin, tag, key })
+}
+
+/// A user class, circuit id or remote id as Leasehold writes it: the text, or `0x` hex when
+/// the text itself starts with `0x` (which Leasehold would read as hex); 1–255 bytes.
+fn id_text(v: &str) -> Result<String, Why> {
+    if v.is_empty() || v.len() > 255 {
+        return Err(format!("{v:?} must be 1 to 255 bytes"));
+    }
+    if v.starts_with("0x") || v.starts_with("0X") {
+        return Ok(format!(
+            "0x{}",
+            leasehold_wire::hex::encode(v.as_bytes(), None)
+        ));
+    }
+    Ok(v.to_string())
 }
 
 /// `dhcp-match=set:TAG,OPTION[,VALUE]`: options 60, 77, 93 and 175 have class keys.
@@ -433,8 +449,8 @@ fn match_key(rest: &[&str]) -> Result<Key, Why> {
     let value = value.first().copied();
     Ok(match (code, value) {
         (175, None) => Key::Ipxe(true),
-        (77, Some(v)) => Key::User(v.to_string()),
-        (60, Some(v)) => Key::Vendor(v.to_string()),
+        (77, Some(v)) => Key::User(id_text(v)?),
+        (60, Some(v)) if !v.is_empty() && v.len() <= 255 => Key::Vendor(v.to_string()),
         (93, Some(v)) => Key::Arch(
             v.parse()
                 .map_err(|_| format!("{v:?} is not an architecture number"))?,
@@ -623,6 +639,9 @@ pub fn pxe_service(d: &Directive) -> Result<PxeService, Why> {
     let (file, server) = match rest {
         [_menu] => (None, None),
         [_menu, f, more @ ..] => {
+            if f.len() > 125 {
+                return Err("boot file longer than 127 bytes (the `file` field)".into());
+            }
             let file = if f.bytes().all(|b| b.is_ascii_digit()) {
                 None
             } else if f.contains('.') {
