@@ -112,7 +112,10 @@ server=9.9.9.9
     // before the combined ones (iPXE on a BIOS machine matches both).
     let names: Vec<&str> = i.config.classes.iter().map(|c| c.name.as_str()).collect();
     let at = |n: &str| names.iter().position(|x| *x == n);
-    assert!(at("ipxe") < at("bios-not-ipxe") && at("bios-not-ipxe").is_some(), "{names:?}");
+    assert!(
+        at("ipxe") < at("bios-not-ipxe") && at("bios-not-ipxe").is_some(),
+        "{names:?}"
+    );
     let bios = i
         .config
         .classes

@@ -54,6 +54,8 @@ pub struct Input {
     pub bootp_dynamic: bool,
     /// `port=0`: no DNS service, so no default DNS server option.
     pub dns_off: bool,
+    /// `dhcp-leasefile=`: where dnsmasq keeps its leases.
+    pub leasefile: Option<(Origin, String)>,
 }
 
 /// Builds the plan; everything not carried over goes to `report`.
@@ -413,6 +415,14 @@ impl Builder {
                         .into(),
                 )
             }
+        }
+        if h.id_star {
+            notes.push(
+                "`id:*`: dnsmasq records this host's lease without its client id, while \
+                 Leasehold keys a lease on the client id when the client sends one; the \
+                 reservation still gives it this address"
+                    .into(),
+            );
         }
         if let Some(l) = h.lease {
             notes.push(format!(

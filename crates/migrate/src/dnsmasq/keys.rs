@@ -185,7 +185,11 @@ pub fn why_not(key: &str) -> String {
         "dhcp-hostsdir" | "dhcp-optsdir" => "watched directories are not read: merge their files into dnsmasq.conf first",
         "conf-script" => "configuration from a script's output is not read",
         "shared-network" => "dnsmasq's shared-network (DHCPv4 relay subnets) is not carried over: group the subnets with `shared_network` by hand",
-        "dhcp-ignore-clid" => "Leasehold identifies clients by client id when they send one (RFC 2131)",
+        "dhcp-ignore-clid" => {
+            "Leasehold identifies clients by client id when they send one (RFC 2131); leases \
+             dnsmasq recorded without it belong to the hardware address, so such a client's \
+             renewal may be refused and it starts over"
+        }
         _ => return format!("`{key}` not carried over: not a DHCPv4 setting the importer knows"),
     };
     format!("`{key}` not carried over: {why}")

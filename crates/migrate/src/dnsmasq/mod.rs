@@ -34,6 +34,19 @@ pub fn import(
     for (rank, d) in directives.iter().enumerate() {
         collect(files, rank, d, &mut input, &mut report)?;
     }
+    if let Some((o, file)) = &input.leasefile {
+        // Any lease file given counts: it may be a copy of this one.
+        if leases.is_none() {
+            report.not_carried(
+                &o.file,
+                o.line,
+                format!(
+                    "dnsmasq keeps its leases in {file}: import them with `--leases {file}` \
+                     (Leasehold keeps leases in its database)"
+                ),
+            );
+        }
+    }
     let mut plan = build::build(&input, &mut report);
     plan.source = format!("dnsmasq: {}", config.display());
     let leases = match leases {
@@ -92,6 +105,9 @@ fn collect(
             side_file(files, rank, d, input, report)?;
         }
         "domain" => input.domains.push((origin, d.args.clone())),
+        "dhcp-leasefile" if first.is_some_and(|f| !f.is_empty()) => {
+            input.leasefile = Some((origin, first.unwrap_or_default().to_string()));
+        }
         "dhcp-authoritative" => input.authoritative = true,
         // What Leasehold does anyway: it never moves `file`/`sname` into options, filters
         // requests by interface whatever its sockets are bound to, and never serves loopback.
