@@ -416,14 +416,9 @@ impl Builder {
                 )
             }
         }
-        if h.id_star {
-            notes.push(
-                "`id:*`: dnsmasq records this host's lease without its client id, while \
-                 Leasehold keys a lease on the client id when the client sends one; the \
-                 reservation still gives it this address"
-                    .into(),
-            );
-        }
+        // `id:*` (match on the hardware address only) is what a hw_address reservation does;
+        // Leasehold also renews leases recorded under the hardware address for a client that
+        // sends a client id (crates/engine/src/engine/context.rs, `is_me`).
         if let Some(l) = h.lease {
             notes.push(format!(
                 "per-host lease time {l} s not carried over: Leasehold's lease times are per \

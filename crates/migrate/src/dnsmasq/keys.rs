@@ -187,8 +187,7 @@ pub fn why_not(key: &str) -> String {
         "shared-network" => "dnsmasq's shared-network (DHCPv4 relay subnets) is not carried over: group the subnets with `shared_network` by hand",
         "dhcp-ignore-clid" => {
             "Leasehold identifies clients by client id when they send one (RFC 2131); leases \
-             dnsmasq recorded without it belong to the hardware address, so such a client's \
-             renewal may be refused and it starts over"
+             recorded under the hardware address are still renewed"
         }
         _ => return format!("`{key}` not carried over: not a DHCPv4 setting the importer knows"),
     };
