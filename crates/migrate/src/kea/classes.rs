@@ -6,8 +6,9 @@
 //! `substring(option[60].hex,0,N) == 'TEXT'` (vendor_class prefix), `option[77].hex == 'iPXE'`
 //! (user_class), `option[93].hex == 0x0007` (arch), `substring(pkt4.mac,0,N) == 0x525400`
 //! (hw_address_prefix), `option[175].exists` / `not option[175].exists` (ipxe),
-//! `member('KNOWN')` / `member('UNKNOWN')` / `not member('KNOWN')` (known). Anything else is a
-//! finding, and the class is not written.
+//! `member('KNOWN')` / `member('UNKNOWN')` / `not member('KNOWN')` (known), and `member('X')` of
+//! a class written before it (X's match keys are added). Anything else is a finding, and the
+//! class is not written.
 
 use super::json::Node;
 use super::options::{self, OptionDefs};
@@ -47,6 +48,12 @@ impl ClassMap {
         self.names.push((kea.to_string(), name.clone()));
         self.classes.push(c);
         Some(name)
+    }
+
+    /// The class written for the Kea class `kea` (not the built-in ones).
+    fn written(&self, kea: &str) -> Option<ClassPlan> {
+        let (_, name) = self.names.iter().find(|(k, _)| k == kea)?;
+        self.classes.iter().find(|c| &c.name == name).cloned()
     }
 
     /// A Leasehold class name (`[A-Za-z0-9_-]+`) for `kea`, not yet taken.
@@ -98,7 +105,8 @@ impl ClassMap {
                     "test" => {
                         has_test = true;
                         let expr = v.str().unwrap_or_default();
-                        if let Err(why) = parse_test(expr, &mut c) {
+                        let written = |n: &str| self.written(n);
+                        if let Err(why) = parse_test(expr, &mut c, &written) {
                             report.not_carried(
                                 kf,
                                 kl,
@@ -188,7 +196,12 @@ pub fn text(
 }
 
 /// Sets the match keys of `c` from a Kea test expression, or says why it cannot.
-fn parse_test(expr: &str, c: &mut ClassPlan) -> Result<(), String> {
+/// `member('X')` of a class written before takes over X's match keys (`lookup` finds it).
+fn parse_test(
+    expr: &str,
+    c: &mut ClassPlan,
+    lookup: &dyn Fn(&str) -> Option<ClassPlan>,
+) -> Result<(), String> {
     let e = compact(expr);
     let e = strip_parens(&e);
     if e.is_empty() {
@@ -218,7 +231,42 @@ fn parse_test(expr: &str, c: &mut ClassPlan) -> Result<(), String> {
             Key::Hw(s) => set(&mut c.hw_address_prefix, s)?,
             Key::Ipxe(b) => set(&mut c.ipxe, b)?,
             Key::Known(b) => set(&mut c.known, b)?,
+            Key::Member(name) => {
+                let other = lookup(&name).ok_or_else(|| {
+                    format!("needs class {name:?}, which is not a class Leasehold could write")
+                })?;
+                inline(c, &other)?;
+            }
         }
+    }
+    Ok(())
+}
+
+/// Adds the match keys of `other` to `c` (`member('other')` in an `and`).
+fn inline(c: &mut ClassPlan, other: &ClassPlan) -> Result<(), String> {
+    fn take<T: Clone + PartialEq>(slot: &mut Option<T>, v: &Option<T>) -> Result<(), String> {
+        match (slot.as_ref(), v) {
+            (_, None) => Ok(()),
+            (None, Some(v)) => {
+                *slot = Some(v.clone());
+                Ok(())
+            }
+            (Some(a), Some(b)) if a == b => Ok(()),
+            _ => Err("tests the same thing twice".into()),
+        }
+    }
+    take(&mut c.vendor_class, &other.vendor_class)?;
+    take(&mut c.user_class, &other.user_class)?;
+    take(&mut c.hw_address_prefix, &other.hw_address_prefix)?;
+    take(&mut c.circuit_id, &other.circuit_id)?;
+    take(&mut c.remote_id, &other.remote_id)?;
+    take(&mut c.ipxe, &other.ipxe)?;
+    take(&mut c.known, &other.known)?;
+    if !other.arch.is_empty() {
+        if !c.arch.is_empty() && c.arch != other.arch {
+            return Err("asks for two sets of architectures at once".into());
+        }
+        c.arch = other.arch.clone();
     }
     Ok(())
 }
@@ -239,6 +287,8 @@ enum Key {
     Hw(String),
     Ipxe(bool),
     Known(bool),
+    /// `member('X')` of another class.
+    Member(String),
 }
 
 /// The expression with whitespace outside quotes removed, keywords kept apart by a space.
@@ -353,6 +403,13 @@ fn atom(a: &str) -> Result<Key, String> {
         "member('UNKNOWN')" => return Ok(Key::Known(false)),
         _ => {}
     }
+    if let Some(name) = a
+        .strip_prefix("member('")
+        .and_then(|r| r.strip_suffix("')"))
+        .filter(|n| !n.contains('\''))
+    {
+        return Ok(Key::Member(name.to_string()));
+    }
     if let Some(opt) = a
         .strip_prefix("option[")
         .and_then(|r| r.strip_suffix("].exists"))
@@ -438,7 +495,12 @@ mod tests {
 
     fn parse(e: &str) -> Result<ClassPlan, String> {
         let mut c = ClassPlan::default();
-        parse_test(e, &mut c).map(|()| c)
+        let voip = ClassPlan {
+            vendor_class: Some("Aastra".into()),
+            ..ClassPlan::default()
+        };
+        let lookup = move |n: &str| (n == "VoIP").then(|| voip.clone());
+        parse_test(e, &mut c, &lookup).map(|()| c)
     }
 
     #[test]
@@ -460,6 +522,11 @@ mod tests {
         assert_eq!(c.arch, vec![0]);
         let c = parse("option[77].hex == '\u{e9}t\u{e9}' and member('KNOWN')").expect("utf-8");
         assert_eq!(c.user_class.as_deref(), Some("\u{e9}t\u{e9}"));
+        let c = parse("member('VoIP') and member('KNOWN')").expect("member");
+        assert_eq!(
+            (c.vendor_class.as_deref(), c.known),
+            (Some("Aastra"), Some(true))
+        );
     }
 
     #[test]
@@ -472,6 +539,8 @@ mod tests {
             "option[93].hex == 0x0007 or option[77].hex == 'iPXE'",
             "",
             "member('foo')",
+            "member('VoIP') and substring(option[60].hex,0,3) == 'abc'",
+            "not member('VoIP')",
         ] {
             assert!(parse(e).is_err(), "{e}");
         }
