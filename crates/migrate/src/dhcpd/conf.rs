@@ -1,0 +1,1316 @@
+//! `dhcpd.conf` statements → [`ConfigPlan`].
+//!
+//! dhcpd's scopes (global, `shared-network`, `group`, `subnet`, `pool`, `host`, `class`) are
+//! flattened: a scope's parameters (options, `filename`, `next-server`, `server-name`, lease
+//! times) are collected first, then pushed into the subnets and reservations the scope holds.
+//! Global lease times and options go to `[server]`; global `filename`/`next-server`/
+//! `server-name` (Leasehold has no server-wide ones) to every subnet that sets none. Hosts are
+//! placed at the end in the subnet holding their `fixed-address`, wherever they were declared.
+//! `if` statements become classes (one per branch whose condition maps to match keys; an
+//! `else` gives the scope's defaults, which a class overrides). Every statement that is not
+//! carried over is a finding at its line.
+
+use super::cond::{self, Keys};
+use super::lexer::{Tok, Token};
+use super::options::{colon_hex, to_plan, Defs};
+use super::tree::Stmt;
+use crate::{
+    ClassPlan, ConfigPlan, OptionPlan, Origin, PoolPlan, Report, ReservationPlan, SubnetPlan,
+};
+use ipnet::Ipv4Net;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+
+/// A parameter value and where it came from.
+type At<T> = (T, Origin);
+
+/// Parameters of a scope that reach what it contains.
+#[derive(Clone, Debug, Default)]
+struct Params {
+    options: Vec<OptionPlan>,
+    next_server: Option<At<Ipv4Addr>>,
+    filename: Option<At<String>>,
+    server_name: Option<At<String>>,
+    lease_time: Option<At<u32>>,
+    min_lease_time: Option<At<u32>>,
+    max_lease_time: Option<At<u32>>,
+    authoritative: Option<At<bool>>,
+    use_host_decl_names: Option<bool>,
+    /// Pool restrictions of the scope (`deny unknown-clients` outside a pool): dhcpd class
+    /// names, or the built-in `known`/`unknown`.
+    pool_classes: Vec<At<String>>,
+}
+
+impl Params {
+    /// `inner` over `self`.
+    fn overlay(&self, inner: &Params) -> Params {
+        let mut out = self.clone();
+        for o in &inner.options {
+            merge_option(&mut out.options, o.clone());
+        }
+        macro_rules! take {
+            ($f:ident) => {
+                if inner.$f.is_some() {
+                    out.$f = inner.$f.clone();
+                }
+            };
+        }
+        take!(next_server);
+        take!(filename);
+        take!(server_name);
+        take!(lease_time);
+        take!(min_lease_time);
+        take!(max_lease_time);
+        take!(authoritative);
+        take!(use_host_decl_names);
+        out.pool_classes.extend(inner.pool_classes.iter().cloned());
+        out
+    }
+}
+
+/// Adds `o`, replacing an option of the same name.
+fn merge_option(list: &mut Vec<OptionPlan>, o: OptionPlan) {
+    if let Some(old) = list.iter_mut().find(|x| x.name == o.name) {
+        *old = o;
+    } else {
+        list.push(o);
+    }
+}
+
+/// The kind of scope a block is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Global,
+    Shared,
+    Group,
+    Subnet,
+    Pool,
+    Host,
+    Class,
+    Branch,
+}
+
+/// A host declaration waiting for its subnet.
+struct Host {
+    name: String,
+    file: PathBuf,
+    line: u32,
+    hw: Option<String>,
+    client_id: Option<String>,
+    circuit_id: Option<String>,
+    remote_id: Option<String>,
+    addresses: Vec<At<Ipv4Addr>>,
+    hostname: Option<String>,
+    params: Params,
+    deny_booting: Option<Origin>,
+}
+
+/// A pool waiting for its classes to be resolved.
+struct Pool {
+    subnet: usize,
+    plan: PoolPlan,
+    classes: Vec<At<String>>,
+}
+
+/// The importer's state while walking the statements.
+pub struct Builder<'r> {
+    report: &'r mut Report,
+    defs: Defs,
+    plan: ConfigPlan,
+    global: Params,
+    /// Per subnet: the `authoritative` in force there, when a scope set one.
+    subnet_auth: Vec<Option<At<bool>>>,
+    hosts: Vec<Host>,
+    pools: Vec<Pool>,
+    /// dhcpd class name → Leasehold class name (classes that were carried over).
+    class_names: Vec<(String, String)>,
+    /// The first `range dynamic-bootp`, and how many ranges have no such flag.
+    dynamic_bootp_ranges: (Option<Origin>, u32),
+    if_in_subnet: Vec<Origin>,
+}
+
+impl<'r> Builder<'r> {
+    /// An empty configuration named after `source`.
+    pub fn new(report: &'r mut Report, source: String) -> Self {
+        Builder {
+            report,
+            defs: Defs::default(),
+            plan: ConfigPlan {
+                source,
+                ..ConfigPlan::default()
+            },
+            global: Params::default(),
+            subnet_auth: Vec::new(),
+            hosts: Vec::new(),
+            pools: Vec::new(),
+            class_names: Vec::new(),
+            dynamic_bootp_ranges: (None, 0),
+            if_in_subnet: Vec::new(),
+        }
+    }
+
+    fn nc(&mut self, file: &Path, line: u32, what: impl Into<String>) {
+        self.report.not_carried(file, line, what);
+    }
+
+    /// Reads the top level of the configuration (includes already expanded into `stmts`, each
+    /// statement with its own file).
+    pub fn global(&mut self, stmts: &[(PathBuf, Stmt)]) {
+        let own = self.params(stmts, Kind::Global);
+        self.global = own.clone();
+        self.decls(stmts, Kind::Global, &Params::default(), None, None);
+    }
+
+    /// The configuration, once everything was read.
+    pub fn finish(mut self) -> ConfigPlan {
+        let g = self.global.clone();
+        self.plan.server.lease_time = g.lease_time.as_ref().map(|v| v.0);
+        self.plan.server.min_lease_time = g.min_lease_time.as_ref().map(|v| v.0);
+        self.plan.server.max_lease_time = g.max_lease_time.as_ref().map(|v| v.0);
+        for o in &g.options {
+            merge_option(&mut self.plan.server.options, o.clone());
+        }
+        for s in &mut self.plan.subnets {
+            if s.next_server.is_none() {
+                s.next_server = g.next_server.as_ref().map(|v| v.0);
+            }
+            if s.boot_file.is_none() {
+                s.boot_file = g.filename.as_ref().map(|v| v.0.clone());
+            }
+            if s.server_name.is_none() {
+                s.server_name = g.server_name.as_ref().map(|v| v.0.clone());
+            }
+        }
+        self.authority();
+        self.place_hosts();
+        self.resolve_pools();
+        if let Some(o) = self.dynamic_bootp_ranges.0.clone() {
+            self.plan.server.dynamic_bootp = Some(true);
+            if self.dynamic_bootp_ranges.1 > 0 {
+                self.nc(&o.file, o.line, "`dynamic-bootp` carried as the server-wide dynamic_bootp = true: BOOTP clients may now get addresses from every pool, not only the ranges marked so");
+            }
+        }
+        if self.plan.subnets.len() > 1 {
+            for o in std::mem::take(&mut self.if_in_subnet) {
+                self.report.not_carried(
+                    &o.file,
+                    o.line,
+                    "`if` inside a subnet carried as a class for every subnet: Leasehold classes \
+                     here are not limited to one subnet",
+                );
+            }
+        }
+        self.plan
+    }
+
+    /// dhcpd is not authoritative unless told; Leasehold's `authoritative` is server-wide.
+    fn authority(&mut self) {
+        let global = self.global.authoritative.as_ref().map_or(false, |a| a.0);
+        let eff: Vec<bool> = self
+            .subnet_auth
+            .iter()
+            .map(|a| a.as_ref().map_or(global, |a| a.0))
+            .collect();
+        if let Some(first) = eff.first() {
+            if eff.iter().all(|e| e == first) {
+                self.plan.server.authoritative = Some(*first);
+                return;
+            }
+        }
+        self.plan.server.authoritative = Some(global);
+        let mut seen: Vec<(PathBuf, u32)> = Vec::new();
+        for a in self.subnet_auth.clone().into_iter().flatten() {
+            if a.0 != global && !seen.contains(&(a.1.file.clone(), a.1.line)) {
+                seen.push((a.1.file.clone(), a.1.line));
+                self.nc(
+                    &a.1.file,
+                    a.1.line,
+                    format!(
+                        "`{}authoritative` for some subnets not carried over: Leasehold's \
+                         authoritative is server-wide ({global} here, as the global scope says)",
+                        if a.0 { "" } else { "not " }
+                    ),
+                );
+            }
+        }
+    }
+
+    /// The parameters a block sets itself; reports parameters not carried over.
+    fn params(&mut self, stmts: &[(PathBuf, Stmt)], kind: Kind) -> Params {
+        let mut p = Params::default();
+        for (file, s) in stmts {
+            if s.block.is_some() {
+                continue;
+            }
+            self.param(file, s, kind, &mut p);
+        }
+        p
+    }
+
+    fn param(&mut self, file: &Path, s: &Stmt, kind: Kind, p: &mut Params) {
+        let origin = Origin::new(file, s.line);
+        let line = s.line;
+        let kw = s.keyword().to_ascii_lowercase();
+        let rest = s.head.get(1..).unwrap_or_default();
+        match kw.as_str() {
+            "option" => self.option(file, s, kind, p),
+            "filename" | "server-name" => match rest.first().map(|t| &t.tok) {
+                Some(Tok::Str(v)) if rest.len() == 1 => {
+                    let v = (String::from_utf8_lossy(v).into_owned(), origin);
+                    if kw == "filename" {
+                        p.filename = Some(v);
+                    } else {
+                        p.server_name = Some(v);
+                    }
+                }
+                _ => self.nc(file, line, format!("`{kw}` not carried over: only a quoted string is (an expression was given)")),
+            },
+            "next-server" => match rest.first().and_then(Token::word).map(str::parse::<Ipv4Addr>) {
+                Some(Ok(a)) if rest.len() == 1 => p.next_server = Some((a, origin)),
+                _ => self.nc(file, line, "`next-server` not carried over: Leasehold needs an IPv4 address (dhcpd resolves names at start)"),
+            },
+            "default-lease-time" | "max-lease-time" | "min-lease-time" => {
+                match rest.first().and_then(Token::word).map(str::parse::<u32>) {
+                    Some(Ok(v)) if rest.len() == 1 => {
+                        let slot = match kw.as_str() {
+                            "default-lease-time" => &mut p.lease_time,
+                            "max-lease-time" => &mut p.max_lease_time,
+                            _ => &mut p.min_lease_time,
+                        };
+                        *slot = Some((v, origin));
+                    }
+                    _ => self.nc(file, line, format!("`{kw}` not carried over: not a number of seconds")),
+                }
+            }
+            "authoritative" => p.authoritative = Some((true, origin)),
+            "not" if s.word(1) == Some("authoritative") => {
+                p.authoritative = Some((false, origin));
+            }
+            "use-host-decl-names" => {
+                p.use_host_decl_names = Some(!matches!(s.word(1), Some("off" | "false")));
+            }
+            "allow" | "deny" | "ignore" => self.permit(file, s, kind, p),
+            _ => self.other(file, s, kind),
+        }
+    }
+
+    /// Statements that are neither parameters carried nor declarations.
+    fn other(&mut self, file: &Path, s: &Stmt, kind: Kind) {
+        let kw = s.keyword().to_ascii_lowercase();
+        let line = s.line;
+        match kw.as_str() {
+            // Read by the scope that owns them.
+            "range" if matches!(kind, Kind::Subnet | Kind::Pool | Kind::Shared) => {}
+            "hardware" | "fixed-address" | "host-identifier" if kind == Kind::Host => {}
+            "match" | "spawn" | "lease" if kind == Kind::Class => {}
+            "subclass" => self.nc(file, line, format!("`{}` not carried over: Leasehold has no subclasses (write a [[class]] per value)", s.text())),
+            "ddns-update-style" if s.word(1) == Some("none") => {}
+            "ddns-updates" if matches!(s.word(1), Some("off" | "false")) => {}
+            k if k.starts_with("ddns-") || k == "update-static-leases" || k == "update-optimization" || k == "update-conflict-detection" || k == "do-forward-updates" || k == "update-style" || k == "ddns-domainname" => self.nc(
+                file,
+                line,
+                format!("`{}` not carried over: dynamic DNS updates are configured in Leasehold's [ddns] table (docs/ddns.md)", s.text()),
+            ),
+            "log-facility" | "log" => self.nc(file, line, format!("`{kw}` not carried over: Leasehold logs to standard error / the journal")),
+            "omapi-port" | "omapi-key" => self.nc(file, line, format!("`{kw}` not carried over: Leasehold has its own HTTP API instead of OMAPI")),
+            "ldap-server" | "ldap-port" | "ldap-username" | "ldap-password" | "ldap-base-dn" | "ldap-method" | "ldap-debug-file" | "ldap-dhcp-server-cn" | "ldap-ssl" => {
+                self.nc(file, line, format!("`{kw}` not carried over: Leasehold reads no LDAP"))
+            }
+            "ping-check" | "ping-timeout" | "ping-cltt-secs" | "ping-timeout-ms" => self.nc(
+                file,
+                line,
+                format!("`{kw}` not carried over: Leasehold relies on DECLINE instead of pinging before an offer"),
+            ),
+            "local-address" | "local-port" | "remote-port" => self.nc(file, line, format!("`{kw}` not carried over: set [server] listen_address / server_port by hand")),
+            "get-lease-hostnames" | "dynamic-bootp-lease-length" | "dynamic-bootp-lease-cutoff"
+            | "one-lease-per-client" | "stash-agent-options" | "always-reply-rfc1048"
+            | "always-broadcast" | "boot-unknown-clients" | "lease-file-name" | "pid-file-name"
+            | "db-time-format" | "server-identifier" | "server-id-check" | "infinite-is-reserved"
+            | "abandon-lease-time" | "min-secs" | "vendor-option-space" | "site-option-space"
+            | "dhcp-cache-threshold" | "filename-expression" | "echo-client-id" | "adaptive-lease-time-threshold"
+            | "limit-addrs-per-ia" | "preferred-lifetime" | "delayed-ack" | "max-ack-delay"
+            | "persist-eui-64-leases" | "release-on-roam" | "lease-id-format" | "ignore-client-uids"
+            | "check-secs-byte-order" | "prefix-length-mode" | "authoring-byte-order"
+            | "dont-use-fsync" | "local-address6" | "bind-local-address6" | "ddns-local-address4" => self.nc(
+                file,
+                line,
+                format!("`{}` not carried over: Leasehold has no such setting", s.text()),
+            ),
+            "failover" => self.nc(file, line, "`failover` not carried over: Leasehold servers share one PostgreSQL database instead (docs/postgres.md)"),
+            "on" => self.nc(file, line, format!("`{}` not carried over: Leasehold runs no statements on lease events (use its event hooks)", s.text())),
+            "key" | "zone" | "secret" | "algorithm" | "primary" | "secondary" | "primary6" | "secondary6" => self.nc(
+                file,
+                line,
+                format!("`{kw}` not carried over: DNS keys and zones belong in Leasehold's [ddns] table (docs/ddns.md)"),
+            ),
+            "execute" | "log-threshold-high" | "log-threshold-low" | "set" | "unset" | "eval"
+            | "define" | "add" | "break" | "supersede" | "prepend" | "append" | "default"
+            | "switch" | "case" | "return" => self.nc(
+                file,
+                line,
+                format!("`{kw}` not carried over: Leasehold has no statement language"),
+            ),
+            "lease" if kind == Kind::Global => self.nc(file, line, "`lease` declaration in the configuration not carried over (leases come from the lease file)"),
+            _ => self.nc(
+                file,
+                line,
+                format!("`{}` not carried over: not a statement Leasehold knows here", s.text()),
+            ),
+        }
+    }
+
+    /// `option ...`: a definition, a space, or a value.
+    fn option(&mut self, file: &Path, s: &Stmt, kind: Kind, p: &mut Params) {
+        let line = s.line;
+        let rest = s.head.get(1..).unwrap_or_default();
+        if rest.first().and_then(Token::word) == Some("space") {
+            if let Some(n) = rest.get(1).and_then(Token::word) {
+                self.defs.spaces.push(n.to_ascii_lowercase());
+            }
+            if rest.len() > 2 {
+                self.nc(file, line, "option space layout (`code width`, `length width`, `hash size`) not carried over: Leasehold sends such spaces only as hex bytes");
+            }
+            return;
+        }
+        if rest.get(1).and_then(Token::word) == Some("code") {
+            match self.defs.define(rest) {
+                Ok(d)
+                    if d.space == "dhcp"
+                        || d.space == "ipxe"
+                        || self.defs.spaces.contains(&d.space) => {}
+                Ok(_) => {}
+                Err(why) => self.nc(
+                    file,
+                    line,
+                    format!("option definition not carried over: {why}"),
+                ),
+            }
+            return;
+        }
+        let Some(name) = rest.first().and_then(Token::word) else {
+            self.nc(file, line, "`option` without a name not carried over");
+            return;
+        };
+        let Some(def) = self.defs.lookup(name) else {
+            self.nc(file, line, format!("option {name} not carried over: dhcpd does not know it and no definition was read"));
+            return;
+        };
+        let value = rest.get(1..).unwrap_or_default();
+        if value.first().is_some_and(|t| t.is('=')) {
+            self.nc(
+                file,
+                line,
+                format!("option {name} not carried over: its value is an expression"),
+            );
+            return;
+        }
+        if kind == Kind::Host && def.space == "dhcp" && (def.code == 61 || def.code == 12) {
+            // Read by the host.
+            return;
+        }
+        match to_plan(&def, value, file, line) {
+            Ok(o) => merge_option(&mut p.options, o),
+            Err(why) => self.nc(
+                file,
+                line,
+                format!("option {} not carried over: {why}", def.name),
+            ),
+        }
+    }
+
+    /// `allow`/`deny`/`ignore`.
+    fn permit(&mut self, file: &Path, s: &Stmt, kind: Kind, p: &mut Params) {
+        let line = s.line;
+        let origin = Origin::new(file, line);
+        let verb = s.keyword().to_ascii_lowercase();
+        let what: Vec<String> = s
+            .head
+            .iter()
+            .skip(1)
+            .map(|t| match &t.tok {
+                Tok::Str(v) => String::from_utf8_lossy(v).into_owned(),
+                _ => t.text().to_ascii_lowercase(),
+            })
+            .collect();
+        let what_ref: Vec<&str> = what.iter().map(String::as_str).collect();
+        let deny = verb != "allow";
+        let in_pool = kind == Kind::Pool;
+        match what_ref.as_slice() {
+            [w @ ("unknown-clients" | "known-clients")] => {
+                let unknown = *w == "unknown-clients";
+                // The clients admitted: `allow X` admits X, `deny X` the others. Outside a pool
+                // only a `deny` restricts anything (allowing is dhcpd's default there).
+                let admitted = if unknown != deny { "unknown" } else { "known" };
+                if deny || in_pool {
+                    p.pool_classes.push((admitted.into(), origin));
+                }
+            }
+            ["members", "of", class] if in_pool && !deny => {
+                p.pool_classes.push(((*class).to_string(), origin));
+            }
+            ["all", "clients"] | ["booting"] | ["bootp"] | ["declines"] | ["duplicates"]
+                if !deny => {}
+            ["booting"] if kind == Kind::Host => {}
+            ["dynamic", "bootp", "clients"] if deny => {}
+            ["dynamic", "bootp", "clients"] => {
+                self.plan.server.dynamic_bootp = Some(true);
+                if kind != Kind::Global {
+                    self.nc(file, line, "`allow dynamic bootp clients` carried as the server-wide dynamic_bootp = true");
+                }
+            }
+            ["client-updates"] => self.nc(
+                file,
+                line,
+                format!("`{verb} client-updates` not carried over: dynamic DNS updates are configured in Leasehold's [ddns] table"),
+            ),
+            _ => self.nc(
+                file,
+                line,
+                format!("`{}` not carried over: Leasehold has no such permission here", s.text()),
+            ),
+        }
+    }
+
+    /// Declarations (statements with a block) and the statements a scope reads itself.
+    fn decls(
+        &mut self,
+        stmts: &[(PathBuf, Stmt)],
+        kind: Kind,
+        inherited: &Params,
+        subnet: Option<usize>,
+        shared: Option<&str>,
+    ) {
+        let mut i = 0;
+        while i < stmts.len() {
+            let (file, s) = &stmts[i];
+            i += 1;
+            let Some(block) = &s.block else {
+                if s.keyword().eq_ignore_ascii_case("range")
+                    && matches!(kind, Kind::Subnet | Kind::Shared)
+                {
+                    self.range(file, s, subnet, &PoolCtx::default());
+                }
+                continue;
+            };
+            let inner: Vec<(PathBuf, Stmt)> =
+                block.iter().map(|b| (b.file.clone(), b.clone())).collect();
+            let kw = s.keyword().to_ascii_lowercase();
+            match kw.as_str() {
+                "subnet" if matches!(kind, Kind::Global | Kind::Shared | Kind::Group) => {
+                    self.subnet(file, s, &inner, inherited, shared);
+                }
+                "shared-network" if matches!(kind, Kind::Global | Kind::Group) => {
+                    let name = match s.head.get(1).map(|t| &t.tok) {
+                        Some(Tok::Str(v)) => String::from_utf8_lossy(v).into_owned(),
+                        Some(Tok::Word(w)) => w.clone(),
+                        _ => format!("shared-{}", s.line),
+                    };
+                    let own = self.params(&inner, Kind::Shared);
+                    let p = inherited.overlay(&own);
+                    self.decls(&inner, Kind::Shared, &p, None, Some(&name));
+                }
+                "group" => {
+                    let own = self.params(&inner, Kind::Group);
+                    let p = inherited.overlay(&own);
+                    self.decls(&inner, Kind::Group, &p, subnet, shared);
+                }
+                "pool" if matches!(kind, Kind::Subnet | Kind::Shared) => {
+                    let own = self.params(&inner, Kind::Pool);
+                    self.pool(&inner, &own, inherited, subnet);
+                }
+                "host" => self.host(file, s, &inner, inherited),
+                "class" if kind == Kind::Global => self.class(file, s, &inner),
+                "if" => {
+                    let mut chain = vec![(file.clone(), s.clone())];
+                    while let Some((f, n)) = stmts.get(i) {
+                        if matches!(n.keyword(), "elsif" | "else") && n.block.is_some() {
+                            chain.push((f.clone(), n.clone()));
+                            i += 1;
+                        } else {
+                            break;
+                        }
+                    }
+                    self.if_chain(&chain, kind, subnet);
+                }
+                "failover" => self.nc(file, s.line, "`failover peer` not carried over: Leasehold servers share one PostgreSQL database instead of dhcpd's failover protocol (docs/postgres.md)"),
+                "on" => self.nc(file, s.line, format!("`{}` not carried over: Leasehold runs no statements on lease events", s.text())),
+                "key" | "zone" => self.nc(file, s.line, format!("`{kw}` not carried over: DNS update keys and zones belong in Leasehold's [ddns] table (docs/ddns.md)")),
+                "subnet6" | "range6" | "prefix6" | "pool6" => self.nc(file, s.line, format!("`{kw}` not carried over: Leasehold serves DHCPv4 only")),
+                _ => self.nc(file, s.line, format!("`{}` block not carried over: not a declaration Leasehold knows here", s.text())),
+            }
+        }
+    }
+
+    fn subnet(
+        &mut self,
+        file: &Path,
+        s: &Stmt,
+        inner: &[(PathBuf, Stmt)],
+        inherited: &Params,
+        shared: Option<&str>,
+    ) {
+        let addr = s.word(1).and_then(|w| w.parse::<Ipv4Addr>().ok());
+        let mask = s.word(3).and_then(|w| w.parse::<Ipv4Addr>().ok());
+        let net = match (addr, s.word(2), mask) {
+            (Some(a), Some("netmask"), Some(m)) => Ipv4Net::with_netmask(a, m).ok(),
+            _ => None,
+        };
+        let Some(net) = net.map(|n| n.trunc()) else {
+            self.nc(
+                file,
+                s.line,
+                format!(
+                    "`{}` not carried over: not `subnet ADDRESS netmask MASK`",
+                    s.text()
+                ),
+            );
+            return;
+        };
+        let own = self.params(inner, Kind::Subnet);
+        let p = inherited.overlay(&own);
+        let idx = match self.plan.subnets.iter().position(|x| x.net == net) {
+            Some(i) => {
+                self.nc(
+                    file,
+                    s.line,
+                    format!("second declaration of subnet {net} merged into the first"),
+                );
+                i
+            }
+            None => {
+                if let Some(o) = self
+                    .plan
+                    .subnets
+                    .iter()
+                    .find(|x| x.net.contains(&net.network()) || net.contains(&x.net.network()))
+                {
+                    let other = o.net;
+                    self.nc(
+                        file,
+                        s.line,
+                        format!("subnet {net} not carried over: it overlaps subnet {other}"),
+                    );
+                    return;
+                }
+                self.plan
+                    .subnets
+                    .push(SubnetPlan::new(net, Origin::new(file, s.line)));
+                self.subnet_auth.push(None);
+                self.plan.subnets.len() - 1
+            }
+        };
+        {
+            let sp = &mut self.plan.subnets[idx];
+            sp.shared_network = shared.map(str::to_string);
+            sp.next_server = p.next_server.as_ref().map(|v| v.0).or(sp.next_server);
+            sp.boot_file = p
+                .filename
+                .as_ref()
+                .map(|v| v.0.clone())
+                .or(sp.boot_file.take());
+            sp.server_name = p
+                .server_name
+                .as_ref()
+                .map(|v| v.0.clone())
+                .or(sp.server_name.take());
+            sp.lease_time = p.lease_time.as_ref().map(|v| v.0).or(sp.lease_time);
+            sp.min_lease_time = p.min_lease_time.as_ref().map(|v| v.0).or(sp.min_lease_time);
+            sp.max_lease_time = p.max_lease_time.as_ref().map(|v| v.0).or(sp.max_lease_time);
+            for o in &p.options {
+                merge_option(&mut sp.options, o.clone());
+            }
+        }
+        if p.authoritative.is_some() {
+            self.subnet_auth[idx] = p.authoritative.clone();
+        }
+        // Pool restrictions and host-name use reach the pools and hosts inside.
+        let down = Params {
+            pool_classes: p.pool_classes.clone(),
+            use_host_decl_names: p.use_host_decl_names,
+            ..Params::default()
+        };
+        self.decls(inner, Kind::Subnet, &down, Some(idx), shared);
+    }
+
+    fn pool(
+        &mut self,
+        inner: &[(PathBuf, Stmt)],
+        own: &Params,
+        inherited: &Params,
+        subnet: Option<usize>,
+    ) {
+        for (what, o) in [
+            ("filename", own.filename.as_ref().map(|v| v.1.clone())),
+            ("next-server", own.next_server.as_ref().map(|v| v.1.clone())),
+            ("server-name", own.server_name.as_ref().map(|v| v.1.clone())),
+            (
+                "default-lease-time",
+                own.lease_time.as_ref().map(|v| v.1.clone()),
+            ),
+            (
+                "min-lease-time",
+                own.min_lease_time.as_ref().map(|v| v.1.clone()),
+            ),
+            (
+                "max-lease-time",
+                own.max_lease_time.as_ref().map(|v| v.1.clone()),
+            ),
+            (
+                "authoritative",
+                own.authoritative.as_ref().map(|v| v.1.clone()),
+            ),
+        ] {
+            if let Some(o) = o {
+                self.nc(&o.file, o.line, format!("`{what}` in a pool not carried over: Leasehold pools carry options and classes only (set it on the subnet or a class)"));
+            }
+        }
+        let mut classes = self.global.pool_classes.clone();
+        classes.extend(inherited.pool_classes.iter().cloned());
+        classes.extend(own.pool_classes.iter().cloned());
+        let ctx = PoolCtx {
+            options: own.options.clone(),
+            classes,
+        };
+        let mut any = false;
+        for (file, s) in inner {
+            if s.keyword().eq_ignore_ascii_case("range") && s.block.is_none() {
+                any = true;
+                self.range(file, s, subnet, &ctx);
+            } else if s.block.is_some() {
+                self.nc(
+                    file,
+                    s.line,
+                    format!("`{}` block inside a pool not carried over", s.text()),
+                );
+            }
+        }
+        if !any {
+            if let Some((file, s)) = inner.first() {
+                self.nc(file, s.line, "pool without a range not carried over");
+            }
+        }
+    }
+
+    /// `range [dynamic-bootp] A [B];`
+    fn range(&mut self, file: &Path, s: &Stmt, subnet: Option<usize>, ctx: &PoolCtx) {
+        let mut words: Vec<&str> = s.head.iter().skip(1).filter_map(Token::word).collect();
+        let bootp = words.first() == Some(&"dynamic-bootp");
+        if bootp {
+            words.remove(0);
+        }
+        let parsed: Vec<Option<Ipv4Addr>> = words.iter().map(|w| w.parse().ok()).collect();
+        let (start, end) = match parsed.as_slice() {
+            [Some(a)] => (*a, *a),
+            [Some(a), Some(b)] => (*a, *b),
+            _ => {
+                self.nc(
+                    file,
+                    s.line,
+                    format!(
+                        "`{}` not carried over: not `range A [B]` with IPv4 addresses",
+                        s.text()
+                    ),
+                );
+                return;
+            }
+        };
+        let (start, end) = if start <= end {
+            (start, end)
+        } else {
+            (end, start)
+        };
+        let idx = subnet
+            .filter(|i| self.plan.subnets[*i].net.contains(&start))
+            .or_else(|| {
+                self.plan
+                    .subnets
+                    .iter()
+                    .position(|x| x.net.contains(&start))
+            });
+        let Some(idx) = idx else {
+            self.nc(
+                file,
+                s.line,
+                format!("range {start}-{end} not carried over: it lies in no subnet"),
+            );
+            return;
+        };
+        let sp = &self.plan.subnets[idx];
+        if !sp.net.contains(&end) {
+            let net = sp.net;
+            self.nc(
+                file,
+                s.line,
+                format!("range {start}-{end} not carried over: it leaves subnet {net}"),
+            );
+            return;
+        }
+        let overlap = self
+            .pools
+            .iter()
+            .any(|p| p.subnet == idx && p.plan.start <= end && start <= p.plan.end);
+        if overlap {
+            self.nc(
+                file,
+                s.line,
+                format!("range {start}-{end} not carried over: it overlaps another range"),
+            );
+            return;
+        }
+        if bootp {
+            if self.dynamic_bootp_ranges.0.is_none() {
+                self.dynamic_bootp_ranges.0 = Some(Origin::new(file, s.line));
+            }
+        } else {
+            self.dynamic_bootp_ranges.1 += 1;
+        }
+        self.pools.push(Pool {
+            subnet: idx,
+            plan: PoolPlan {
+                start,
+                end,
+                exclude: Vec::new(),
+                classes: Vec::new(),
+                options: ctx.options.clone(),
+                origin: Origin::new(file, s.line),
+            },
+            classes: ctx.classes.clone(),
+        });
+    }
+
+    fn host(&mut self, file: &Path, s: &Stmt, inner: &[(PathBuf, Stmt)], inherited: &Params) {
+        let name = match s.head.get(1).map(|t| &t.tok) {
+            Some(Tok::Str(v)) => String::from_utf8_lossy(v).into_owned(),
+            Some(Tok::Word(w)) => w.clone(),
+            _ => format!("host-{}", s.line),
+        };
+        let own = self.params(inner, Kind::Host);
+        let p = inherited.overlay(&own);
+        let mut h = Host {
+            name,
+            file: file.to_path_buf(),
+            line: s.line,
+            hw: None,
+            client_id: None,
+            circuit_id: None,
+            remote_id: None,
+            addresses: Vec::new(),
+            hostname: None,
+            params: p,
+            deny_booting: None,
+        };
+        for (f, st) in inner {
+            if st.block.is_some() {
+                self.nc(
+                    f,
+                    st.line,
+                    format!("`{}` block inside a host not carried over", st.text()),
+                );
+                continue;
+            }
+            let kw = st.keyword().to_ascii_lowercase();
+            match kw.as_str() {
+                "hardware" => match (st.word(1), st.word(2).and_then(colon_hex)) {
+                    (Some("ethernet"), Some(mac)) if mac.len() == 6 => {
+                        h.hw = Some(leasehold_wire::hex::encode(&mac, Some(':')));
+                    }
+                    _ => self.nc(
+                        f,
+                        st.line,
+                        format!(
+                            "`{}` not carried over: only `hardware ethernet` with six bytes is",
+                            st.text()
+                        ),
+                    ),
+                },
+                "fixed-address" => {
+                    for t in st.head.iter().skip(1).filter(|t| !t.is(',')) {
+                        match t.word().map(str::parse::<Ipv4Addr>) {
+                            Some(Ok(a)) => h.addresses.push((a, Origin::new(f, st.line))),
+                            _ => self.nc(f, st.line, format!("fixed-address {} not carried over: Leasehold needs an IPv4 address, not a name", t.text())),
+                        }
+                    }
+                }
+                "option" => {
+                    let name = st.word(1).unwrap_or("").to_ascii_lowercase();
+                    let value = st.head.get(2..).unwrap_or_default();
+                    match self.defs.lookup(&name).map(|d| d.code) {
+                        Some(61) => match super::options::encode("X", value) {
+                            Ok(b) if !b.is_empty() => h.client_id = Some(leasehold_wire::hex::encode(&b, Some(':'))),
+                            _ => self.nc(f, st.line, "dhcp-client-identifier not carried over: not a string or hex bytes"),
+                        },
+                        Some(12) => match value.first().map(|t| &t.tok) {
+                            Some(Tok::Str(v)) => h.hostname = Some(String::from_utf8_lossy(v).into_owned()),
+                            _ => self.nc(f, st.line, "host-name not carried over: not a quoted string"),
+                        },
+                        _ => {}
+                    }
+                }
+                "host-identifier" => {
+                    let id_name = st.word(2).unwrap_or("").to_ascii_lowercase();
+                    let value = st.head.get(3..).unwrap_or_default();
+                    let bytes = super::options::encode("X", value)
+                        .ok()
+                        .filter(|b| !b.is_empty());
+                    let code = self.defs.lookup(&id_name).map(|d| (d.space, d.code));
+                    match (st.word(1), code, bytes) {
+                        (Some("option"), Some((sp, 61)), Some(b)) if sp == "dhcp" => h.client_id = Some(leasehold_wire::hex::encode(&b, Some(':'))),
+                        (Some("option"), Some((sp, 1)), Some(b)) if sp == "agent" => h.circuit_id = Some(id_text(&b)),
+                        (Some("option"), Some((sp, 2)), Some(b)) if sp == "agent" => h.remote_id = Some(id_text(&b)),
+                        _ => self.nc(f, st.line, format!("`{}` not carried over: only dhcp-client-identifier, agent.circuit-id and agent.remote-id identify a reservation", st.text())),
+                    }
+                }
+                "deny" | "ignore" if st.word(1) == Some("booting") => {
+                    h.deny_booting = Some(Origin::new(f, st.line))
+                }
+                _ => {}
+            }
+        }
+        let decl_names = h
+            .params
+            .use_host_decl_names
+            .or(self.global.use_host_decl_names);
+        if h.hostname.is_none() && decl_names == Some(true) {
+            h.hostname = Some(h.name.clone());
+        }
+        self.hosts.push(h);
+    }
+
+    fn place_hosts(&mut self) {
+        for h in std::mem::take(&mut self.hosts) {
+            let who = h.hw.is_some()
+                || h.client_id.is_some()
+                || h.circuit_id.is_some()
+                || h.remote_id.is_some();
+            if let Some(o) = &h.deny_booting {
+                match &h.hw {
+                    Some(hw) => {
+                        let name = self.unique_class_name(&format!("deny-{}", h.name));
+                        self.plan.classes.push(ClassPlan {
+                            name,
+                            hw_address_prefix: Some(hw.clone()),
+                            deny: true,
+                            origin: o.clone(),
+                            ..ClassPlan::default()
+                        });
+                    }
+                    None => self.nc(&o.file, o.line, format!("`deny booting` of host {} not carried over: without a hardware address Leasehold has no class to deny it", h.name)),
+                }
+                continue;
+            }
+            if !who {
+                self.nc(&h.file, h.line, format!("host {} not carried over: it names no hardware ethernet, client identifier or relay id", h.name));
+                continue;
+            }
+            for (what, o) in [
+                (
+                    "default-lease-time",
+                    h.params.lease_time.as_ref().map(|v| v.1.clone()),
+                ),
+                (
+                    "min-lease-time",
+                    h.params.min_lease_time.as_ref().map(|v| v.1.clone()),
+                ),
+                (
+                    "max-lease-time",
+                    h.params.max_lease_time.as_ref().map(|v| v.1.clone()),
+                ),
+            ] {
+                if let Some(o) = o {
+                    self.nc(&o.file, o.line, format!("`{what}` of host {} not carried over: Leasehold's lease times are set per subnet", h.name));
+                }
+            }
+            if h.addresses.is_empty() {
+                self.hostless(&h);
+                continue;
+            }
+            if let Some((_, o)) = &h.params.server_name {
+                self.nc(&o.file, o.line, format!("`server-name` of host {} not carried over: Leasehold reservations have none (a class can set it)", h.name));
+            }
+            for (addr, o) in &h.addresses {
+                let Some(idx) = self.plan.subnets.iter().position(|s| s.net.contains(addr)) else {
+                    self.nc(
+                        &o.file,
+                        o.line,
+                        format!(
+                            "host {} ({addr}) not carried over: the address is in no subnet",
+                            h.name
+                        ),
+                    );
+                    continue;
+                };
+                let sp = &self.plan.subnets[idx];
+                if sp.reservations.iter().any(|r| r.address == Some(*addr)) {
+                    self.nc(
+                        &o.file,
+                        o.line,
+                        format!(
+                            "host {} not carried over: {addr} is reserved by another host",
+                            h.name
+                        ),
+                    );
+                    continue;
+                }
+                let same_client = sp.reservations.iter().any(|r| {
+                    (h.client_id.is_some() && r.client_id == h.client_id)
+                        || (h.client_id.is_none()
+                            && r.client_id.is_none()
+                            && h.hw.is_some()
+                            && r.hw_address == h.hw)
+                });
+                if same_client {
+                    self.nc(&o.file, o.line, format!("host {} ({addr}) not carried over: the same client already has a reservation in subnet {}", h.name, sp.net));
+                    continue;
+                }
+                let r = ReservationPlan {
+                    hw_address: h.hw.clone(),
+                    client_id: h.client_id.clone(),
+                    circuit_id: h.circuit_id.clone(),
+                    remote_id: h.remote_id.clone(),
+                    address: Some(*addr),
+                    hostname: h.hostname.clone(),
+                    next_server: h.params.next_server.as_ref().map(|v| v.0),
+                    boot_file: h.params.filename.as_ref().map(|v| v.0.clone()),
+                    options: h.params.options.clone(),
+                    origin: Origin::new(&h.file, h.line),
+                };
+                self.plan.subnets[idx].reservations.push(r);
+            }
+        }
+    }
+
+    /// A host without `fixed-address`: its boot parameters and options become a class of its
+    /// hardware address; dhcpd's "known" status is lost (Leasehold's `known` needs a
+    /// reservation).
+    fn hostless(&mut self, h: &Host) {
+        let p = &h.params;
+        let has = p.next_server.is_some()
+            || p.filename.is_some()
+            || p.server_name.is_some()
+            || !p.options.is_empty();
+        match (&h.hw, has) {
+            (Some(hw), true) => {
+                let name = self.unique_class_name(&format!("host-{}", h.name));
+                self.plan.classes.push(ClassPlan {
+                    name,
+                    hw_address_prefix: Some(hw.clone()),
+                    boot_file: p.filename.as_ref().map(|v| v.0.clone()),
+                    next_server: p.next_server.as_ref().map(|v| v.0),
+                    server_name: p.server_name.as_ref().map(|v| v.0.clone()),
+                    options: p.options.clone(),
+                    origin: Origin::new(&h.file, h.line),
+                    ..ClassPlan::default()
+                });
+                if self.uses_known() {
+                    self.nc(&h.file, h.line, format!("host {} without fixed-address: its parameters are carried as a class, but it is not a known client in Leasehold (known needs a reservation)", h.name));
+                }
+            }
+            _ => self.nc(&h.file, h.line, format!("host {} without fixed-address not carried over: Leasehold's reservations need an address (and `known` needs a reservation)", h.name)),
+        }
+    }
+
+    fn uses_known(&self) -> bool {
+        self.pools
+            .iter()
+            .any(|p| p.classes.iter().any(|c| c.0 == "known" || c.0 == "unknown"))
+    }
+
+    fn unique_class_name(&self, want: &str) -> String {
+        let mut base: String = want
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        if base.is_empty() {
+            base = "class".into();
+        }
+        let mut name = base.clone();
+        let mut n = 2;
+        while self.plan.classes.iter().any(|c| c.name == name) {
+            name = format!("{base}-{n}");
+            n += 1;
+        }
+        name
+    }
+
+    /// `class "name" { match if ...; params }`.
+    fn class(&mut self, file: &Path, s: &Stmt, inner: &[(PathBuf, Stmt)]) {
+        let dname = match s.head.get(1).map(|t| &t.tok) {
+            Some(Tok::Str(v)) => String::from_utf8_lossy(v).into_owned(),
+            Some(Tok::Word(w)) => w.clone(),
+            _ => {
+                self.nc(file, s.line, "class without a name not carried over");
+                return;
+            }
+        };
+        let own = self.params(inner, Kind::Class);
+        let mut keys: Option<Keys> = None;
+        for (f, st) in inner {
+            let kw = st.keyword().to_ascii_lowercase();
+            if st.block.is_some() {
+                self.nc(
+                    f,
+                    st.line,
+                    format!("`{}` block inside a class not carried over", st.text()),
+                );
+                continue;
+            }
+            match kw.as_str() {
+                "match" if st.word(1) == Some("if") => {
+                    match cond::keys(st.head.get(2..).unwrap_or_default(), &self.defs) {
+                        Ok(k) => keys = Some(k),
+                        Err(why) => self.nc(f, st.line, format!("class {dname:?} not carried over: its condition {why}")),
+                    }
+                }
+                "match" | "spawn" => self.nc(f, st.line, format!("`{}` of class {dname:?} not carried over: Leasehold has no subclasses (write one class per value)", st.text())),
+                "lease" => self.nc(f, st.line, format!("`{}` of class {dname:?} not carried over: Leasehold has no per-class lease limits", st.text())),
+                _ => {}
+            }
+        }
+        let Some(keys) = keys else {
+            if !inner
+                .iter()
+                .any(|(_, st)| st.keyword() == "match" && st.word(1) == Some("if"))
+            {
+                self.nc(file, s.line, format!("class {dname:?} not carried over: it has no `match if` condition Leasehold can express"));
+            }
+            return;
+        };
+        for (what, o) in [
+            (
+                "default-lease-time",
+                own.lease_time.as_ref().map(|v| v.1.clone()),
+            ),
+            (
+                "min-lease-time",
+                own.min_lease_time.as_ref().map(|v| v.1.clone()),
+            ),
+            (
+                "max-lease-time",
+                own.max_lease_time.as_ref().map(|v| v.1.clone()),
+            ),
+        ] {
+            if let Some(o) = o {
+                self.nc(&o.file, o.line, format!("`{what}` of class {dname:?} not carried over: Leasehold's lease times are set per subnet"));
+            }
+        }
+        let name = self.unique_class_name(&dname);
+        self.class_names.push((dname, name.clone()));
+        let c = class_plan(name, &keys, &own, Origin::new(file, s.line));
+        self.plan.classes.push(c);
+    }
+
+    /// `if A { } elsif B { } else { }` → a class per branch with a condition; the `else`
+    /// branch's values are the scope's defaults.
+    fn if_chain(&mut self, chain: &[(PathBuf, Stmt)], kind: Kind, subnet: Option<usize>) {
+        let mut classes = Vec::new();
+        let mut else_params: Option<Params> = None;
+        let mut ok = true;
+        for (file, s) in chain {
+            let body: Vec<(PathBuf, Stmt)> = s
+                .block
+                .iter()
+                .flatten()
+                .map(|b| (b.file.clone(), b.clone()))
+                .collect();
+            let kw = s.keyword();
+            let params = self.branch_params(&body);
+            if kw == "else" && s.head.len() == 1 {
+                else_params = Some(params);
+                continue;
+            }
+            let cond_toks = match kw {
+                "else" => s.head.get(2..).unwrap_or_default(), // else if
+                _ => s.head.get(1..).unwrap_or_default(),
+            };
+            match cond::keys(cond_toks, &self.defs) {
+                Ok(k) => classes.push((k, params, Origin::new(file, s.line))),
+                Err(why) => {
+                    ok = false;
+                    self.nc(
+                        file,
+                        s.line,
+                        format!("`{}` not carried over: the condition {why}", s.text()),
+                    );
+                }
+            }
+        }
+        if !ok {
+            // Without every condition the branches cannot be told apart: report the bodies.
+            for (_, s) in chain {
+                for b in s.block.iter().flatten() {
+                    self.nc(&b.file, b.line, "statement of an `if` branch not carried over (its condition has no Leasehold match key)");
+                }
+            }
+            return;
+        }
+        for (k, p, o) in classes {
+            if kind != Kind::Global {
+                self.if_in_subnet.push(o.clone());
+            }
+            let name = self.unique_class_name(&format!("if-{}", o.line));
+            let c = class_plan(name, &k, &p, o);
+            self.plan.classes.push(c);
+        }
+        if let Some(e) = else_params {
+            match (kind, subnet) {
+                (Kind::Global, _) => self.global = self.global.overlay(&e),
+                (_, Some(idx)) => {
+                    let sp = &mut self.plan.subnets[idx];
+                    if let Some(v) = &e.filename {
+                        sp.boot_file = Some(v.0.clone());
+                    }
+                    if let Some(v) = &e.next_server {
+                        sp.next_server = Some(v.0);
+                    }
+                    if let Some(v) = &e.server_name {
+                        sp.server_name = Some(v.0.clone());
+                    }
+                    for o in &e.options {
+                        merge_option(&mut sp.options, o.clone());
+                    }
+                }
+                _ => {
+                    if let Some((file, s)) = chain.last() {
+                        self.nc(
+                            file,
+                            s.line,
+                            "`else` branch outside a subnet or the global scope not carried over",
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// The parameters of an `if` branch; anything else in it is reported.
+    fn branch_params(&mut self, body: &[(PathBuf, Stmt)]) -> Params {
+        let mut p = Params::default();
+        for (file, s) in body {
+            let kw = s.keyword().to_ascii_lowercase();
+            if s.block.is_some() {
+                self.nc(
+                    file,
+                    s.line,
+                    format!("`{}` block inside an `if` not carried over", s.text()),
+                );
+                continue;
+            }
+            match kw.as_str() {
+                "option" | "filename" | "next-server" | "server-name" => self.param(file, s, Kind::Branch, &mut p),
+                _ => self.nc(file, s.line, format!("`{}` inside an `if` not carried over: a Leasehold class carries only boot fields and options", s.text())),
+            }
+        }
+        p
+    }
+
+    /// Pools into their subnets, with their class names resolved.
+    fn resolve_pools(&mut self) {
+        let mut need_known = false;
+        let mut need_unknown = false;
+        for mut pool in std::mem::take(&mut self.pools) {
+            let mut names: Vec<String> = Vec::new();
+            for (c, o) in &pool.classes {
+                let n = match c.as_str() {
+                    "known" => {
+                        need_known = true;
+                        Some("known".to_string())
+                    }
+                    "unknown" => {
+                        need_unknown = true;
+                        Some("unknown".to_string())
+                    }
+                    other => self
+                        .class_names
+                        .iter()
+                        .find(|(d, _)| d == other)
+                        .map(|(_, l)| l.clone()),
+                };
+                match n {
+                    Some(n) if !names.contains(&n) => names.push(n),
+                    Some(_) => {}
+                    None => self.nc(&o.file, o.line, format!("`allow members of {c:?}` not carried over: class {c:?} was not carried over, so this pool is open to every client")),
+                }
+            }
+            if names.len() > 1 && names.iter().any(|n| n == "known" || n == "unknown") {
+                let o = pool.plan.origin.clone();
+                self.nc(&o.file, o.line, "pool restrictions combined with known/unknown clients carried as alternatives: Leasehold admits members of any listed class, dhcpd requires all");
+            }
+            pool.plan.classes = names;
+            self.plan.subnets[pool.subnet].pools.push(pool.plan);
+        }
+        if need_known && !self.plan.classes.iter().any(|c| c.name == "known") {
+            self.plan.classes.push(ClassPlan {
+                name: "known".into(),
+                known: Some(true),
+                ..ClassPlan::default()
+            });
+        }
+        if need_unknown && !self.plan.classes.iter().any(|c| c.name == "unknown") {
+            self.plan.classes.push(ClassPlan {
+                name: "unknown".into(),
+                known: Some(false),
+                ..ClassPlan::default()
+            });
+        }
+    }
+
+    /// Reads the top level's option spaces and definitions first, so that conditions and
+    /// options may use them wherever they are (they are read again, and reported when bad, in
+    /// their place).
+    pub fn definitions(&mut self, stmts: &[(PathBuf, Stmt)]) {
+        for (_, s) in stmts {
+            if s.keyword() != "option" || s.block.is_some() {
+                continue;
+            }
+            if s.word(1) == Some("space") {
+                if let Some(n) = s.word(2) {
+                    self.defs.spaces.push(n.to_ascii_lowercase());
+                }
+            } else if s.word(2) == Some("code") {
+                let _ = self.defs.define(s.head.get(1..).unwrap_or_default());
+            }
+        }
+    }
+}
+
+/// Pool settings passed to its ranges.
+#[derive(Default)]
+struct PoolCtx {
+    options: Vec<OptionPlan>,
+    classes: Vec<At<String>>,
+}
+
+fn id_text(b: &[u8]) -> String {
+    match std::str::from_utf8(b) {
+        Ok(s) if !s.is_empty() && s.chars().all(|c| !c.is_control()) && !s.starts_with("0x") => {
+            s.to_string()
+        }
+        _ => format!("0x{}", leasehold_wire::hex::encode(b, None)),
+    }
+}
+
+fn class_plan(name: String, k: &Keys, p: &Params, origin: Origin) -> ClassPlan {
+    ClassPlan {
+        name,
+        user_class: k.user_class.clone(),
+        vendor_class: k.vendor_class.clone(),
+        arch: k.arch.clone(),
+        ipxe: k.ipxe,
+        hw_address_prefix: k.hw_prefix.clone(),
+        circuit_id: k.circuit_id.clone(),
+        remote_id: k.remote_id.clone(),
+        known: k.known,
+        boot_file: p.filename.as_ref().map(|v| v.0.clone()),
+        next_server: p.next_server.as_ref().map(|v| v.0),
+        server_name: p.server_name.as_ref().map(|v| v.0.clone()),
+        deny: false,
+        options: p.options.clone(),
+        origin,
+    }
+}
