@@ -500,14 +500,28 @@ new_clients() {
   done
 }
 
+capture_has() { # FILTER: the capture file holds a packet matching FILTER
+  [[ -n $(timeout 10 tshark -n -r "$D/capture.pcapng" -Y "$1" -c 1 2>/dev/null) ]]
+}
+
 # From the capture (when tshark is present): after Leasehold started, every old client's REQUEST
 # got an ACK, none a NAK, and none sent a DISCOVER.
 capture_check() {
   [[ -n ${CAPTURE_PID:-} ]] || return 0
-  stop "$CAPTURE_PID"
   local rows c m why="" acks
+  # The capture reaches the file in blocks: wait (bounded) until it holds the ACK of every
+  # renewal the clients saw, then SIGINT (tshark stops its dumpcap and writes what it has).
+  for c in "${OLD_CLIENTS[@]}"; do
+    [[ -n ${RENEW_LINE[$c]:-} ]] || continue
+    wait_for 5 capture_has "dhcp.option.dhcp == 5 && dhcp.hw.mac_addr == $(mac "$c")" || break
+  done
+  kill -INT "$CAPTURE_PID" 2>/dev/null || true
+  wait_for 10 bash -c "! ps -o stat= -p $CAPTURE_PID | grep -qv Z" || true
+  stop "$CAPTURE_PID"
+  # occurrence=f: dhcp.hw.mac_addr also names the MAC inside a type-1 client id (option 61).
   rows=$(timeout 60 tshark -n -r "$D/capture.pcapng" -Y "frame.time_epoch >= $SWITCH_AT && dhcp" \
-    -T fields -E separator='|' -e dhcp.option.dhcp -e dhcp.hw.mac_addr -e dhcp.ip.your 2>"$D/tshark-read.log") || {
+    -T fields -E separator='|' -E occurrence=f -e dhcp.option.dhcp -e dhcp.hw.mac_addr -e dhcp.ip.your \
+    2>"$D/tshark-read.log") || {
     fail "$SRC" capture "tshark could not read $D/capture.pcapng: $(tail -n1 "$D/tshark-read.log")"
     return
   }
@@ -560,9 +574,9 @@ run_source() { # SOURCE NET
     if import_leases && SWITCH_AT=$(now) && start_leasehold; then
       t_up=$(now)
       figure "$SRC switch-over gap $(elapsed "$t_stop" "$t_up") s (source stopped -> Leasehold listening)"
+      new_clients   # first: until they renew, only the imported leases keep a, b, c's addresses
       renewals
       options_kept
-      new_clients
       capture_check
       leasehold_alive
     fi
