@@ -370,3 +370,36 @@ fn exported_leases_import_back_the_same() {
         "{text}"
     );
 }
+
+/// matchbox's proxy setup: `tag:!ipxe` (a user class: no class key negates it) is carried by
+/// class order — the iPXE classes come first, so only clients without the tag reach the
+/// others.
+#[test]
+fn negated_tags_by_class_order() {
+    let conf = "\
+port=0
+dhcp-range=198.18.100.254,proxy,255.255.255.0
+dhcp-userclass=set:ipxe,iPXE
+pxe-service=tag:#ipxe,x86PC,\"PXE chainload to iPXE\",undionly.kpxe
+pxe-service=tag:ipxe,x86PC,\"iPXE\",http://198.18.100.254:8080/boot.ipxe
+pxe-service=tag:#ipxe,X86-64_EFI,\"PXE chainload to iPXE UEFI\",ipxe.efi
+pxe-service=tag:ipxe,X86-64_EFI,\"iPXE UEFI\",http://198.18.100.254:8080/boot.ipxe
+";
+    let (i, _cfg, text) = checked(conf);
+    assert!(i.report.findings.is_empty(), "{:#?}", i.report.findings);
+    let names: Vec<&str> = i.config.classes.iter().map(|c| c.name.as_str()).collect();
+    let at = |n: &str| names.iter().position(|x| *x == n).expect(n);
+    assert!(at("pxe-arch-0-ipxe") < at("pxe-arch-0"), "{text}");
+    assert!(at("pxe-arch-7-ipxe") < at("pxe-arch-7"), "{text}");
+    let plain = &i.config.classes[at("pxe-arch-0")];
+    assert_eq!(plain.user_class, None);
+    assert_eq!(plain.boot_file.as_deref(), Some("undionly.kpxe"));
+
+    // dhcp-boot=tag:!ipxe without a class for the tag's own boot file: reported.
+    let (i, _, _) = checked(
+        "dhcp-range=198.18.0.10,198.18.0.20,255.255.255.0\ndhcp-option=3,198.18.0.1\nport=0\n\
+         dhcp-userclass=set:ipxe,iPXE\ndhcp-boot=tag:!ipxe,undionly.kpxe,,198.18.0.1\n",
+    );
+    let f: Vec<u32> = i.report.findings.iter().map(|f| f.line).collect();
+    assert_eq!(f, vec![5], "{:#?}", i.report.findings);
+}

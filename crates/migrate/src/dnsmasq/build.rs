@@ -73,6 +73,7 @@ pub fn build(inp: &Input, report: &mut Report) -> ConfigPlan {
     b.options(&inp.options, report);
     b.boots(&inp.boots, report);
     b.pxe(&inp.pxe, report);
+    b.settle_by_order(report);
     b.ignores(&inp.ignores, report);
     b.defaults(inp.dns_off, report);
     b.server(inp, report);
@@ -101,6 +102,10 @@ struct Builder {
     set_at: HashMap<(Target, String), Origin>,
     /// Class number → rank of the last line that gave it something.
     class_rank: HashMap<usize, usize>,
+    /// `tag:!T` carried by order: (line, T, the class that must come after T's, if a class).
+    by_order: Vec<(Origin, String, Option<usize>)>,
+    /// (class, classes it must come after).
+    after: Vec<(usize, Vec<usize>)>,
 }
 
 fn trunc(net: Ipv4Net) -> Ipv4Net {
@@ -738,6 +743,44 @@ impl Builder {
         }
     }
 
+    /// Splits `tag:!T` conditions that only class order can carry from the others.
+    fn split_negations(&self, tags: &[TagRef]) -> (Vec<TagRef>, Vec<String>) {
+        let (dropped, kept): (Vec<&TagRef>, Vec<&TagRef>) =
+            tags.iter().partition(|t| self.tags.negation_by_order(t));
+        (
+            kept.into_iter().cloned().collect(),
+            dropped.into_iter().map(|t| t.name.clone()).collect(),
+        )
+    }
+
+    /// `tag:!T` by order: a boot file for clients without tag T is right when every class
+    /// standing for T (or holding its key) sets a boot file of its own and comes first —
+    /// classes beat the subnet, and an earlier class beats a later one.
+    fn settle_by_order(&mut self, report: &mut Report) {
+        for (o, tag, class) in std::mem::take(&mut self.by_order) {
+            let covering: Vec<usize> = self
+                .tags
+                .classes_covering(&tag)
+                .into_iter()
+                .filter(|c| Some(*c) != class && self.plan.classes[*c].boot_file.is_some())
+                .collect();
+            if covering.is_empty() {
+                report.not_carried(
+                    &o.file,
+                    o.line,
+                    format!(
+                        "tag:!{tag}: no class for tag {tag} sets a boot file of its own, so \
+                         \"not {tag}\" has no Leasehold form here"
+                    ),
+                );
+                continue;
+            }
+            if let Some(c) = class {
+                self.after.push((c, covering));
+            }
+        }
+    }
+
     fn boot(&mut self, rank: usize, b: &Boot, notes: &mut Vec<String>) -> Result<(), String> {
         if b.file.len() > 127 {
             return Err("boot file longer than 127 bytes (the `file` field)".into());
@@ -745,9 +788,19 @@ impl Builder {
         if b.sname.as_ref().is_some_and(|s| s.len() > 63) {
             return Err("server name longer than 63 bytes (the `sname` field)".into());
         }
+        let (kept, dropped) = self.split_negations(&b.tags);
         let targets = self
             .tags
-            .resolve(&b.tags, &b.origin, &mut self.plan.classes)?;
+            .resolve(&kept, &b.origin, &mut self.plan.classes)?;
+        for n in dropped {
+            for t in &targets {
+                let class = match t {
+                    Target::Class(c) => Some(*c),
+                    _ => None,
+                };
+                self.by_order.push((b.origin.clone(), n.clone(), class));
+            }
+        }
         let targets: Vec<Target> = if targets == [Target::Server] {
             (0..self.plan.subnets.len()).map(Target::Subnet).collect()
         } else {
@@ -801,16 +854,17 @@ impl Builder {
         Ok(())
     }
 
-    /// `pxe-service`: the first entry with a boot file per architecture becomes a class.
+    /// `pxe-service`: the first entry with a boot file per architecture (and condition)
+    /// becomes a class matching PXE clients of that architecture.
     fn pxe(&mut self, services: &[PxeService], report: &mut Report) {
-        let mut seen: Vec<u16> = Vec::new();
+        let mut seen: Vec<(Vec<TagRef>, u16)> = Vec::new();
         for p in services {
             let o = &p.origin;
-            let why = if !p.tags.is_empty() {
-                Some("a tagged PXE menu entry has no Leasehold form")
-            } else if p.file.is_none() {
+            let mut cond = p.tags.clone();
+            cond.sort();
+            let why = if p.file.is_none() {
                 Some("a PXE menu entry for local boot or a boot service type has no Leasehold form")
-            } else if seen.contains(&p.arch) {
+            } else if seen.contains(&(cond.clone(), p.arch)) {
                 Some("PXE menus are not Leasehold's: only the first entry per architecture is carried over")
             } else {
                 None
@@ -819,19 +873,28 @@ impl Builder {
                 report.not_carried(&o.file, o.line, why);
                 continue;
             }
-            seen.push(p.arch);
-            let class = ClassPlan {
-                name: unique_name(&format!("pxe-arch-{}", p.arch), &self.plan.classes),
-                vendor_class: Some("PXEClient".into()),
-                arch: vec![p.arch],
-                boot_file: p.file.clone(),
-                next_server: p.server.or_else(|| self.own_for(Target::Server)),
-                origin: o.clone(),
-                ..ClassPlan::default()
+            seen.push((cond, p.arch));
+            let (kept, dropped) = self.split_negations(&p.tags);
+            let extra = [Key::Vendor("PXEClient".into()), Key::Arch(p.arch)];
+            let hint = format!("pxe-arch-{}", p.arch);
+            let c = match self
+                .tags
+                .combine(&kept, &extra, Some(&hint), o, &mut self.plan.classes)
+            {
+                Ok(c) => c,
+                Err(why) => {
+                    report.not_carried(&o.file, o.line, format!("`pxe-service`: {why}"));
+                    continue;
+                }
             };
-            let missing = class.next_server.is_none() && self.plan.subnets.iter().any(|s| !s.proxy);
-            self.plan.classes.push(class);
-            if missing {
+            for n in dropped {
+                self.by_order.push((o.clone(), n, Some(c)));
+            }
+            let next_server = p.server.or_else(|| self.own_for(Target::Server));
+            let class = &mut self.plan.classes[c];
+            class.boot_file.clone_from(&p.file);
+            class.next_server = next_server;
+            if next_server.is_none() && self.plan.subnets.iter().any(|s| !s.proxy) {
                 report.not_carried(
                     &o.file,
                     o.line,
@@ -978,6 +1041,20 @@ impl Builder {
         indexed.sort_by_key(|(i, _)| {
             std::cmp::Reverse(self.class_rank.get(i).copied().map_or(0, |r| r + 1))
         });
+        // `tag:!T` by order: the class comes after every class standing for T.
+        for _ in 0..2 {
+            for (c, before) in &self.after {
+                let pos = |x: usize| indexed.iter().position(|(i, _)| *i == x);
+                let (Some(at), Some(last)) = (pos(*c), before.iter().filter_map(|b| pos(*b)).max())
+                else {
+                    continue;
+                };
+                if at < last {
+                    let moved = indexed.remove(at);
+                    indexed.insert(last, moved);
+                }
+            }
+        }
         self.plan.classes = indexed.into_iter().map(|(_, c)| c).collect();
     }
 }

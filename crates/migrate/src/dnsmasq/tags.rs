@@ -121,19 +121,55 @@ impl Tags {
                 Ok(out)
             }
             _ => self
-                .combine(cond, origin, classes)
+                .combine(cond, &[], None, origin, classes)
                 .map(|c| vec![Target::Class(c)]),
         }
     }
 
-    /// One class holding the keys of every tag of `cond`.
-    fn combine(
+    /// Whether `!NAME` must be carried by class order rather than by a key: the tag stands for
+    /// classes whose negation no class key expresses (only `known` and an option 175 match have
+    /// one).
+    pub fn negation_by_order(&self, t: &TagRef) -> bool {
+        if !t.negated || t.name == "known" {
+            return false;
+        }
+        match self.classes.get(&t.name).map(Vec::as_slice) {
+            Some([c]) => !matches!(self.keys.get(c).map(Vec::as_slice), Some([Key::Ipxe(_)])),
+            Some(_) => true,
+            None => false,
+        }
+    }
+
+    /// Every class whose keys include one of the keys tag `name` stands for.
+    pub fn classes_covering(&self, name: &str) -> Vec<usize> {
+        let wanted: Vec<&Key> = self
+            .classes
+            .get(name)
+            .into_iter()
+            .flatten()
+            .filter_map(|c| self.keys.get(c).and_then(|k| k.first()))
+            .collect();
+        let mut out: Vec<usize> = self
+            .keys
+            .iter()
+            .filter(|(_, ks)| ks.iter().any(|k| wanted.contains(&k)))
+            .map(|(c, _)| *c)
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// One class holding the keys of every tag of `cond` and `extra`, named after `hint` (else
+    /// the tags).
+    pub fn combine(
         &mut self,
         cond: &[TagRef],
+        extra: &[Key],
+        hint: Option<&str>,
         origin: &Origin,
         classes: &mut Vec<ClassPlan>,
     ) -> Result<usize, Why> {
-        let mut keys: Vec<Key> = Vec::new();
+        let mut keys: Vec<Key> = extra.to_vec();
         for t in cond {
             let key = match (t.name.as_str(), t.negated) {
                 ("known", n) => Key::Known(!n),
@@ -182,10 +218,11 @@ impl Tags {
         if let Some(c) = self.combined.get(&ids) {
             return Ok(*c);
         }
-        let base: Vec<String> = cond
-            .iter()
-            .map(|t| format!("{}{}", if t.negated { "not-" } else { "" }, t.name))
-            .collect();
+        let mut base: Vec<String> = hint.map(str::to_string).into_iter().collect();
+        base.extend(
+            cond.iter()
+                .map(|t| format!("{}{}", if t.negated { "not-" } else { "" }, t.name)),
+        );
         let mut c = ClassPlan {
             name: unique_name(&base.join("-"), classes),
             origin: origin.clone(),
