@@ -364,3 +364,103 @@ fn syntax_errors_name_the_file_and_line_also_inside_includes() {
     let f = files().with("kea-dhcp4.conf", "\u{7f}ELF\u{2}\u{1}\u{1}\0\0\0");
     assert!(import(&f).is_err());
 }
+
+/// Options at every level, `option-def`, hex data, `always-send`, class composition, a subnet
+/// limited to a class, relay addresses, circuit-id and text client-id reservations. Kea 2.2
+/// accepts it (`kea-dhcp4 -t`).
+const CONF2: &str = r#"{ "Dhcp4": {
+  "interfaces-config": { "interfaces": [ "*" ] },
+  "decline-probation-period": 600,
+  "option-def": [ { "name": "tftp-servers", "code": 150, "type": "ipv4-address", "array": true } ],
+  "option-data": [
+    { "name": "tftp-servers", "data": "198.18.2.5, 198.18.2.6" },
+    { "name": "domain-name-servers", "data": "C6120235", "csv-format": false, "always-send": true },
+    { "code": 121, "data": "18C61209C6120201", "csv-format": false }
+  ],
+  "client-classes": [
+    { "name": "phones", "test": "substring(pkt4.mac,0,3) == 0x001122",
+      "option-data": [ { "name": "tftp-server-name", "data": "phones.lab.test" } ] },
+    { "name": "known-phones", "test": "member('phones') and member('KNOWN')" }
+  ],
+  "subnet4": [
+    { "subnet": "198.18.2.0/24", "id": 20, "client-class": "phones",
+      "relay": { "ip-addresses": [ "198.18.99.1" ] },
+      "pools": [ { "pool": "198.18.2.10 - 198.18.2.20",
+                   "option-data": [ { "name": "domain-name", "data": "pool.lab.test" } ] } ],
+      "reservations": [
+        { "circuit-id": "'port-7'", "ip-address": "198.18.2.7" },
+        { "client-id": "'text-id'", "ip-address": "198.18.2.8",
+          "option-data": [ { "name": "routers", "data": "198.18.2.1" } ] }
+      ] }
+  ]
+} }
+"#;
+
+#[test]
+fn options_classes_and_reservations_of_every_kind() {
+    let files = MemFiles::new().with("k2.conf", CONF2);
+    let imp = kea::import(&files, Path::new("k2.conf"), None, NOW).expect("import");
+    let text = imp.config.to_toml();
+    let cfg = Config::from_toml(&text, Path::new("imported.toml"))
+        .unwrap_or_else(|e| panic!("{e}\n{text}"));
+    // Only the relay outside the subnet is not carried over.
+    assert_eq!(
+        finding_lines(&imp, "k2.conf"),
+        vec![17],
+        "{:#?}",
+        imp.report.findings
+    );
+    assert!(cfg.server.interfaces.is_empty(), "`*` is every interface");
+    assert_eq!(cfg.server.probation_time, 600);
+    assert_eq!(cfg.server.always_send, vec![6]);
+    let o = &cfg.server.options;
+    assert_eq!(o.get(&150), Some(&vec![198, 18, 2, 5, 198, 18, 2, 6]));
+    assert_eq!(o.get(&6), Some(&vec![198, 18, 2, 53]));
+    assert_eq!(o.get(&121), Some(&vec![24, 198, 18, 9, 198, 18, 2, 1]));
+    assert_eq!(cfg.classes.len(), 2);
+    let kp = imp
+        .config
+        .classes
+        .iter()
+        .find(|c| c.name == "known-phones")
+        .expect("composed class");
+    assert_eq!(
+        (kp.hw_address_prefix.as_deref(), kp.known),
+        (Some("00:11:22"), Some(true))
+    );
+    let s = &cfg.subnets[0];
+    assert_eq!(s.id, 20);
+    // The subnet's class limits its pool.
+    assert_eq!(s.pools[0].classes.as_ref().map(Vec::len), Some(1));
+    assert_eq!(
+        s.pools[0].options.get(&15),
+        Some(&b"pool.lab.test".to_vec())
+    );
+    assert_eq!(s.reservations.len(), 2);
+    let r = &imp.config.subnets[0].reservations;
+    assert_eq!(r[0].circuit_id.as_deref(), Some("port-7"));
+    assert_eq!(r[1].client_id.as_deref(), Some("74:65:78:74:2d:69:64"));
+    assert_eq!(r[1].options.len(), 1);
+}
+
+#[test]
+fn kea_itself_accepts_the_second_test_configuration() {
+    let Some(kea) = tool("kea-dhcp4") else {
+        eprintln!("kea-dhcp4 is not installed: skipped (Debian package kea-dhcp4-server)");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let conf = dir.path().join("k2.conf");
+    std::fs::write(&conf, CONF2).expect("write conf");
+    let out = Command::new(kea)
+        .arg("-t")
+        .arg(&conf)
+        .output()
+        .expect("run kea-dhcp4 -t");
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && !text.contains("ERROR"),
+        "kea-dhcp4 -t refused the second test configuration:\n{text}"
+    );
+}

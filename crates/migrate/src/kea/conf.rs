@@ -679,7 +679,7 @@ impl Reader<'_> {
                         ok = false;
                     }
                 },
-                "client-id" => match options::hex(s) {
+                "client-id" => match quoted_or_hex(s) {
                     Ok(b) if !b.is_empty() => res.client_id = Some(hex_colon(&b)),
                     _ => {
                         self.report.not_carried(f, l, format!("reservation not carried over: client-id {s:?} is not hex bytes"));
@@ -871,6 +871,14 @@ fn parse_pool(s: &str) -> Option<(Ipv4Addr, Ipv4Addr)> {
     }
     let n: Ipv4Net = s.trim().parse().ok()?;
     Some((n.network(), n.broadcast()))
+}
+
+/// An identifier as Kea writes it: `'text'` (its bytes) or hex.
+fn quoted_or_hex(s: &str) -> Result<Vec<u8>, String> {
+    match s.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')) {
+        Some(t) => Ok(t.as_bytes().to_vec()),
+        None => options::hex(s),
+    }
 }
 
 /// Kea's circuit-id as Leasehold writes it: `'text'` → text, hex → `0x` hex.
