@@ -249,13 +249,17 @@ fn conf_dir_and_hostsfile_are_read() {
     .expect("write");
     let hosts = dir.path().join("hosts");
     std::fs::write(&hosts, "# comment\n52:54:00:00:01:01,198.18.1.5,alpha\n").expect("write");
+    let opts = dir.path().join("opts.d");
+    std::fs::create_dir(&opts).expect("mkdir");
+    std::fs::write(opts.join("ntp"), "option:ntp-server,198.18.1.123\n").expect("write");
     let main = dir.path().join("dnsmasq.conf");
     std::fs::write(
         &main,
         format!(
-            "conf-dir={},*.conf\ndhcp-hostsfile={}\ndhcp-option=3,198.18.1.1\nport=0\n",
+            "conf-dir={},*.conf\ndhcp-hostsfile={}\ndhcp-optsdir={}\ndhcp-option=3,198.18.1.1\nport=0\n",
             d.display(),
-            hosts.display()
+            hosts.display(),
+            opts.display()
         ),
     )
     .expect("write");
@@ -266,7 +270,8 @@ fn conf_dir_and_hostsfile_are_read() {
         Some("alpha")
     );
     assert!(i.report.findings.is_empty(), "{:#?}", i.report.findings);
-    assert_eq!(i.report.total_lines(), 4 + 1 + 1);
+    assert_eq!(i.config.server.options[0].name, "ntp-servers");
+    assert_eq!(i.report.total_lines(), 5 + 1 + 1 + 1);
 }
 
 #[test]

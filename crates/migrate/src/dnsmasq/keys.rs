@@ -182,7 +182,6 @@ pub fn why_not(key: &str) -> String {
         "pxe-prompt" => "PXE boot menus are not Leasehold's: a class gives each architecture one boot file",
         "leasequery" => "Leasehold does not answer LEASEQUERY (RFC 4388)",
         "dhcp-option-pxe" => "PXE-only options have no Leasehold form: use a class with vendor_class = \"PXEClient\"",
-        "dhcp-hostsdir" | "dhcp-optsdir" => "watched directories are not read: merge their files into dnsmasq.conf first",
         "conf-script" => "configuration from a script's output is not read",
         "shared-network" => "dnsmasq's shared-network (DHCPv4 relay subnets) is not carried over: group the subnets with `shared_network` by hand",
         "dhcp-ignore-clid" => {

@@ -101,7 +101,7 @@ fn collect(
             Ok(p) => input.pxe.push(p),
             Err(why) => not(format!("`pxe-service` not carried over: {why}")),
         },
-        "dhcp-hostsfile" | "dhcp-optsfile" => {
+        "dhcp-hostsfile" | "dhcp-optsfile" | "dhcp-hostsdir" | "dhcp-optsdir" => {
             side_file(files, rank, d, input, report)?;
         }
         "domain" => input.domains.push((origin, d.args.clone())),
@@ -146,8 +146,8 @@ fn collect(
     Ok(())
 }
 
-/// `dhcp-hostsfile` / `dhcp-optsfile`: a file of `dhcp-host` / `dhcp-option` values, one per
-/// line.
+/// `dhcp-hostsfile` / `dhcp-optsfile` (and `-dir`): a file, or a directory of files (read in
+/// name order), of `dhcp-host` / `dhcp-option` values, one per line.
 fn side_file(
     files: &dyn SourceFiles,
     rank: usize,
@@ -159,23 +159,47 @@ fn side_file(
         report.not_carried(&d.file, d.line, format!("`{}` without a file", d.key));
         return Ok(());
     };
-    let text = match files.read(path) {
-        Ok(t) => t,
-        Err(e) => {
-            report.not_carried(
+    let paths = match files.read(path) {
+        Ok(text) => return side_text(path, &text, rank, d, input, report),
+        Err(e) => match files.list_dir(path) {
+            Ok(list) => list,
+            Err(_) => {
+                report.not_carried(
+                    &d.file,
+                    d.line,
+                    format!(
+                        "`{}`: {} not read ({e}): its lines are not carried over",
+                        d.key,
+                        path.display()
+                    ),
+                );
+                return Ok(());
+            }
+        },
+    };
+    for p in paths {
+        match files.read(&p) {
+            Ok(text) => side_text(&p, &text, rank, d, input, report)?,
+            Err(e) => report.not_carried(
                 &d.file,
                 d.line,
-                format!(
-                    "`{}`: {} not read ({e}); a directory is not read either: its lines are \
-                     not carried over",
-                    d.key,
-                    path.display()
-                ),
-            );
-            return Ok(());
+                format!("`{}`: {} not read ({e})", d.key, p.display()),
+            ),
         }
-    };
-    let hosts = d.key == "dhcp-hostsfile";
+    }
+    Ok(())
+}
+
+/// The lines of one hosts or options file.
+fn side_text(
+    path: &Path,
+    text: &str,
+    rank: usize,
+    d: &Directive,
+    input: &mut Input,
+    report: &mut Report,
+) -> Result<(), ImportError> {
+    let hosts = matches!(d.key.as_str(), "dhcp-hostsfile" | "dhcp-hostsdir");
     let mut counted = 0;
     for (i, raw) in text.lines().enumerate() {
         let line = u32::try_from(i + 1).unwrap_or(u32::MAX);
