@@ -340,6 +340,21 @@ clients_bind() {
     pass "$SRC" clients-bound-from-source
   else
     fail "$SRC" clients-bound-from-source "${why%; } (see $D/source.log)"
+    return 1
+  fi
+  # The udhcpc clients renew once with the source, so its lease file holds more than one record
+  # for their addresses (dhcpd and Kea append one per change: the last one must win).
+  for c in "${OLD_CLIENTS[@]}"; do
+    [[ ${KIND[$c]} == udhcpc ]] && kill -USR1 "${CPID[$c]}"
+  done
+  for c in "${OLD_CLIENTS[@]}"; do
+    [[ ${KIND[$c]} == udhcpc ]] || continue
+    wait_for 10 has_event "$c" renew || why+="$c (${KIND[$c]}) not renewed by the source in 10 s; "
+  done
+  if [[ -z $why ]]; then
+    pass "$SRC" clients-renewed-with-source
+  else
+    fail "$SRC" clients-renewed-with-source "${why%; } (see $D/source.log)"
   fi
   [[ -z $why ]]
 }
