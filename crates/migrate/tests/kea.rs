@@ -464,3 +464,30 @@ fn kea_itself_accepts_the_second_test_configuration() {
         "kea-dhcp4 -t refused the second test configuration:\n{text}"
     );
 }
+
+/// Kea's lease file cleanup (every `lfc-interval`) moves older records to `FILE.2` (and, while
+/// it runs, `FILE.1`; when done but not yet moved, `FILE.completed`): the importer reads them
+/// as Kea does, or leases not renewed since the last cleanup would be lost.
+#[test]
+fn lease_file_cleanup_files_are_read_as_kea_reads_them() {
+    let header = LEASES.lines().next().expect("header");
+    let older = format!(
+        "{header}\n198.18.0.150,52:54:00:00:00:50,,4000,1800003000,7,0,0,kept,0,\n\
+         198.18.0.101,52:54:00:00:00:99,,4000,1799000000,7,0,0,old,0,\n"
+    );
+    let files = files().with("kea-leases4.csv.2", older.as_str());
+    let imp = import(&files).expect("import");
+    let l = |a: u8| {
+        imp.leases
+            .iter()
+            .find(|l| l.addr == Ipv4Addr::new(198, 18, 0, a))
+    };
+    assert_eq!(l(150).and_then(|l| l.hostname.as_deref()), Some("kept"));
+    // The main file is newer: its record of .101 wins.
+    assert_eq!(l(101).and_then(|l| l.hostname.as_deref()), Some("b,c"));
+    assert_eq!(imp.leases.len(), 6);
+    // A finished cleanup (`.completed`) replaces `.2` and `.1`.
+    let files = files.with("kea-leases4.csv.completed", header);
+    let imp = import(&files).expect("import");
+    assert_eq!(imp.leases.len(), 5);
+}

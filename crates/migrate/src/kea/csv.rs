@@ -14,7 +14,7 @@ use leasehold_engine::{ClientKey, Lease, LeaseState, Timestamp, INFINITE};
 use leasehold_wire::HwAddr;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The columns Kea 2.2 writes, in its order.
 pub const KEA_2_2_COLUMNS: &[&str] = &[
@@ -34,16 +34,21 @@ pub const KEA_2_2_COLUMNS: &[&str] = &[
 /// Kea's infinite valid lifetime.
 const KEA_INFINITE: u64 = 0xffff_ffff;
 
-/// One lease line, with the line it is on and the subnet id Kea recorded.
+/// One lease line, with the file and line it is on and the subnet id Kea recorded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Row {
     /// The lease.
     pub lease: Lease,
     /// `subnet_id`.
     pub subnet_id: u32,
+    /// The lease file it is in.
+    pub file: PathBuf,
     /// Line in the file (1-based).
     pub line: u32,
 }
+
+/// The current record of every address, as the lease files read so far say.
+pub type Current = BTreeMap<Ipv4Addr, Row>;
 
 /// Reads the lease file: the current record of every address, in address order. Counts the
 /// file's lines in `report`; a line that is not a lease record is an error.
@@ -53,17 +58,31 @@ pub fn read(
     now: Timestamp,
     report: &mut Report,
 ) -> Result<Vec<Row>, ImportError> {
+    let mut current = Current::new();
+    read_into(text, file, now, report, &mut current)?;
+    Ok(current.into_values().collect())
+}
+
+/// Reads one lease file over the records of the files read before it (Kea reads
+/// `kea-leases4.csv.2`, `.1`, then the file itself: a later line of an address wins, also
+/// across files).
+pub fn read_into(
+    text: &str,
+    file: &Path,
+    now: Timestamp,
+    report: &mut Report,
+    current: &mut Current,
+) -> Result<(), ImportError> {
     let mut lines = text.split('\n').enumerate().map(|(i, l)| {
         let n = u32::try_from(i + 1).unwrap_or(u32::MAX);
         (n, l.strip_suffix('\r').unwrap_or(l))
     });
     let Some((header_line, header)) = lines.find(|(_, l)| !l.trim().is_empty()) else {
         report.count_lines(file, 0);
-        return Ok(Vec::new());
+        return Ok(());
     };
     let cols = Columns::of(header).map_err(|m| ImportError::syntax(file, header_line, m))?;
     let mut holding = 1u32;
-    let mut current: BTreeMap<Ipv4Addr, Row> = BTreeMap::new();
     for (n, l) in lines {
         if l.trim().is_empty() {
             continue;
@@ -82,7 +101,7 @@ pub fn read(
             ));
         }
         let row = cols
-            .row(&f, n, now)
+            .row(&f, file, n, now)
             .map_err(|m| ImportError::syntax(file, n, m))?;
         match row {
             Some(r) => {
@@ -97,7 +116,7 @@ pub fn read(
         }
     }
     report.count_lines(file, holding);
-    Ok(current.into_values().collect())
+    Ok(())
 }
 
 /// Where each column is.
@@ -136,7 +155,13 @@ impl Columns {
     }
 
     /// The lease of one line; `None` for a deleted lease (valid lifetime 0).
-    fn row(&self, f: &[&str], line: u32, now: Timestamp) -> Result<Option<Row>, String> {
+    fn row(
+        &self,
+        f: &[&str],
+        file: &Path,
+        line: u32,
+        now: Timestamp,
+    ) -> Result<Option<Row>, String> {
         let field = |i: usize| f.get(i).copied().unwrap_or_default().trim();
         let addr: Ipv4Addr = field(self.address)
             .parse()
@@ -218,6 +243,7 @@ impl Columns {
                 hostname,
             },
             subnet_id,
+            file: file.to_path_buf(),
             line,
         }))
     }
