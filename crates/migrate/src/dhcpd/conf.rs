@@ -103,6 +103,8 @@ struct Host {
     hostname: Option<String>,
     params: Params,
     deny_booting: Option<Origin>,
+    /// A `fixed-address` was given (and reported when it could not be used).
+    had_fixed: bool,
 }
 
 /// A pool waiting for its classes to be resolved.
@@ -785,6 +787,24 @@ impl<'r> Builder<'r> {
             _ => format!("host-{}", s.line),
         };
         let own = self.params(inner, Kind::Host);
+        for (what, o) in [
+            (
+                "default-lease-time",
+                own.lease_time.as_ref().map(|v| v.1.clone()),
+            ),
+            (
+                "min-lease-time",
+                own.min_lease_time.as_ref().map(|v| v.1.clone()),
+            ),
+            (
+                "max-lease-time",
+                own.max_lease_time.as_ref().map(|v| v.1.clone()),
+            ),
+        ] {
+            if let Some(o) = o {
+                self.nc(&o.file, o.line, format!("`{what}` of a host not carried over: Leasehold's lease times are set per subnet"));
+            }
+        }
         let p = inherited.overlay(&own);
         let mut h = Host {
             name,
@@ -798,6 +818,7 @@ impl<'r> Builder<'r> {
             hostname: None,
             params: p,
             deny_booting: None,
+            had_fixed: false,
         };
         for (f, st) in inner {
             if st.block.is_some() {
@@ -824,6 +845,7 @@ impl<'r> Builder<'r> {
                     ),
                 },
                 "fixed-address" => {
+                    h.had_fixed = true;
                     for t in st.head.iter().skip(1).filter(|t| !t.is(',')) {
                         match t.word().map(str::parse::<Ipv4Addr>) {
                             Some(Ok(a)) => h.addresses.push((a, Origin::new(f, st.line))),
@@ -902,26 +924,10 @@ impl<'r> Builder<'r> {
                 self.nc(&h.file, h.line, format!("host {} not carried over: it names no hardware ethernet, client identifier or relay id", h.name));
                 continue;
             }
-            for (what, o) in [
-                (
-                    "default-lease-time",
-                    h.params.lease_time.as_ref().map(|v| v.1.clone()),
-                ),
-                (
-                    "min-lease-time",
-                    h.params.min_lease_time.as_ref().map(|v| v.1.clone()),
-                ),
-                (
-                    "max-lease-time",
-                    h.params.max_lease_time.as_ref().map(|v| v.1.clone()),
-                ),
-            ] {
-                if let Some(o) = o {
-                    self.nc(&o.file, o.line, format!("`{what}` of host {} not carried over: Leasehold's lease times are set per subnet", h.name));
-                }
-            }
             if h.addresses.is_empty() {
-                self.hostless(&h);
+                if !h.had_fixed {
+                    self.hostless(&h);
+                }
                 continue;
             }
             if let Some((_, o)) = &h.params.server_name {
