@@ -104,19 +104,30 @@ pub fn read_into(
             .row(&f, file, n, now)
             .map_err(|m| ImportError::syntax(file, n, m))?;
         match row {
-            Some(r) => {
-                current.insert(r.lease.addr, r);
+            Parsed::Lease(r) => {
+                current.insert(r.lease.addr, *r);
             }
-            None => {
-                // valid_lifetime 0: the lease was deleted.
-                if let Some(addr) = f.get(cols.address).and_then(|a| a.parse().ok()) {
-                    current.remove(&addr);
-                }
+            Parsed::Deleted(addr) => {
+                current.remove(&addr);
+            }
+            Parsed::Skipped(addr, why) => {
+                current.remove(&addr);
+                report.not_carried(file, n, why);
             }
         }
     }
     report.count_lines(file, holding);
     Ok(())
+}
+
+/// What one line says.
+enum Parsed {
+    /// The current record of its address.
+    Lease(Box<Row>),
+    /// `valid_lifetime` 0: Kea's record of a deleted lease.
+    Deleted(Ipv4Addr),
+    /// A lease Leasehold cannot hold, and why.
+    Skipped(Ipv4Addr, String),
 }
 
 /// Where each column is.
@@ -155,13 +166,7 @@ impl Columns {
     }
 
     /// The lease of one line; `None` for a deleted lease (valid lifetime 0).
-    fn row(
-        &self,
-        f: &[&str],
-        file: &Path,
-        line: u32,
-        now: Timestamp,
-    ) -> Result<Option<Row>, String> {
+    fn row(&self, f: &[&str], file: &Path, line: u32, now: Timestamp) -> Result<Parsed, String> {
         let field = |i: usize| f.get(i).copied().unwrap_or_default().trim();
         let addr: Ipv4Addr = field(self.address)
             .parse()
@@ -174,20 +179,25 @@ impl Columns {
             return Err(format!("valid_lifetime {valid} is too large"));
         }
         if valid == 0 {
-            return Ok(None);
+            return Ok(Parsed::Deleted(addr));
         }
+        let mut long_hw = false;
         let hwaddr = match field(self.hwaddr) {
             "" => None,
             h => {
                 let b = leasehold_wire::hex::decode(h)
                     .ok_or_else(|| format!("hwaddr {h:?} is not hex bytes"))?;
-                if b.is_empty() {
-                    None
-                } else {
-                    Some(
+                match b.len() {
+                    0 => None,
+                    // Kea keeps up to 20 bytes (e.g. InfiniBand); DHCPv4's chaddr holds 16.
+                    17..=20 => {
+                        long_hw = true;
+                        None
+                    }
+                    _ => Some(
                         HwAddr::new(1, &b)
-                            .map_err(|_| format!("hwaddr {h:?} is longer than 16 bytes"))?,
-                    )
+                            .map_err(|_| format!("hwaddr {h:?} is longer than 20 bytes"))?,
+                    ),
                 }
             }
         };
@@ -221,6 +231,15 @@ impl Columns {
             (Some(id), _) => Some(ClientKey::ClientId(id)),
             (None, Some(h)) => Some(ClientKey::HwAddr(*h)),
             (None, None) if state == LeaseState::Declined => None,
+            (None, None) if long_hw => {
+                return Ok(Parsed::Skipped(
+                    addr,
+                    format!(
+                        "lease of {addr} not carried over: its hardware address is longer than \
+                         the 16 bytes of a DHCPv4 chaddr and it has no client_id"
+                    ),
+                ))
+            }
             (None, None) => {
                 return Err(format!(
                     "lease of {addr} has neither hwaddr nor client_id (only declined leases may)"
@@ -232,7 +251,7 @@ impl Columns {
             .map(|i| unescape(field(i)))
             .transpose()?
             .filter(|h| !h.is_empty());
-        Ok(Some(Row {
+        Ok(Parsed::Lease(Box::new(Row {
             lease: Lease {
                 addr,
                 client,
@@ -245,7 +264,7 @@ impl Columns {
             subnet_id,
             file: file.to_path_buf(),
             line,
-        }))
+        })))
     }
 }
 
@@ -334,6 +353,18 @@ mod tests {
         assert!(by(14).is_none());
         assert_eq!(rows.len(), 4);
         assert_eq!(unescape("a&#x2cb").as_deref(), Ok("a,b"));
+        // InfiniBand's 20-byte hardware addresses do not fit chaddr.
+        let ib = "01:02:03:04:05:06:07:08:09:0a:0b:0c:0d:0e:0f:10:11:12:13:14";
+        let text = format!(
+            "address,hwaddr,client_id,valid_lifetime,expire,subnet_id\n\
+             198.18.0.20,{ib},,3600,1800003600,1\n198.18.0.21,{ib},ff:00:01,3600,1800003600,1\n"
+        );
+        let mut report = Report::default();
+        let rows = read(&text, Path::new("l.csv"), NOW, &mut report).expect("read");
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].lease.hwaddr, None);
+        assert_eq!(report.findings.len(), 1);
+        assert_eq!(report.findings[0].line, 2);
         assert_eq!(escape("a,b&c"), "a&#x2cb&#x26c");
     }
 
