@@ -85,11 +85,12 @@ declare -A SUFFIX=([a]=0a [b]=0b [c]=0c [r1]=1a [r2]=1b [n1]=2a [n2]=2b)
 declare -A LABEL=([a]=dhclient [b]=udhcpc [c]=udhcpc-no-client-id [r1]=reserved-by-mac
   [r2]=reserved-by-client-id [n1]=new-client [n2]=new-client-asking-bound-address)
 
-# One recorded event per line: reason|ip|mask|routers|dns|lease|server-id|domain|ntp
+# One recorded event per line: reason|ip|mask|routers|dns|lease|server-id|domain|ntp|t1
+# (udhcpc does not pass option 58 to its script: its t1 field stays empty)
 # shellcheck disable=SC2016 # expanded by the hook, not here
-DHCLIENT_RECORD='${reason}|${new_ip_address}|${new_subnet_mask}|${new_routers}|${new_domain_name_servers}|${new_dhcp_lease_time}|${new_dhcp_server_identifier}|${new_domain_name}|${new_ntp_servers}'
+DHCLIENT_RECORD='${reason}|${new_ip_address}|${new_subnet_mask}|${new_routers}|${new_domain_name_servers}|${new_dhcp_lease_time}|${new_dhcp_server_identifier}|${new_domain_name}|${new_ntp_servers}|${new_dhcp_renewal_time}'
 # shellcheck disable=SC2016
-UDHCPC_RECORD='$1|${ip}|${subnet}|${router}|${dns}|${lease}|${serverid}|${domain}|${ntpsrv}'
+UDHCPC_RECORD='$1|${ip}|${subnet}|${router}|${dns}|${lease}|${serverid}|${domain}|${ntpsrv}|'
 field() { echo "$1" | cut -d'|' -f"$2"; }
 
 now() { date +%s.%N; }
@@ -470,7 +471,7 @@ renewals() {
 }
 
 # The options of the renewal ACK are those the source gave: mask, router, DNS, lease time,
-# server identifier, domain, NTP.
+# server identifier, domain, NTP (fields 3-9).
 options_kept() {
   local c why="" i names=(reason ip mask router dns lease server-id domain ntp) before after
   for c in a b r1; do
@@ -482,6 +483,13 @@ options_kept() {
     done
   done
   if [[ -z $why ]]; then pass "$SRC" options-kept; else fail "$SRC" options-kept "${why%; }"; fi
+  # T1 (option 58) is not a check: the source's value is reported when Leasehold sends another.
+  if [[ -n ${RENEW_LINE[a]:-} ]]; then
+    before=$(field "${BOUND_LINE[a]}" 10)
+    after=$(field "${RENEW_LINE[a]}" 10)
+    [[ $before == "$after" ]] ||
+      echo "NOTE $SRC: T1 (option 58) was $before s from the source, is $after s from Leasehold"
+  fi
 }
 
 held_by() { # ADDRESS -> the old client holding it, or nothing
