@@ -408,3 +408,23 @@ pxe-service=tag:ipxe,X86-64_EFI,\"iPXE UEFI\",http://198.18.100.254:8080/boot.ip
     let f: Vec<u32> = i.report.findings.iter().map(|f| f.line).collect();
     assert_eq!(f, vec![5], "{:#?}", i.report.findings);
 }
+
+/// `dhcp-option-force`: a class option is always sent anyway; elsewhere the option goes into
+/// `[server] always_send`.
+#[test]
+fn forced_options_are_always_sent() {
+    let (i, cfg, text) = checked(
+        "dhcp-range=198.18.0.10,198.18.0.20,255.255.255.0\ndhcp-option=3,198.18.0.1\nport=0\n\
+         dhcp-option-force=208,f1:00:74:7e\n\
+         dhcp-option-force=option:root-path,/srv/root\n\
+         dhcp-userclass=set:ipxe,iPXE\n\
+         dhcp-option-force=tag:ipxe,209,boot.cfg\n",
+    );
+    assert!(i.report.findings.is_empty(), "{:#?}", i.report.findings);
+    assert_eq!(
+        i.config.server.always_send,
+        vec!["208".to_string(), "root-path".to_string()]
+    );
+    assert_eq!(cfg.server.always_send, vec![208, 17], "{text}");
+    assert_eq!(i.config.classes[0].options[0].name, "209");
+}

@@ -669,24 +669,13 @@ impl Builder {
 
     fn options(&mut self, lines: &[(usize, OptLine)], report: &mut Report) {
         for (rank, l) in lines {
-            let o = &l.origin;
-            let mut notes = Vec::new();
-            if let Err(why) = self.option(*rank, l, &mut notes, report) {
-                notes.push(why);
-            }
-            for n in notes {
-                report.not_carried(&o.file, o.line, n);
+            if let Err(why) = self.option(*rank, l, report) {
+                report.not_carried(&l.origin.file, l.origin.line, why);
             }
         }
     }
 
-    fn option(
-        &mut self,
-        rank: usize,
-        l: &OptLine,
-        notes: &mut Vec<String>,
-        report: &mut Report,
-    ) -> Result<(), String> {
+    fn option(&mut self, rank: usize, l: &OptLine, report: &mut Report) -> Result<(), String> {
         if let Some((_, why)) = options::MANAGED.iter().find(|(c, _)| *c == l.code) {
             return Err(format!(
                 "option {} is set by the server itself: {why}",
@@ -716,12 +705,10 @@ impl Builder {
             forced_elsewhere |= l.force && !matches!(t, Target::Class(_));
             self.put_option(t, name.clone(), value, &l.origin, rank, report);
         }
-        if forced_elsewhere {
-            notes.push(format!(
-                "`dhcp-option-force`: option {name} is sent only when the client asks for it \
-                 (Leasehold always sends class options; add it to `[server] always_send` to \
-                 force it everywhere)"
-            ));
+        // Class options are always sent; elsewhere `[server] always_send` forces the option
+        // wherever it is configured (dnsmasq forces it only where this line applies).
+        if forced_elsewhere && !self.plan.server.always_send.contains(&name) {
+            self.plan.server.always_send.push(name);
         }
         Ok(())
     }
