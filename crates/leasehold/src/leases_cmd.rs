@@ -64,6 +64,23 @@ pub enum OutputFormat {
     Csv,
 }
 
+/// Output format of `leases export`: Leasehold's own, or another server's lease file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// Aligned columns, UTC times.
+    Table,
+    /// JSON, Unix-second times, `expires: null` for never.
+    Json,
+    /// CSV with a header row, Unix-second times, empty `expires` for never.
+    Csv,
+    /// Kea 2.2's memfile lease file (kea-leases4.csv); needs the subnet ids (`--subnets-from`).
+    KeaCsv,
+    /// ISC dhcpd's lease file (dhcpd.leases).
+    Dhcpd,
+    /// dnsmasq's lease file (bound leases that have not expired).
+    Dnsmasq,
+}
+
 impl From<OutputFormat> for Format {
     fn from(f: OutputFormat) -> Format {
         match f {
@@ -136,11 +153,16 @@ pub enum LeasesCommand {
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
     },
-    /// Export every current record (JSON by default).
+    /// Export every current record (JSON by default), or write the lease file of another
+    /// server (`kea-csv`, `dhcpd`, `dnsmasq`) to move to it.
     Export {
         /// Output format.
-        #[arg(long, value_enum, default_value_t = OutputFormat::Json)]
-        format: OutputFormat,
+        #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
+        format: ExportFormat,
+        /// For `kea-csv`: the Leasehold configuration whose `[[subnet]]` ids name Kea's subnets
+        /// (default: the `--config` file). Leases outside its subnets are left out.
+        #[arg(long, value_name = "FILE")]
+        subnets_from: Option<PathBuf>,
         /// Write here instead of standard output.
         #[arg(long, short, value_name = "FILE")]
         output: Option<PathBuf>,
@@ -376,12 +398,22 @@ pub fn run(args: &LeasesArgs, out: &mut dyn Write) -> Result<()> {
                 }
             }
         }
-        LeasesCommand::Export { format, output } => match &loc {
-            Location::Sqlite(db) => run_export(db, *format, output.as_deref(), out),
-            Location::Postgres(_) => {
-                export(&mut open_read_only(&loc)?, *format, output.as_deref(), out)
+        LeasesCommand::Export {
+            format,
+            output,
+            subnets_from,
+        } => {
+            let subnets = subnets_from.as_deref().or(args.config.as_deref());
+            let target = ExportTarget {
+                format: *format,
+                output: output.as_deref(),
+                subnets,
+            };
+            match &loc {
+                Location::Sqlite(db) => export(&mut open(db)?, &target, out),
+                Location::Postgres(_) => export(&mut open_read_only(&loc)?, &target, out),
             }
-        },
+        }
         LeasesCommand::Backup { dest } => run_backup(sqlite_only(&loc, "backup")?, dest, out),
         LeasesCommand::Restore { backup } => {
             run_restore(backup, sqlite_only(&loc, "restore")?, out)
@@ -515,30 +547,38 @@ fn history(
     Ok(())
 }
 
-/// `leases export` of the SQLite file `db`: every current record, to `output` or `out`.
-pub fn run_export(
-    db: &Path,
-    format: OutputFormat,
-    output: Option<&Path>,
-    out: &mut dyn Write,
-) -> Result<()> {
-    export(&mut open(db)?, format, output, out)
+/// What `leases export` writes, and where.
+struct ExportTarget<'a> {
+    format: ExportFormat,
+    /// A file instead of `out`.
+    output: Option<&'a Path>,
+    /// The configuration naming the Kea subnet ids.
+    subnets: Option<&'a Path>,
 }
 
-fn export(
-    store: &mut AnyStore,
-    format: OutputFormat,
-    output: Option<&Path>,
-    out: &mut dyn Write,
-) -> Result<()> {
+fn export(store: &mut AnyStore, target: &ExportTarget<'_>, out: &mut dyn Write) -> Result<()> {
     let (leases, servers) = leases_with_server(store)?;
-    match output {
-        None => write_leases(&leases, servers.as_deref(), format, out)?,
+    let text = foreign_lease_file(&leases, target)?;
+    let write = |w: &mut dyn Write| -> Result<()> {
+        match (&text, target.format) {
+            (Some(t), _) => w.write_all(t.as_bytes())?,
+            (None, ExportFormat::Table) => {
+                write_leases(&leases, servers.as_deref(), OutputFormat::Table, w)?
+            }
+            (None, ExportFormat::Csv) => {
+                write_leases(&leases, servers.as_deref(), OutputFormat::Csv, w)?
+            }
+            (None, _) => write_leases(&leases, servers.as_deref(), OutputFormat::Json, w)?,
+        }
+        Ok(())
+    };
+    match target.output {
+        None => write(out)?,
         Some(path) => {
             let file = std::fs::File::create(path)
                 .with_context(|| format!("cannot create {}", path.display()))?;
             let mut w = std::io::BufWriter::new(file);
-            write_leases(&leases, servers.as_deref(), format, &mut w)?;
+            write(&mut w)?;
             w.flush()
                 .with_context(|| format!("cannot write {}", path.display()))?;
             writeln!(
@@ -550,6 +590,35 @@ fn export(
         }
     }
     Ok(())
+}
+
+/// The lease file of another server, for the foreign formats (`None` for Leasehold's own).
+fn foreign_lease_file(leases: &[Lease], target: &ExportTarget<'_>) -> Result<Option<String>> {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    use leasehold_migrate::export;
+    Ok(Some(match target.format {
+        ExportFormat::Table | ExportFormat::Json | ExportFormat::Csv => return Ok(None),
+        ExportFormat::Dhcpd => export::dhcpd::dhcpd(leases, now),
+        ExportFormat::Dnsmasq => export::dnsmasq::dnsmasq(leases, now),
+        ExportFormat::KeaCsv => {
+            let Some(path) = target.subnets else {
+                bail!(
+                    "kea-csv names the Kea subnet of every lease by id: give the Leasehold \
+                     configuration whose [[subnet]] ids to use with --subnets-from FILE (or --config)"
+                );
+            };
+            let cfg = leasehold_engine::Config::load(path)?;
+            let id = |addr: Ipv4Addr| {
+                cfg.subnet_for(addr)
+                    .and_then(|i| cfg.subnets.get(i))
+                    .map(|s| s.id)
+            };
+            export::kea_csv::kea_csv(leases, &id, now)
+        }
+    }))
 }
 
 fn report(out: &mut dyn Write, verb: &str, path: &Path, r: BackupReport) -> Result<()> {
