@@ -164,7 +164,7 @@ dhcp-range=1234::2,1234::500,64,12h
 dhcp-host=lap,10.1.0.199
 dhcp-host=00:20:e0:3b:13:*,10.1.0.7
 dhcp-option=vendor:PXEClient,1,0.0.0.0
-dhcp-option=option:T1,1800
+dhcp-option=option:T1,2h
 dhcp-option=tag:eth0,option:router,10.1.0.1
 dhcp-match=set:odd,option:user-class
 tag-if=set:a,tag:b
@@ -427,4 +427,25 @@ fn forced_options_are_always_sent() {
     );
     assert_eq!(cfg.server.always_send, vec![208, 17], "{text}");
     assert_eq!(i.config.classes[0].options[0].name, "209");
+}
+
+/// Options 58/59 become `renewal_time`/`rebinding_time` where Leasehold's checks hold.
+#[test]
+fn t1_and_t2_become_renewal_and_rebinding_times() {
+    let (i, cfg, text) = checked(
+        "dhcp-range=set:a,198.18.0.10,198.18.0.20,255.255.255.0,2h\ndhcp-option=3,198.18.0.1\nport=0\n\
+         dhcp-option=tag:a,58,30m\n\
+         dhcp-option=tag:a,option:T2,1h\n\
+         dhcp-option=option:T1,3h\n",
+    );
+    assert_eq!(i.config.subnets[0].renewal_time, Some(1800), "{text}");
+    assert_eq!(i.config.subnets[0].rebinding_time, Some(3600));
+    assert_eq!(cfg.subnets.len(), 1);
+    let f: Vec<u32> = i.report.findings.iter().map(|f| f.line).collect();
+    assert_eq!(
+        f,
+        vec![6],
+        "server T1 3 h is not below the 1 h default lease: {:#?}",
+        i.report.findings
+    );
 }
