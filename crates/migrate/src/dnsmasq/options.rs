@@ -92,6 +92,7 @@ const NAMES: &[(&str, u8)] = &[
 ];
 
 /// Options Leasehold sets itself (its configuration parser refuses them), with what to use.
+/// (58 and 59 are `renewal_time`/`rebinding_time`: see `build`.)
 pub const MANAGED: &[(u8, &str)] = &[
     (50, "sent by clients"),
     (51, "the lease time comes from `dhcp-range`/`lease_time`"),
@@ -103,8 +104,6 @@ pub const MANAGED: &[(u8, &str)] = &[
     ),
     (55, "sent by clients"),
     (57, "sent by clients"),
-    (58, "T1 is `renewal_time` in Leasehold"),
-    (59, "T2 is `rebinding_time` in Leasehold"),
     (61, "the server echoes the client's own"),
     (82, "the server echoes the relay's own"),
 ];
