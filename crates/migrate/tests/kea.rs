@@ -138,7 +138,13 @@ fn configuration_is_carried_over_and_passes_check_config() {
     assert_eq!(plan.server.options.len(), 2);
 
     assert_eq!(cfg.subnets.len(), 2);
-    let a = &cfg.subnets[0];
+    let by_id = |id: u32| {
+        cfg.subnets
+            .iter()
+            .find(|s| s.id == id)
+            .unwrap_or_else(|| panic!("no subnet {id}"))
+    };
+    let a = by_id(7);
     assert_eq!(a.id, 7);
     // The global next-server is pushed down into every subnet.
     assert_eq!(a.next_server, Some(Ipv4Addr::new(198, 18, 0, 2)));
@@ -156,7 +162,7 @@ fn configuration_is_carried_over_and_passes_check_config() {
     assert_eq!(a.reservations.len(), 2, "flex-id is not carried over");
     assert_eq!(a.options.get(&3), Some(&vec![198, 18, 0, 1]));
 
-    let b = &cfg.subnets[1];
+    let b = by_id(8);
     assert_eq!(b.id, 8);
     assert_eq!(b.shared_network.as_deref(), Some("campus"));
     assert_eq!(b.lease.lease_time, 600);
@@ -490,4 +496,25 @@ fn lease_file_cleanup_files_are_read_as_kea_reads_them() {
     let files = files.with("kea-leases4.csv.completed", header);
     let imp = import(&files).expect("import");
     assert_eq!(imp.leases.len(), 5);
+}
+
+/// Subnets without an `id` get the ones Kea 2.2 gives them: shared networks' subnets first,
+/// then `subnet4`, counting from 1 (exported leases must name the same subnets).
+#[test]
+fn subnets_without_id_are_numbered_as_kea_numbers_them() {
+    let conf = r#"{ "Dhcp4": { "interfaces-config": { "interfaces": [ "*" ] },
+      "subnet4": [ { "subnet": "198.18.0.0/24" }, { "subnet": "198.18.2.0/24", "id": 5 } ],
+      "shared-networks": [ { "name": "n", "subnet4": [ { "subnet": "198.18.1.0/24" } ] } ] } }"#;
+    let files = MemFiles::new().with("k.conf", conf);
+    let imp = kea::import(&files, Path::new("k.conf"), None, NOW).expect("import");
+    let id = |net: &str| {
+        imp.config
+            .subnets
+            .iter()
+            .find(|s| s.net.to_string() == net)
+            .and_then(|s| s.id)
+    };
+    assert_eq!(id("198.18.1.0/24"), Some(1));
+    assert_eq!(id("198.18.0.0/24"), Some(2));
+    assert_eq!(id("198.18.2.0/24"), Some(5));
 }

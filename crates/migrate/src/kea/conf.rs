@@ -170,16 +170,19 @@ impl Reader<'_> {
         inherit.t2 = None;
         // Global options are written once, in [server.options].
         inherit.options.clear();
-        for list in subnets {
-            for s in list.items() {
-                self.subnet(s, &inherit, &global_times, plan);
-            }
-        }
+        // Kea 2.2 builds the subnets of shared networks first, then `subnet4`; a subnet without
+        // an `id` gets the next number of one counter, in that order.
         for list in shared {
             for n in list.items() {
                 self.shared_network(n, &inherit, &global_times, plan);
             }
         }
+        for list in subnets {
+            for s in list.items() {
+                self.subnet(s, &inherit, &global_times, plan);
+            }
+        }
+        number_subnets(plan);
         for list in reservations {
             for r in list.items() {
                 self.global_reservation(r, plan);
@@ -777,6 +780,21 @@ impl Reader<'_> {
                 push_reservation(sp, res, self.report);
             }
         }
+    }
+}
+
+/// Gives every subnet without an `id` the one Kea 2.2 gives it (a counter from 1 over those
+/// subnets, in the order Kea builds them), written out so that exported leases name the same
+/// subnet; a number another subnet has explicitly is skipped.
+fn number_subnets(plan: &mut ConfigPlan) {
+    let used: Vec<u32> = plan.subnets.iter().filter_map(|s| s.id).collect();
+    let mut next = 1u32;
+    for s in plan.subnets.iter_mut().filter(|s| s.id.is_none()) {
+        while used.contains(&next) {
+            next = next.saturating_add(1);
+        }
+        s.id = Some(next);
+        next = next.saturating_add(1);
     }
 }
 
