@@ -168,14 +168,19 @@ subnet 198.18.$NET.0 netmask 255.255.255.0 {
   option ntp-servers $PFX.123;
 }
 
-# Reserved hosts, declared outside the subnet as most sites do.
+# Reserved hosts in their own file, declared outside the subnet, as many sites do.
+include "$D/dhcpd-hosts.conf";
+EOF
+  cat >"$D/dhcpd-hosts.conf" <<EOF
 host r1 {
   hardware ethernet $(mac r1);
   fixed-address $PFX.$RES_MAC;
 }
-host r2 {
-  option dhcp-client-identifier $RES_CLIENT_ID;
-  fixed-address $PFX.$RES_ID;
+group {
+  host r2 {
+    option dhcp-client-identifier $RES_CLIENT_ID;
+    fixed-address $PFX.$RES_ID;
+  }
 }
 EOF
   : >"$D/dhcpd.leases"
@@ -212,10 +217,7 @@ write_kea() {
           { "name": "routers", "data": "$PFX.254" },
           { "name": "ntp-servers", "data": "$PFX.123" }
         ],
-        "reservations": [
-          { "hw-address": "$(mac r1)", "ip-address": "$PFX.$RES_MAC", "hostname": "r1" },
-          { "client-id": "$RES_CLIENT_ID", "ip-address": "$PFX.$RES_ID", "hostname": "r2" }
-        ]
+        "reservations": <?include "$D/kea-reservations.json"?>
       }
     ],
     "loggers": [
@@ -223,6 +225,13 @@ write_kea() {
     ]
   }
 }
+EOF
+  cat >"$D/kea-reservations.json" <<EOF
+[
+  # Included by kea-dhcp4.conf.
+  { "hw-address": "$(mac r1)", "ip-address": "$PFX.$RES_MAC", "hostname": "r1" },
+  { "client-id": "$RES_CLIENT_ID", "ip-address": "$PFX.$RES_ID", "hostname": "r2" }
+]
 EOF
   SRC_CONFIG=$D/kea-dhcp4.conf
   SRC_LEASES=$D/kea-leases4.csv
@@ -245,6 +254,9 @@ dhcp-option=option:ntp-server,$PFX.123
 dhcp-option=option:domain-name,$DOMAIN
 dhcp-option=option:T1,$T1
 dhcp-option=option:T2,$T2
+conf-file=$D/dnsmasq-hosts.conf
+EOF
+  cat >"$D/dnsmasq-hosts.conf" <<EOF
 dhcp-host=$(mac r1),$PFX.$RES_MAC,r1
 dhcp-host=id:$RES_CLIENT_ID,$PFX.$RES_ID,r2
 EOF
