@@ -165,6 +165,10 @@ check "deb: a gzipped man page for each of the $n_pages commands and subcommands
 check "deb: conffiles is exactly $CONF" "conffiles: $(tr '\n' ' ' <"$WORK/conffiles")" \
   test "$(cat "$WORK/conffiles")" = "$CONF"
 check "deb: depends on adduser" "Depends: $(cat "$WORK/depends")" grep -qw adduser "$WORK/depends"
+version=$(dpkg-deb -f "$DEB" Version)
+changelog_top=$(zcat "$WORK/extract/usr/share/doc/leasehold/changelog.Debian.gz" 2>/dev/null | head -n 1)
+check "deb: changelog.Debian's latest entry is $version" "first line '$changelog_top' (packaging/changelog)" \
+  test "${changelog_top#leasehold ("$version") }" != "$changelog_top"
 check "deb: carries no /var/lib files (the database is made on the machine)" \
   "$(grep '^/var/' "$WORK/contents" | head -3 | tr '\n' ' ')" \
   bash -c "! grep -q '^/var/lib/.' '$WORK/contents'"
@@ -194,7 +198,6 @@ else
   finish
 fi
 
-version=$(dpkg-deb -f "$DEB" Version)
 got=$(timeout 10 leasehold --version 2>&1)
 check "leasehold --version" "got '$got', want 'leasehold ${version%-*}'" \
   test "$got" = "leasehold ${version%-*}"
