@@ -37,10 +37,11 @@ fn checked(conf: &str) -> (Imported, Config, String) {
     (imported, cfg, text)
 }
 
-/// The lines with findings, in order.
+/// The lines with findings, in order, each once.
 fn lines(i: &Imported) -> Vec<u32> {
     let mut l: Vec<u32> = i.report.findings.iter().map(|f| f.line).collect();
     l.sort_unstable();
+    l.dedup();
     l
 }
 
@@ -475,4 +476,54 @@ fn export_then_import_gives_the_same_leases() {
         .unwrap_or_else(|e| panic!("{e}\n{text}"));
     assert!(i.report.findings.is_empty(), "{:?}", i.report.findings);
     assert_eq!(i.leases, leases, "{text}");
+}
+
+#[test]
+fn subclasses_and_interfaces() {
+    let (i, _, text) = checked(
+        r#"class "vendor" {
+  match option vendor-class-identifier;
+  next-server 198.18.0.2;
+}
+subclass "vendor" "PXEClient:Arch:00007";
+subclass "vendor" "HTTPClient" { filename "http://198.18.0.2/boot.efi"; }
+class "byhw" { match hardware; }
+subclass "byhw" 1:52:54:00:00:00:01;
+class "odd" { match option host-name; option domain-name "odd.test"; }
+subclass "odd" "www";
+subnet 198.18.0.0 netmask 255.255.255.0 {
+  interface "eth1";
+  pool { range 198.18.0.10 198.18.0.20; allow members of "vendor"; }
+}
+"#,
+    );
+    let c = &i.config.classes;
+    let names: Vec<&str> = c.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        names,
+        vec![
+            "vendor-PXEClient-Arch-00007",
+            "vendor-HTTPClient",
+            "byhw-1-52-54-00-00-00-01"
+        ],
+        "{text}"
+    );
+    assert_eq!(c[0].vendor_class.as_deref(), Some("PXEClient:Arch:00007"));
+    assert_eq!(
+        c[0].next_server,
+        Some(a("198.18.0.2")),
+        "the parent's parameters"
+    );
+    assert_eq!(
+        c[1].boot_file.as_deref(),
+        Some("http://198.18.0.2/boot.efi")
+    );
+    assert_eq!(c[2].hw_address_prefix.as_deref(), Some("52:54:00:00:00:01"));
+    let s = &i.config.subnets[0];
+    assert_eq!(s.interface.as_deref(), Some("eth1"));
+    assert_eq!(
+        s.pools[0].classes,
+        vec![c[0].name.clone(), c[1].name.clone()]
+    );
+    assert_eq!(lines(&i), vec![9, 10]);
 }

@@ -36,6 +36,7 @@ struct Params {
     max_lease_time: Option<At<u32>>,
     authoritative: Option<At<bool>>,
     use_host_decl_names: Option<bool>,
+    interface: Option<At<String>>,
     /// Pool restrictions of the scope (`deny unknown-clients` outside a pool): dhcpd class
     /// names, or the built-in `known`/`unknown`.
     pool_classes: Vec<At<String>>,
@@ -63,6 +64,7 @@ impl Params {
         take!(max_lease_time);
         take!(authoritative);
         take!(use_host_decl_names);
+        take!(interface);
         out.pool_classes.extend(inner.pool_classes.iter().cloned());
         out
     }
@@ -129,6 +131,19 @@ pub struct Builder<'r> {
     /// The first `range dynamic-bootp`, and how many ranges have no such flag.
     dynamic_bootp_ranges: (Option<Origin>, u32),
     if_in_subnet: Vec<Origin>,
+    /// Classes with `match EXPR;` whose subclasses are the classes.
+    spawners: Vec<Spawner>,
+}
+
+/// A class whose members are those of its subclasses (`match EXPR;` + `subclass`).
+struct Spawner {
+    class: String,
+    expr: Vec<Token>,
+    params: Params,
+    origin: Origin,
+    /// Its statements, reported when no subclass is carried.
+    body: Vec<Origin>,
+    carried: u32,
 }
 
 impl<'r> Builder<'r> {
@@ -148,6 +163,7 @@ impl<'r> Builder<'r> {
             class_names: Vec::new(),
             dynamic_bootp_ranges: (None, 0),
             if_in_subnet: Vec::new(),
+            spawners: Vec::new(),
         }
     }
 
@@ -181,6 +197,21 @@ impl<'r> Builder<'r> {
             }
             if s.server_name.is_none() {
                 s.server_name = g.server_name.as_ref().map(|v| v.0.clone());
+            }
+        }
+        for sp in std::mem::take(&mut self.spawners) {
+            if sp.carried == 0 {
+                self.report.not_carried(&sp.origin.file, sp.origin.line, format!("class {:?} not carried over: none of its subclasses maps to Leasehold match keys", sp.class));
+                for o in &sp.body {
+                    self.report.not_carried(
+                        &o.file,
+                        o.line,
+                        format!(
+                            "statement of class {:?} not carried over (the class is not)",
+                            sp.class
+                        ),
+                    );
+                }
             }
         }
         self.authority();
@@ -292,6 +323,13 @@ impl<'r> Builder<'r> {
                 p.use_host_decl_names = Some(!matches!(s.word(1), Some("off" | "false")));
             }
             "allow" | "deny" | "ignore" => self.permit(file, s, kind, p),
+            "interface" if matches!(kind, Kind::Subnet | Kind::Shared) => match rest.first().map(|t| &t.tok) {
+                Some(Tok::Str(v)) if rest.len() == 1 => {
+                    p.interface = Some((String::from_utf8_lossy(v).into_owned(), origin));
+                }
+                Some(Tok::Word(w)) if rest.len() == 1 => p.interface = Some((w.clone(), origin)),
+                _ => self.nc(file, line, "`interface` not carried over: one interface name expected"),
+            },
             _ => self.other(file, s, kind),
         }
     }
@@ -305,6 +343,7 @@ impl<'r> Builder<'r> {
             "range" if matches!(kind, Kind::Subnet | Kind::Pool | Kind::Shared) => {}
             "hardware" | "fixed-address" | "host-identifier" if kind == Kind::Host => {}
             "match" | "spawn" | "lease" if kind == Kind::Class => {}
+            "subclass" if kind == Kind::Global => {}
             "subclass" => self.nc(file, line, format!("`{}` not carried over: Leasehold has no subclasses (write a [[class]] per value)", s.text())),
             "ddns-update-style" if s.word(1) == Some("none") => {}
             "ddns-updates" if matches!(s.word(1), Some("off" | "false")) => {}
@@ -438,8 +477,8 @@ impl<'r> Builder<'r> {
         let deny = verb != "allow";
         let in_pool = kind == Kind::Pool;
         match what_ref.as_slice() {
-            [w @ ("unknown-clients" | "known-clients")] => {
-                let unknown = *w == "unknown-clients";
+            [w @ ("unknown-clients" | "known-clients")] | [w @ ("unknown" | "known"), "clients"] => {
+                let unknown = w.starts_with("unknown");
                 // The clients admitted: `allow X` admits X, `deny X` the others. Outside a pool
                 // only a `deny` restricts anything (allowing is dhcpd's default there).
                 let admitted = if unknown != deny { "unknown" } else { "known" };
@@ -487,6 +526,9 @@ impl<'r> Builder<'r> {
             let (file, s) = &stmts[i];
             i += 1;
             let Some(block) = &s.block else {
+                if s.keyword() == "subclass" && kind == Kind::Global {
+                    self.subclass(file, s, &[]);
+                }
                 if s.keyword().eq_ignore_ascii_case("range")
                     && matches!(kind, Kind::Subnet | Kind::Shared)
                 {
@@ -522,6 +564,7 @@ impl<'r> Builder<'r> {
                 }
                 "host" => self.host(file, s, &inner, inherited),
                 "class" if kind == Kind::Global => self.class(file, s, &inner),
+                "subclass" if kind == Kind::Global => self.subclass(file, s, &inner),
                 "if" => {
                     let mut chain = vec![(file.clone(), s.clone())];
                     while let Some((f, n)) = stmts.get(i) {
@@ -604,6 +647,9 @@ impl<'r> Builder<'r> {
         {
             let sp = &mut self.plan.subnets[idx];
             sp.shared_network = shared.map(str::to_string);
+            if let Some(v) = &p.interface {
+                sp.interface = Some(v.0.clone());
+            }
             sp.next_server = p.next_server.as_ref().map(|v| v.0).or(sp.next_server);
             sp.boot_file = p
                 .filename
@@ -1073,12 +1119,31 @@ impl<'r> Builder<'r> {
                         Err(why) => self.nc(f, st.line, format!("class {dname:?} not carried over: its condition {why}")),
                     }
                 }
-                "match" | "spawn" => self.nc(f, st.line, format!("`{}` of class {dname:?} not carried over: Leasehold has no subclasses (write one class per value)", st.text())),
+                "match" => self.spawners.push(Spawner {
+                    class: dname.clone(),
+                    expr: st.head.get(1..).unwrap_or_default().to_vec(),
+                    params: own.clone(),
+                    origin: Origin::new(f, st.line),
+                    body: inner.iter().map(|(f, b)| Origin::new(f, b.line)).collect(),
+                    carried: 0,
+                }),
+                "spawn" => self.nc(f, st.line, format!("`{}` of class {dname:?} not carried over: Leasehold makes no classes per client (write one class per value)", st.text())),
                 "lease" => self.nc(f, st.line, format!("`{}` of class {dname:?} not carried over: Leasehold has no per-class lease limits", st.text())),
                 _ => {}
             }
         }
         let Some(keys) = keys else {
+            if self.spawners.iter().any(|sp| sp.class == dname) {
+                // Its subclasses are the classes (it is reported when none is).
+                return;
+            }
+            for (f, st) in inner {
+                self.nc(
+                    f,
+                    st.line,
+                    format!("statement of class {dname:?} not carried over (the class is not)"),
+                );
+            }
             if !inner
                 .iter()
                 .any(|(_, st)| st.keyword() == "match" && st.word(1) == Some("if"))
@@ -1109,6 +1174,76 @@ impl<'r> Builder<'r> {
         self.class_names.push((dname, name.clone()));
         let c = class_plan(name, &keys, &own, Origin::new(file, s.line));
         self.plan.classes.push(c);
+    }
+
+    /// `subclass "parent" VALUE [{ params }]`: a class matching the parent's `match`
+    /// expression equal to VALUE, with the parent's parameters under its own.
+    fn subclass(&mut self, file: &Path, s: &Stmt, inner: &[(PathBuf, Stmt)]) {
+        let parent = match s.head.get(1).map(|t| &t.tok) {
+            Some(Tok::Str(v)) => String::from_utf8_lossy(v).into_owned(),
+            Some(Tok::Word(w)) => w.clone(),
+            _ => String::new(),
+        };
+        let own = self.params(inner, Kind::Class);
+        for (f, st) in inner {
+            if st.block.is_some() {
+                self.nc(
+                    f,
+                    st.line,
+                    format!("`{}` block inside a subclass not carried over", st.text()),
+                );
+            }
+        }
+        let Some(i) = self.spawners.iter().position(|sp| sp.class == parent) else {
+            self.nc(
+                file,
+                s.line,
+                format!(
+                    "`{}` not carried over: class {parent:?} has no `match` expression before it",
+                    s.text()
+                ),
+            );
+            return;
+        };
+        let (Some(value), 3) = (s.head.get(2), s.head.len()) else {
+            self.nc(
+                file,
+                s.line,
+                format!("`{}` not carried over: one value expected", s.text()),
+            );
+            return;
+        };
+        let mut expr = self.spawners[i].expr.clone();
+        expr.push(Token {
+            tok: Tok::Punct('='),
+            line: s.line,
+        });
+        expr.push(value.clone());
+        match cond::keys(&expr, &self.defs) {
+            Ok(k) => {
+                let p = self.spawners[i].params.overlay(&own);
+                let name =
+                    self.unique_class_name(&format!("{parent}-{}", value.text().trim_matches('"')));
+                self.class_names.push((parent, name.clone()));
+                let c = class_plan(name, &k, &p, Origin::new(file, s.line));
+                self.plan.classes.push(c);
+                self.spawners[i].carried += 1;
+            }
+            Err(why) => {
+                self.nc(
+                    file,
+                    s.line,
+                    format!("`{}` not carried over: the parent's match {why}", s.text()),
+                );
+                for (f, st) in inner {
+                    self.nc(
+                        f,
+                        st.line,
+                        "statement of a subclass not carried over (the subclass is not)",
+                    );
+                }
+            }
+        }
     }
 
     /// `if A { } elsif B { } else { }` → a class per branch with a condition; the `else`
@@ -1231,13 +1366,24 @@ impl<'r> Builder<'r> {
                         need_unknown = true;
                         Some("unknown".to_string())
                     }
-                    other => self
-                        .class_names
-                        .iter()
-                        .find(|(d, _)| d == other)
-                        .map(|(_, l)| l.clone()),
+                    other => {
+                        let all: Vec<String> = self
+                            .class_names
+                            .iter()
+                            .filter(|(d, _)| d == other)
+                            .map(|(_, l)| l.clone())
+                            .collect();
+                        let any = !all.is_empty();
+                        for n in all {
+                            if !names.contains(&n) {
+                                names.push(n);
+                            }
+                        }
+                        any.then(String::new)
+                    }
                 };
                 match n {
+                    Some(n) if n.is_empty() => {}
                     Some(n) if !names.contains(&n) => names.push(n),
                     Some(_) => {}
                     None => self.nc(&o.file, o.line, format!("`allow members of {c:?}` not carried over: class {c:?} was not carried over, so this pool is open to every client")),
