@@ -8,6 +8,7 @@
 use super::json::Node;
 use crate::{OptionPlan, OptionValue, Origin, Report};
 use leasehold_wire::registry::{self, OptionDef, OptionFormat};
+use std::path::Path;
 
 /// Value layouts of Kea's option definitions (the ones a text value can be written for).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -203,6 +204,9 @@ struct Def {
     code: u8,
     ty: KeaType,
     array: bool,
+    /// The option space (`dhcp4`, or a vendor space such as
+    /// `vendor-encapsulated-options-space`).
+    space: String,
 }
 
 /// The option definitions in force: Kea's standard ones plus the configuration's `option-def`.
@@ -233,22 +237,22 @@ impl OptionDefs {
                 .and_then(|v| v.as_str())
                 .is_some_and(|s| !s.is_empty());
             match (name, code, ty) {
-                (Some(name), Some(code), Some(ty)) if space == "dhcp4" => {
+                (Some(name), Some(code), Some(ty)) => {
                     let ty = if encapsulated { KeaType::Other } else { ty };
                     self.custom.push(Def {
                         name: name.to_string(),
                         code,
                         ty,
                         array,
+                        space: space.to_string(),
                     });
                 }
                 _ => report.not_carried(
                     file,
                     line,
                     format!(
-                        "`option-def` {} not carried over: only definitions in space dhcp4 with \
-                         a name, a code and a type are used (Leasehold sends options of other \
-                         spaces only as hex bytes of their carrying option)",
+                        "`option-def` {} not carried over: a definition needs a name, a code \
+                         (0-255) and a type",
                         name.unwrap_or("?")
                     ),
                 ),
@@ -256,61 +260,116 @@ impl OptionDefs {
         }
     }
 
-    fn by_name(&self, name: &str) -> Option<Def> {
+    fn by_name(&self, space: &str, name: &str) -> Option<Def> {
         self.custom
             .iter()
-            .find(|d| d.name == name)
+            .find(|d| d.space == space && d.name == name)
             .cloned()
             .or_else(|| {
                 STANDARD
                     .iter()
+                    .filter(|_| space == "dhcp4")
                     .find(|(n, ..)| *n == name)
-                    .map(|&(n, code, ty, array)| Def {
-                        name: n.to_string(),
-                        code,
-                        ty,
-                        array,
-                    })
+                    .map(|&(n, code, ty, array)| standard(n, code, ty, array))
             })
     }
 
-    fn by_code(&self, code: u8) -> Def {
+    fn by_code(&self, space: &str, code: u8) -> Def {
         self.custom
             .iter()
-            .find(|d| d.code == code)
+            .find(|d| d.space == space && d.code == code)
             .cloned()
             .or_else(|| {
                 STANDARD
                     .iter()
+                    .filter(|_| space == "dhcp4")
                     .find(|(_, c, ..)| *c == code)
-                    .map(|&(n, code, ty, array)| Def {
-                        name: n.to_string(),
-                        code,
-                        ty,
-                        array,
-                    })
+                    .map(|&(n, code, ty, array)| standard(n, code, ty, array))
             })
             .unwrap_or(Def {
                 name: code.to_string(),
                 code,
                 ty: KeaType::Bin,
                 array: false,
+                space: space.to_string(),
             })
     }
 
     /// Reads one `option-data` list into Leasehold options, reporting every entry (or key) not
     /// carried over. A later entry for the same option replaces an earlier one.
+    ///
+    /// Options of another space (vendor sub-options) are carried inside option 43 when the list
+    /// also has an option 43 without data, as Kea encapsulates them.
     pub fn read_list(&mut self, list: Node<'_>, report: &mut Report) -> Vec<OptionPlan> {
         let mut out: Vec<OptionPlan> = Vec::new();
+        let mut subs: Vec<Sub> = Vec::new();
+        let mut carrier: Option<Origin> = None;
         for item in list.items() {
-            if let Some(o) = self.read_one(item, report) {
-                merge(&mut out, vec![o]);
+            match self.read_one(item, report) {
+                Read::Option(o) => merge(&mut out, vec![o]),
+                Read::Sub(sub) => subs.push(sub),
+                Read::Carrier(at) => carrier = Some(at),
+                Read::Lost => {}
             }
+        }
+        let spaces: Vec<&str> = subs.iter().map(|s| s.space.as_str()).collect();
+        // `vendor-<enterprise number>` spaces belong to options 124/125 (RFC 3925), not 43.
+        let vivso = |sp: &str| {
+            sp.strip_prefix("vendor-")
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        };
+        let one_space = spaces.windows(2).all(|w| w[0] == w[1]) && !spaces.iter().any(|s| vivso(s));
+        match carrier {
+            Some(at) if !subs.is_empty() && one_space => {
+                let mut bytes = Vec::new();
+                for sub in &subs {
+                    bytes.push(sub.code);
+                    bytes.push(u8::try_from(sub.data.len()).unwrap_or(u8::MAX));
+                    bytes.extend_from_slice(&sub.data);
+                }
+                if bytes.len() <= 255 {
+                    merge(
+                        &mut out,
+                        vec![OptionPlan {
+                            name: "vendor-encapsulated-options".into(),
+                            value: OptionValue::Text(leasehold_wire::hex::encode(
+                                &bytes,
+                                Some(':'),
+                            )),
+                            origin: at,
+                        }],
+                    );
+                    return out;
+                }
+                report.not_carried(
+                    &at.file,
+                    at.line,
+                    "option 43 not carried over: its sub-options exceed 255 bytes",
+                );
+            }
+            Some(at) => report.not_carried(
+                &at.file,
+                at.line,
+                "option 43 (vendor-encapsulated-options) without data not carried over: no \
+                 sub-options of one space (other than a vendor-N space of option 125) beside it",
+            ),
+            None => {}
+        }
+        for sub in subs {
+            report.not_carried(
+                &sub.origin.file,
+                sub.origin.line,
+                format!(
+                    "option {} in space {:?} not carried over: Leasehold sends vendor sub-options \
+                     inside option 43, and this list has no option 43 (without data) for them",
+                    sub.code, sub.space
+                ),
+            );
         }
         out
     }
 
-    fn read_one(&mut self, item: Node<'_>, report: &mut Report) -> Option<OptionPlan> {
+    fn read_one(&mut self, item: Node<'_>, report: &mut Report) -> Read {
         let (file, line) = item.at();
         let mut name = None;
         let mut code = None;
@@ -343,25 +402,17 @@ impl OptionDefs {
             .or(code.map(|c| c.to_string()))
             .unwrap_or_else(|| "?".into());
         if space != "dhcp4" {
-            report.not_carried(
-                file,
-                line,
-                format!(
-                    "option {label} in space {space:?} not carried over: write the carrying option \
-                     (e.g. 43 or 125) as hex bytes instead"
-                ),
-            );
-            return None;
+            return self.sub_option(space, name, code, data, csv, &label, file, line, report);
         }
         let def = match (name, code) {
             (_, Some(c)) => match u8::try_from(c).ok().filter(|c| (1..=254).contains(c)) {
-                Some(c) => self.by_code(c),
+                Some(c) => self.by_code("dhcp4", c),
                 None => {
                     report.not_carried(file, line, format!("option code {c} is not in 1..=254"));
-                    return None;
+                    return Read::Lost;
                 }
             },
-            (Some(n), None) => match self.by_name(n) {
+            (Some(n), None) => match self.by_name("dhcp4", n) {
                 Some(d) => d,
                 None => {
                     report.not_carried(
@@ -369,12 +420,12 @@ impl OptionDefs {
                         line,
                         format!("option {n:?} not carried over: no such Kea option (and no option-def for it)"),
                     );
-                    return None;
+                    return Read::Lost;
                 }
             },
             (None, None) => {
                 report.not_carried(file, line, "option without name or code not carried over");
-                return None;
+                return Read::Lost;
             }
         };
         if let Some((_, why)) = MANAGED.iter().find(|(c, _)| *c == def.code) {
@@ -383,9 +434,13 @@ impl OptionDefs {
                 line,
                 format!("option {} ({}) not carried over: {why}", def.code, def.name),
             );
-            return None;
+            return Read::Lost;
         }
         let Some(data) = data.filter(|d| !d.trim().is_empty()) else {
+            if def.code == 43 {
+                // Kea fills it with the sub-options of its space (see read_list).
+                return Read::Carrier(Origin::new(file, line));
+            }
             report.not_carried(
                 file,
                 line,
@@ -394,7 +449,7 @@ impl OptionDefs {
                     def.code, def.name
                 ),
             );
-            return None;
+            return Read::Lost;
         };
         match value(&def, data, csv) {
             Ok((lname, value)) => {
@@ -403,7 +458,7 @@ impl OptionDefs {
                 if always && !self.always_send.contains(&lname) {
                     self.always_send.push(lname.clone());
                 }
-                Some(OptionPlan {
+                Read::Option(OptionPlan {
                     name: lname,
                     value,
                     origin: Origin::new(file, line),
@@ -415,9 +470,91 @@ impl OptionDefs {
                     line,
                     format!("option {} ({}) not carried over: {why}", def.code, def.name),
                 );
-                None
+                Read::Lost
             }
         }
+    }
+    /// An option of another space (a vendor sub-option): its code and bytes, for option 43.
+    #[allow(clippy::too_many_arguments)]
+    fn sub_option(
+        &self,
+        space: &str,
+        name: Option<&str>,
+        code: Option<u64>,
+        data: Option<&str>,
+        csv: bool,
+        label: &str,
+        file: &Path,
+        line: u32,
+        report: &mut Report,
+    ) -> Read {
+        let def = match (name, code.and_then(|c| u8::try_from(c).ok())) {
+            (_, Some(c)) => Some(self.by_code(space, c)),
+            (Some(n), None) => self.by_name(space, n),
+            (None, None) => None,
+        };
+        let bytes = match (def, data) {
+            (Some(def), Some(data)) => kea_bytes(&def, data, csv).map(|b| (def.code, b)),
+            (Some(_), None) => Err("it has no data".to_string()),
+            (None, _) => Err(format!("no option-def in space {space:?} defines it")),
+        };
+        match bytes {
+            Ok((code, data)) if data.len() <= 255 => Read::Sub(Sub {
+                space: space.to_string(),
+                code,
+                data,
+                origin: Origin::new(file, line),
+            }),
+            Ok(_) => {
+                report.not_carried(
+                    file,
+                    line,
+                    format!(
+                        "option {label} in space {space:?} not carried over: longer than 255 bytes"
+                    ),
+                );
+                Read::Lost
+            }
+            Err(why) => {
+                report.not_carried(
+                    file,
+                    line,
+                    format!("option {label} in space {space:?} not carried over: {why}"),
+                );
+                Read::Lost
+            }
+        }
+    }
+}
+
+/// What one `option-data` entry became.
+enum Read {
+    /// A Leasehold option.
+    Option(OptionPlan),
+    /// A sub-option of another space, to go inside option 43.
+    Sub(Sub),
+    /// Option 43 without data: Kea fills it with the sub-options beside it.
+    Carrier(Origin),
+    /// Not carried over (already reported).
+    Lost,
+}
+
+/// A vendor sub-option.
+struct Sub {
+    space: String,
+    code: u8,
+    data: Vec<u8>,
+    origin: Origin,
+}
+
+/// Kea's standard definition as a [`Def`].
+fn standard(name: &str, code: u8, ty: KeaType, array: bool) -> Def {
+    Def {
+        name: name.to_string(),
+        code,
+        ty,
+        array,
+        space: "dhcp4".into(),
     }
 }
 
@@ -453,20 +590,7 @@ fn value(def: &Def, data: &str, csv: bool) -> Result<(String, OptionValue), Stri
             Ok((ld.name.to_string(), to_value(ld.format, items)))
         }
         _ => {
-            let bytes = if is_hex {
-                hex(data)?
-            } else {
-                let format = kea_format(def)?;
-                let items = csv_items(def, data)?;
-                let refs: Vec<&str> = items.iter().map(String::as_str).collect();
-                let tmp = OptionDef {
-                    code: def.code,
-                    name: "kea",
-                    format,
-                };
-                registry::encode_text(&tmp, &refs)
-                    .map_err(|e| format!("the value {data:?} does not fit: {e}"))?
-            };
+            let bytes = kea_bytes(def, data, csv)?;
             if bytes.is_empty() || bytes.len() > 255 {
                 return Err("its value must be 1–255 bytes".into());
             }
@@ -479,6 +603,32 @@ fn value(def: &Def, data: &str, csv: bool) -> Result<(String, OptionValue), Stri
             ))
         }
     }
+}
+
+/// The option's bytes as Kea encodes `data` for its definition: hex (`csv-format: false`,
+/// binary types, `'quoted text'` for binary) or comma-separated values of its type.
+fn kea_bytes(def: &Def, data: &str, csv: bool) -> Result<Vec<u8>, String> {
+    let is_hex =
+        !csv || def.ty == KeaType::Bin || def.ty == KeaType::Routes && !looks_like_routes(data);
+    if is_hex {
+        return match data
+            .trim()
+            .strip_prefix('\'')
+            .and_then(|r| r.strip_suffix('\''))
+        {
+            Some(text) if def.ty == KeaType::Bin => Ok(text.as_bytes().to_vec()),
+            _ => hex(data),
+        };
+    }
+    let format = kea_format(def)?;
+    let items = csv_items(def, data)?;
+    let refs: Vec<&str> = items.iter().map(String::as_str).collect();
+    let tmp = OptionDef {
+        code: def.code,
+        name: "kea",
+        format,
+    };
+    registry::encode_text(&tmp, &refs).map_err(|e| format!("the value {data:?} does not fit: {e}"))
 }
 
 fn looks_like_routes(data: &str) -> bool {
@@ -666,6 +816,47 @@ mod tests {
         let mut report = Report::default();
         let opts = OptionDefs::default().read_list(doc.root(), &mut report);
         (opts, report)
+    }
+
+    #[test]
+    fn vendor_sub_options_go_inside_option_43() {
+        let text = r#"{"def": [
+{"name": "PXEDiscoveryControl", "code": 6, "space": "vendor-encapsulated-options-space", "type": "uint8"},
+{"name": "dls", "code": 3, "space": "339", "type": "string"}],
+"data": [
+{"name": "vendor-encapsulated-options"},
+{"name": "PXEDiscoveryControl", "space": "vendor-encapsulated-options-space", "data": "8"}],
+"alone": [
+{"name": "dls", "space": "339", "data": "x"}]
+}"#;
+        let joined = Joined {
+            text: text.into(),
+            origin: (1..=text.lines().count() as u32)
+                .map(|i| (PathBuf::from("k.json"), i))
+                .collect(),
+        };
+        let doc = Doc::parse(joined).expect("json");
+        let root = doc.root();
+        let get = |k: &str| {
+            root.entries()
+                .into_iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v)
+        };
+        let mut report = Report::default();
+        let mut defs = OptionDefs::default();
+        defs.read(get("def").expect("def"), &mut report);
+        let o = defs.read_list(get("data").expect("data"), &mut report);
+        assert_eq!(o.len(), 1);
+        assert_eq!(o[0].name, "vendor-encapsulated-options");
+        assert_eq!(o[0].value, OptionValue::Text("06:01:08".into()));
+        assert_eq!(o[0].origin.line, 5);
+        assert!(report.findings.is_empty(), "{report:?}");
+        // Sub-options without an option 43 beside them are reported.
+        assert!(defs
+            .read_list(get("alone").expect("alone"), &mut report)
+            .is_empty());
+        assert_eq!(lines_of(&report, Path::new("k.json")), vec![8]);
     }
 
     #[test]
