@@ -68,8 +68,9 @@ LEASE_TIME=120   # dnsmasq's minimum; clients renew at T1 long before it ends
 T1=20            # option 58 from the source: dhclient renews 15-20 s after binding
 T2=90
 DOMAIN=migrate.test
-POOL_FIRST=100   # .100-.104: five addresses, three taken by dynamic clients, so a server that
-POOL_LAST=104    # forgot the imported leases would hand a bound one to a new client
+POOL_FIRST=100   # .100-.105: six addresses; a, b, c take three, so a server that forgot the
+POOL_LAST=105    # imported leases hands a bound one to a new client; n1, n2 take two more and
+                 # after the switch back n3 must get exactly the last one
 RES_MAC=50       # reserved by MAC (r1)
 RES_ID=51        # reserved by client id (r2)
 RES_CLIENT_ID=00:6c:68:2d:72:32   # option 61 of r2: type 0, "lh-r2" (not derived from its MAC)
@@ -78,12 +79,15 @@ RES_CLIENT_ID=00:6c:68:2d:72:32   # option 61 of r2: type 0, "lh-r2" (not derive
 #   a   dhclient, no client id        b  udhcpc (client id 01+MAC)   c  udhcpc -C (no client id)
 #   r1  dhclient, reserved by MAC     r2 dhclient sending RES_CLIENT_ID, reserved by it
 #   n1  new udhcpc after the switch   n2 new udhcpc asking for a's address
+#   n3  new udhcpc asking for a's address after the switch back to the source
 OLD_CLIENTS=(a b c r1 r2)
 NEW_CLIENTS=(n1 n2)
-declare -A KIND=([a]=dhclient [b]=udhcpc [c]=udhcpc [r1]=dhclient [r2]=dhclient [n1]=udhcpc [n2]=udhcpc)
-declare -A SUFFIX=([a]=0a [b]=0b [c]=0c [r1]=1a [r2]=1b [n1]=2a [n2]=2b)
+declare -A KIND=([a]=dhclient [b]=udhcpc [c]=udhcpc [r1]=dhclient [r2]=dhclient [n1]=udhcpc [n2]=udhcpc
+  [n3]=udhcpc)
+declare -A SUFFIX=([a]=0a [b]=0b [c]=0c [r1]=1a [r2]=1b [n1]=2a [n2]=2b [n3]=3a)
 declare -A LABEL=([a]=dhclient [b]=udhcpc [c]=udhcpc-no-client-id [r1]=reserved-by-mac
-  [r2]=reserved-by-client-id [n1]=new-client [n2]=new-client-asking-bound-address)
+  [r2]=reserved-by-client-id [n1]=new-client [n2]=new-client-asking-bound-address
+  [n3]=new-client-asking-bound-address)
 
 # One recorded event per line: reason|ip|mask|routers|dns|lease|server-id|domain|ntp|t1
 # (udhcpc does not pass option 58 to its script: its t1 field stays empty)
@@ -118,12 +122,12 @@ topology() {
   bridge_plug "$NS_BR" "$NS_SRV" veth-s p-srv "02:00:00:$NET:00:01"
   ip -n "$NS_SRV" addr add "$PFX.1/24" dev veth-s
   local c
-  for c in "${OLD_CLIENTS[@]}" "${NEW_CLIENTS[@]}"; do
+  for c in "${OLD_CLIENTS[@]}" "${NEW_CLIENTS[@]}" n3; do
     addns "$(cns "$c")"
     PHASE_NS+=("$(cns "$c")")
     bridge_plug "$NS_BR" "$(cns "$c")" eth0 "p-$c" "$(mac "$c")"
   done
-  wait_for 10 bridge_ready "$NS_BR" $((${#OLD_CLIENTS[@]} + ${#NEW_CLIENTS[@]} + 1)) ||
+  wait_for 10 bridge_ready "$NS_BR" $((${#OLD_CLIENTS[@]} + ${#NEW_CLIENTS[@]} + 2)) ||
     die "$SRC topology: bridge ports did not reach forwarding state in 10 s"
 }
 
@@ -264,23 +268,28 @@ EOF
   SRC_LEASES=$D/dnsmasq.leases
 }
 
-start_source() {
+write_source_config() {
+  case $SRC in
+    dhcpd) write_dhcpd ;;
+    kea) write_kea ;;
+    dnsmasq) write_dnsmasq ;;
+  esac
+}
+
+start_source() { # the source with SRC_CONFIG and the lease file SRC_LEASES as they are
   case $SRC in
     dhcpd)
-      write_dhcpd
       ip netns exec "$NS_SRV" dhcpd -4 -f -d -cf "$SRC_CONFIG" -lf "$SRC_LEASES" -pf "$D/dhcpd.pid" veth-s \
-        >"$D/source.log" 2>&1 &
+        >>"$D/source.log" 2>&1 &
       ;;
     kea)
-      write_kea
       ip netns exec "$NS_SRV" env KEA_PIDFILE_DIR="$D" KEA_LOCKFILE_DIR="$D" kea-dhcp4 -c "$SRC_CONFIG" \
-        >"$D/source.log" 2>&1 &
+        >>"$D/source.log" 2>&1 &
       ;;
     dnsmasq)
-      write_dnsmasq
       # Command-line only (not part of the configuration to import): log to stderr, no pid file.
       ip netns exec "$NS_SRV" dnsmasq --keep-in-foreground --conf-file="$SRC_CONFIG" --log-facility=- \
-        --pid-file= >"$D/source.log" 2>&1 &
+        --pid-file= >>"$D/source.log" 2>&1 &
       ;;
   esac
   SRC_PID=$!
@@ -504,35 +513,35 @@ options_kept() {
   fi
 }
 
-held_by() { # ADDRESS -> the old client holding it, or nothing
+held_by() { # ADDRESS -> the client holding it, or nothing
   local c
-  for c in "${OLD_CLIENTS[@]}"; do [[ ${ADDR[$c]:-} == "$1" ]] && echo "$c"; done
+  for c in "${OLD_CLIENTS[@]}" "${NEW_CLIENTS[@]}"; do [[ ${ADDR[$c]:-} == "$1" ]] && echo "$c"; done
   return 0
 }
 
+new_client() { # NAME CHECK SERVER-LOG: a new udhcpc client (n2, n3 ask for a's address)
+  local c=$1 check=$2 log=$3 got holder f=$D/$1 extra=()
+  [[ $c == n1 ]] || extra=(-r "${ADDR[a]:-$PFX.$POOL_FIRST}")
+  write_udhcpc_script "$f.sh" "$f.events" "$UDHCPC_RECORD"
+  if ! timeout 30 ip netns exec "$(cns "$c")" busybox udhcpc -f -q -n -t 4 -T 2 -i eth0 -s "$f.sh" \
+    -O dns -O router -O subnet -O lease "${extra[@]}" >>"$f.log" 2>&1 || ! has_event "$c" bound; then
+    fail "$SRC" "$check" "no lease (see $f.log, $log)"
+    return
+  fi
+  got=$(field "$(grep '^bound|' "$f.events" | tail -n1)" 2)
+  holder=$(held_by "$got")
+  ADDR[$c]=$got
+  if [[ -n $holder ]]; then
+    fail "$SRC" "$check" "got $got, still bound to $holder (${LABEL[$holder]})"
+  elif ! in_pool "$got"; then
+    fail "$SRC" "$check" "got '$got', not in the pool"
+  else
+    pass "$SRC" "$check"
+  fi
+}
 new_clients() {
-  local c got holder f extra
-  for c in "${NEW_CLIENTS[@]}"; do
-    f=$D/$c
-    extra=()
-    [[ $c == n2 ]] && extra=(-r "${ADDR[a]:-$PFX.$POOL_FIRST}")
-    write_udhcpc_script "$f.sh" "$f.events" "$UDHCPC_RECORD"
-    if ! timeout 30 ip netns exec "$(cns "$c")" busybox udhcpc -f -q -n -t 4 -T 2 -i eth0 -s "$f.sh" \
-      -O dns -O router -O subnet -O lease "${extra[@]}" >>"$f.log" 2>&1 || ! has_event "$c" bound; then
-      fail "$SRC" "${LABEL[$c]}" "no lease (see $f.log, $D/leasehold.log)"
-      continue
-    fi
-    got=$(field "$(grep '^bound|' "$f.events" | tail -n1)" 2)
-    ADDR[$c]=$got
-    holder=$(held_by "$got")
-    if [[ -n $holder ]]; then
-      fail "$SRC" "${LABEL[$c]}" "got $got, still bound to $holder (${LABEL[$holder]})"
-    elif ! in_pool "$got"; then
-      fail "$SRC" "${LABEL[$c]}" "got '$got', not in the pool"
-    else
-      pass "$SRC" "${LABEL[$c]}"
-    fi
-  done
+  local c
+  for c in "${NEW_CLIENTS[@]}"; do new_client "$c" "${LABEL[$c]}" "$D/leasehold.log"; done
 }
 
 capture_has() { # FILTER: the capture file holds a packet matching FILTER
@@ -583,6 +592,61 @@ leasehold_alive() {
   fi
 }
 
+# ---------------------------------------------------------------- step 7: and back
+# Leaving Leasehold: stop it, export its leases in the source's lease file format over the
+# source's lease file, restart the source with its own configuration. The udhcpc clients renew
+# at once (SIGUSR1) and must be ACKed with the same address; a new client asking for a's address
+# must get the one address no client holds. (The dhclients would renew only at Leasehold's T1.)
+switch_back() {
+  local fmt extra=() rc=0 c first why
+  stop "$LH_PID"
+  if ! wait_for 10 port_free "$NS_SRV" 67; then
+    fail "$SRC" back-export "UDP port 67 still in use 10 s after stopping Leasehold"
+    return
+  fi
+  case $SRC in
+    dhcpd) fmt=dhcpd ;;
+    kea) fmt=kea-csv; extra=(--subnets-from "$D/leasehold.toml") ;;
+    dnsmasq) fmt=dnsmasq ;;
+  esac
+  cp "$SRC_LEASES" "$SRC_LEASES.before-switch"
+  timeout 30 "$LEASEHOLD" leases export --db "$D/leasehold.db" --format "$fmt" "${extra[@]}" \
+    -o "$D/export.out" >"$D/export.log" 2>&1 || rc=$?
+  echo "--- leasehold leases export --format $fmt ${extra[*]} (over $SRC_LEASES)"
+  sed 's/^/    /' "$D/export.log" "$D/export.out" 2>/dev/null
+  echo "---"
+  if ((rc != 0)); then
+    fail "$SRC" back-export "exit status $rc: $(tail -n1 "$D/export.log")"
+    return
+  fi
+  pass "$SRC" back-export
+  mv "$D/export.out" "$SRC_LEASES"
+  for c in b c; do
+    EV_OFF[$c]=$(wc -l <"$D/$c.events")
+    LOG_OFF[$c]=$(stat -c %s "$D/$c.log")
+  done
+  start_source
+  for c in b c; do kill -USR1 "${CPID[$c]}" 2>/dev/null || true; done
+  for c in b c; do
+    if ! wait_for 15 bash -c "tail -n +$((EV_OFF[$c] + 1)) '$D/$c.events' | grep -q ."; then
+      fail "$SRC" "back-renew ${LABEL[$c]}" "no event from the client within 15 s (see $D/$c.log)"
+      continue
+    fi
+    first=$(events_since "$c" | head -n1)
+    why=""
+    [[ $(field "$first" 1) == renew ]] || why+="first event after the switch back is '$(field "$first" 1)', not renew; "
+    [[ $(field "$first" 2) == "${ADDR[$c]}" ]] || why+="address '$(field "$first" 2)', had ${ADDR[$c]}; "
+    log_since "$c" | grep -qi 'nak' && why+="udhcpc logged a NAK; "
+    log_since "$c" | grep -qi 'sending discover' && why+="udhcpc sent a DISCOVER; "
+    if [[ -z $why ]]; then
+      pass "$SRC" "back-renew ${LABEL[$c]}"
+    else
+      fail "$SRC" "back-renew ${LABEL[$c]}" "${why%; } (see $D/$c.log, $D/source.log)"
+    fi
+  done
+  new_client n3 "back-${LABEL[n3]}" "$D/source.log"
+}
+
 # ---------------------------------------------------------------- one source
 run_source() { # SOURCE NET
   SRC=$1
@@ -598,6 +662,7 @@ run_source() { # SOURCE NET
   echo "== $SRC: 198.18.$NET.0/24, work $D"
   topology
   start_capture
+  write_source_config
   start_source
   if clients_bind; then
     t_stop=$(now)
@@ -614,6 +679,7 @@ run_source() { # SOURCE NET
       options_kept
       capture_check
       leasehold_alive
+      switch_back
     fi
   fi
   phase_teardown
