@@ -238,7 +238,7 @@ impl<'r> Builder<'r> {
 
     /// dhcpd is not authoritative unless told; Leasehold's `authoritative` is server-wide.
     fn authority(&mut self) {
-        let global = self.global.authoritative.as_ref().map_or(false, |a| a.0);
+        let global = self.global.authoritative.as_ref().is_some_and(|a| a.0);
         let eff: Vec<bool> = self
             .subnet_auth
             .iter()
@@ -350,17 +350,17 @@ impl<'r> Builder<'r> {
             k if k.starts_with("ddns-") || k == "update-static-leases" || k == "update-optimization" || k == "update-conflict-detection" || k == "do-forward-updates" || k == "update-style" || k == "ddns-domainname" => self.nc(
                 file,
                 line,
-                format!("`{}` not carried over: dynamic DNS updates are configured in Leasehold's [ddns] table (docs/ddns.md)", s.text()),
+                format!("`{}` not carried over: Leasehold does not update DNS", s.text()),
             ),
             "log-facility" | "log" => self.nc(file, line, format!("`{kw}` not carried over: Leasehold logs to standard error / the journal")),
-            "omapi-port" | "omapi-key" => self.nc(file, line, format!("`{kw}` not carried over: Leasehold has its own HTTP API instead of OMAPI")),
+            "omapi-port" | "omapi-key" => self.nc(file, line, format!("`{kw}` not carried over: Leasehold's control API is the [control] table (HTTP), not OMAPI")),
             "ldap-server" | "ldap-port" | "ldap-username" | "ldap-password" | "ldap-base-dn" | "ldap-method" | "ldap-debug-file" | "ldap-dhcp-server-cn" | "ldap-ssl" => {
                 self.nc(file, line, format!("`{kw}` not carried over: Leasehold reads no LDAP"))
             }
             "ping-check" | "ping-timeout" | "ping-cltt-secs" | "ping-timeout-ms" => self.nc(
                 file,
                 line,
-                format!("`{kw}` not carried over: Leasehold relies on DECLINE instead of pinging before an offer"),
+                format!("`{kw}` not carried over: Leasehold does not ping an address before offering it"),
             ),
             "local-address" | "local-port" | "remote-port" => self.nc(file, line, format!("`{kw}` not carried over: set [server] listen_address / server_port by hand")),
             "get-lease-hostnames" | "dynamic-bootp-lease-length" | "dynamic-bootp-lease-cutoff"
@@ -378,11 +378,11 @@ impl<'r> Builder<'r> {
                 format!("`{}` not carried over: Leasehold has no such setting", s.text()),
             ),
             "failover" => self.nc(file, line, "`failover` not carried over: Leasehold servers share one PostgreSQL database instead (docs/postgres.md)"),
-            "on" => self.nc(file, line, format!("`{}` not carried over: Leasehold runs no statements on lease events (use its event hooks)", s.text())),
+            "on" => self.nc(file, line, format!("`{}` not carried over: Leasehold runs no statements on lease events", s.text())),
             "key" | "zone" | "secret" | "algorithm" | "primary" | "secondary" | "primary6" | "secondary6" => self.nc(
                 file,
                 line,
-                format!("`{kw}` not carried over: DNS keys and zones belong in Leasehold's [ddns] table (docs/ddns.md)"),
+                format!("`{kw}` not carried over: DNS update keys and zones are not needed: Leasehold does not update DNS"),
             ),
             "execute" | "log-threshold-high" | "log-threshold-low" | "set" | "unset" | "eval"
             | "define" | "add" | "break" | "supersede" | "prepend" | "append" | "default"
@@ -477,7 +477,8 @@ impl<'r> Builder<'r> {
         let deny = verb != "allow";
         let in_pool = kind == Kind::Pool;
         match what_ref.as_slice() {
-            [w @ ("unknown-clients" | "known-clients")] | [w @ ("unknown" | "known"), "clients"] => {
+            [w @ ("unknown-clients" | "known-clients")]
+            | [w @ ("unknown" | "known"), "clients"] => {
                 let unknown = w.starts_with("unknown");
                 // The clients admitted: `allow X` admits X, `deny X` the others. Outside a pool
                 // only a `deny` restricts anything (allowing is dhcpd's default there).
@@ -502,12 +503,15 @@ impl<'r> Builder<'r> {
             ["client-updates"] => self.nc(
                 file,
                 line,
-                format!("`{verb} client-updates` not carried over: dynamic DNS updates are configured in Leasehold's [ddns] table"),
+                format!("`{verb} client-updates` not carried over: Leasehold does not update DNS"),
             ),
             _ => self.nc(
                 file,
                 line,
-                format!("`{}` not carried over: Leasehold has no such permission here", s.text()),
+                format!(
+                    "`{}` not carried over: Leasehold has no such permission here",
+                    s.text()
+                ),
             ),
         }
     }
@@ -579,7 +583,7 @@ impl<'r> Builder<'r> {
                 }
                 "failover" => self.nc(file, s.line, "`failover peer` not carried over: Leasehold servers share one PostgreSQL database instead of dhcpd's failover protocol (docs/postgres.md)"),
                 "on" => self.nc(file, s.line, format!("`{}` not carried over: Leasehold runs no statements on lease events", s.text())),
-                "key" | "zone" => self.nc(file, s.line, format!("`{kw}` not carried over: DNS update keys and zones belong in Leasehold's [ddns] table (docs/ddns.md)")),
+                "key" | "zone" => self.nc(file, s.line, format!("`{kw}` not carried over: DNS update keys and zones are not needed: Leasehold does not update DNS")),
                 "subnet6" | "range6" | "prefix6" | "pool6" => self.nc(file, s.line, format!("`{kw}` not carried over: Leasehold serves DHCPv4 only")),
                 _ => self.nc(file, s.line, format!("`{}` block not carried over: not a declaration Leasehold knows here", s.text())),
             }
