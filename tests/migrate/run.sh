@@ -55,8 +55,8 @@ for s in $SOURCES; do
     *) die "SOURCES: unknown source '$s' (dhcpd, kea, dnsmasq)" ;;
   esac
 done
-HAVE_TSHARK=0
-command -v tshark >/dev/null 2>&1 && HAVE_TSHARK=1   # optional: the capture check
+HAVE_TSHARK=0   # optional: the capture check (CAPTURE=0 leaves it out even when tshark is there)
+[[ ${CAPTURE:-1} == 1 ]] && command -v tshark >/dev/null 2>&1 && HAVE_TSHARK=1
 [[ -x $LEASEHOLD ]] || die "no Leasehold binary at $LEASEHOLD: run 'cargo build -p leasehold' or set LEASEHOLD="
 
 TAG=$$
@@ -79,7 +79,7 @@ RES_CLIENT_ID=00:6c:68:2d:72:32   # option 61 of r2: type 0, "lh-r2" (not derive
 #   a   dhclient, no client id        b  udhcpc (client id 01+MAC)   c  udhcpc -C (no client id)
 #   r1  dhclient, reserved by MAC     r2 dhclient sending RES_CLIENT_ID, reserved by it
 #   n1  new udhcpc after the switch   n2 new udhcpc asking for a's address
-#   n3  new udhcpc asking for a's address after the switch back to the source
+#   n3  new udhcpc asking for b's address after the switch back, before b renews
 OLD_CLIENTS=(a b c r1 r2)
 NEW_CLIENTS=(n1 n2)
 declare -A KIND=([a]=dhclient [b]=udhcpc [c]=udhcpc [r1]=dhclient [r2]=dhclient [n1]=udhcpc [n2]=udhcpc
@@ -519,9 +519,12 @@ held_by() { # ADDRESS -> the client holding it, or nothing
   return 0
 }
 
-new_client() { # NAME CHECK SERVER-LOG: a new udhcpc client (n2, n3 ask for a's address)
+new_client() { # NAME CHECK SERVER-LOG: a new udhcpc client (n2 asks for a's address, n3 for b's)
   local c=$1 check=$2 log=$3 got holder f=$D/$1 extra=()
-  [[ $c == n1 ]] || extra=(-r "${ADDR[a]:-$PFX.$POOL_FIRST}")
+  case $c in
+    n2) extra=(-r "${ADDR[a]:-$PFX.$POOL_FIRST}") ;;
+    n3) extra=(-r "${ADDR[b]:-$PFX.$POOL_FIRST}") ;;
+  esac
   write_udhcpc_script "$f.sh" "$f.events" "$UDHCPC_RECORD"
   if ! timeout 30 ip netns exec "$(cns "$c")" busybox udhcpc -f -q -n -t 4 -T 2 -i eth0 -s "$f.sh" \
     -O dns -O router -O subnet -O lease "${extra[@]}" >>"$f.log" 2>&1 || ! has_event "$c" bound; then
@@ -594,9 +597,11 @@ leasehold_alive() {
 
 # ---------------------------------------------------------------- step 7: and back
 # Leaving Leasehold: stop it, export its leases in the source's lease file format over the
-# source's lease file, restart the source with its own configuration. The udhcpc clients renew
-# at once (SIGUSR1) and must be ACKed with the same address; a new client asking for a's address
-# must get the one address no client holds. (The dhclients would renew only at Leasehold's T1.)
+# source's lease file, restart the source with its own configuration. First a new client asks
+# for b's address and must get the one address no client holds (a source that forgot b's lease
+# would give it b's, and would then ACK b's renewal of a free address all the same: dhcpd and Kea
+# do); then the udhcpc clients renew at once (SIGUSR1) and must be ACKed with the same address.
+# (The dhclients would renew only at Leasehold's T1.)
 switch_back() {
   local fmt extra=() rc=0 c first why
   stop "$LH_PID"
@@ -626,6 +631,7 @@ switch_back() {
     LOG_OFF[$c]=$(stat -c %s "$D/$c.log")
   done
   start_source
+  new_client n3 "back-${LABEL[n3]}" "$D/source.log"
   for c in b c; do kill -USR1 "${CPID[$c]}" 2>/dev/null || true; done
   for c in b c; do
     if ! wait_for 15 bash -c "tail -n +$((EV_OFF[$c] + 1)) '$D/$c.events' | grep -q ."; then
@@ -644,7 +650,6 @@ switch_back() {
       fail "$SRC" "back-renew ${LABEL[$c]}" "${why%; } (see $D/$c.log, $D/source.log)"
     fi
   done
-  new_client n3 "back-${LABEL[n3]}" "$D/source.log"
 }
 
 # ---------------------------------------------------------------- one source
