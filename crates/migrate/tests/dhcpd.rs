@@ -527,3 +527,52 @@ subnet 198.18.0.0 netmask 255.255.255.0 {
     );
     assert_eq!(lines(&i), vec![9, 10]);
 }
+
+/// The usual network-boot chain: architecture outside, iPXE inside, in both orders of nesting.
+#[test]
+fn nested_ifs_become_classes_most_specific_first() {
+    let (i, _, text) = checked(
+        r#"option arch code 93 = unsigned integer 16;
+subnet 198.18.0.0 netmask 255.255.255.0 {
+  if option arch = 00:07 {
+    if exists user-class and option user-class = "iPXE" { filename "a.ipxe"; } else { filename "ipxe.efi"; }
+  } else if option arch = 00:06 {
+    filename "ipxe32.efi";
+  } else {
+    if exists user-class and option user-class = "iPXE" {
+      filename "b.ipxe";
+    } else {
+      filename "undionly.kpxe";
+    }
+  }
+}
+"#,
+    );
+    assert!(i.report.findings.is_empty(), "{:?}", i.report.findings);
+    let got: Vec<(Vec<u16>, Option<&str>, Option<&str>)> = i
+        .config
+        .classes
+        .iter()
+        .map(|c| {
+            (
+                c.arch.clone(),
+                c.user_class.as_deref(),
+                c.boot_file.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (vec![7], Some("iPXE"), Some("a.ipxe")),
+            (vec![7], None, Some("ipxe.efi")),
+            (vec![6], None, Some("ipxe32.efi")),
+            (vec![], Some("iPXE"), Some("b.ipxe")),
+        ],
+        "{text}"
+    );
+    assert_eq!(
+        i.config.subnets[0].boot_file.as_deref(),
+        Some("undionly.kpxe")
+    );
+}

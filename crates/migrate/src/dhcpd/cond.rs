@@ -98,6 +98,38 @@ pub fn keys(toks: &[Token], defs: &Defs) -> Result<Keys, String> {
     Ok(k)
 }
 
+/// The keys of both `a` and `b` (a branch nested in another): every key of either; two
+/// different values of one key, or architectures in common with none, cannot both hold.
+pub fn join(a: &Keys, b: &Keys) -> Result<Keys, String> {
+    let mut k = a.clone();
+    let one = |slot: &mut Option<String>, v: &Option<String>, what: &str| match v {
+        Some(v) => set(slot, v.clone(), what),
+        None => Ok(()),
+    };
+    one(&mut k.vendor_class, &b.vendor_class, "vendor class")?;
+    one(&mut k.user_class, &b.user_class, "user class")?;
+    one(&mut k.hw_prefix, &b.hw_prefix, "hardware prefix")?;
+    one(&mut k.circuit_id, &b.circuit_id, "circuit id")?;
+    one(&mut k.remote_id, &b.remote_id, "remote id")?;
+    if let Some(v) = b.ipxe {
+        set(&mut k.ipxe, v, "ipxe")?;
+    }
+    if let Some(v) = b.known {
+        set(&mut k.known, v, "known")?;
+    }
+    if !b.arch.is_empty() {
+        if k.arch.is_empty() {
+            k.arch = b.arch.clone();
+        } else {
+            k.arch.retain(|a| b.arch.contains(a));
+            if k.arch.is_empty() {
+                return Err("and the enclosing condition name different architectures".into());
+            }
+        }
+    }
+    Ok(k)
+}
+
 fn set<T: PartialEq + Clone>(slot: &mut Option<T>, v: T, what: &str) -> Result<(), String> {
     match slot {
         Some(old) if *old != v => Err(format!("two different {what} values in one condition")),

@@ -579,7 +579,7 @@ impl<'r> Builder<'r> {
                             break;
                         }
                     }
-                    self.if_chain(&chain, kind, subnet);
+                    self.if_chain(&chain, kind, subnet, &Keys::default());
                 }
                 "failover" => self.nc(file, s.line, "`failover peer` not carried over: Leasehold servers share one PostgreSQL database instead of dhcpd's failover protocol (docs/postgres.md)"),
                 "on" => self.nc(file, s.line, format!("`{}` not carried over: Leasehold runs no statements on lease events", s.text())),
@@ -1250,108 +1250,147 @@ impl<'r> Builder<'r> {
         }
     }
 
-    /// `if A { } elsif B { } else { }` → a class per branch with a condition; the `else`
-    /// branch's values are the scope's defaults.
-    fn if_chain(&mut self, chain: &[(PathBuf, Stmt)], kind: Kind, subnet: Option<usize>) {
-        let mut classes = Vec::new();
-        let mut else_params: Option<Params> = None;
-        let mut ok = true;
+    /// `if A { } elsif B { } else { }` → a class per branch with a condition, its keys joined
+    /// with those of the branches it is nested in (`ctx`); an `if` nested in a branch gives
+    /// classes that come before the branch's own, so the more specific one wins. The `else`
+    /// of a top-level `if` gives the scope's defaults (which classes override); a nested
+    /// `else` gives a class with the enclosing branch's keys.
+    fn if_chain(
+        &mut self,
+        chain: &[(PathBuf, Stmt)],
+        kind: Kind,
+        subnet: Option<usize>,
+        ctx: &Keys,
+    ) {
+        // Every condition first: without all of them the branches cannot be told apart.
+        let mut branch_keys = Vec::new();
         for (file, s) in chain {
+            let kw = s.keyword();
+            let cond_toks = match kw {
+                "else" if s.head.len() == 1 => {
+                    branch_keys.push(Ok(ctx.clone()));
+                    continue;
+                }
+                "else" => s.head.get(2..).unwrap_or_default(), // else if
+                _ => s.head.get(1..).unwrap_or_default(),
+            };
+            let k = cond::keys(cond_toks, &self.defs).and_then(|k| cond::join(ctx, &k));
+            if let Err(why) = &k {
+                self.nc(
+                    file,
+                    s.line,
+                    format!("`{}` not carried over: the condition {why}", s.text()),
+                );
+            }
+            branch_keys.push(k);
+        }
+        if branch_keys.iter().any(Result::is_err) {
+            for (_, s) in chain {
+                self.report_body(s.block.as_deref().unwrap_or_default());
+            }
+            return;
+        }
+        for ((file, s), k) in chain.iter().zip(branch_keys.into_iter().flatten()) {
             let body: Vec<(PathBuf, Stmt)> = s
                 .block
                 .iter()
                 .flatten()
                 .map(|b| (b.file.clone(), b.clone()))
                 .collect();
-            let kw = s.keyword();
-            let params = self.branch_params(&body);
-            if kw == "else" && s.head.len() == 1 {
-                else_params = Some(params);
+            let mut params = Params::default();
+            let mut i = 0;
+            while i < body.len() {
+                let (f, st) = &body[i];
+                i += 1;
+                if st.keyword() == "if" && st.block.is_some() {
+                    let mut nested = vec![(f.clone(), st.clone())];
+                    while let Some((nf, n)) = body.get(i) {
+                        if matches!(n.keyword(), "elsif" | "else") && n.block.is_some() {
+                            nested.push((nf.clone(), n.clone()));
+                            i += 1;
+                        } else {
+                            break;
+                        }
+                    }
+                    self.if_chain(&nested, kind, subnet, &k);
+                    continue;
+                }
+                if st.block.is_some() {
+                    self.nc(
+                        f,
+                        st.line,
+                        format!("`{}` block inside an `if` not carried over", st.text()),
+                    );
+                    self.report_body(st.block.as_deref().unwrap_or_default());
+                    continue;
+                }
+                match st.keyword().to_ascii_lowercase().as_str() {
+                    "option" | "filename" | "next-server" | "server-name" => self.param(f, st, Kind::Branch, &mut params),
+                    _ => self.nc(f, st.line, format!("`{}` inside an `if` not carried over: a Leasehold class carries only boot fields and options", st.text())),
+                }
+            }
+            let empty = params.filename.is_none()
+                && params.next_server.is_none()
+                && params.server_name.is_none()
+                && params.options.is_empty();
+            if empty {
                 continue;
             }
-            let cond_toks = match kw {
-                "else" => s.head.get(2..).unwrap_or_default(), // else if
-                _ => s.head.get(1..).unwrap_or_default(),
-            };
-            match cond::keys(cond_toks, &self.defs) {
-                Ok(k) => classes.push((k, params, Origin::new(file, s.line))),
-                Err(why) => {
-                    ok = false;
-                    self.nc(
-                        file,
-                        s.line,
-                        format!("`{}` not carried over: the condition {why}", s.text()),
-                    );
-                }
+            if k.is_empty() {
+                self.else_defaults(&params, kind, subnet, file, s.line);
+                continue;
             }
-        }
-        if !ok {
-            // Without every condition the branches cannot be told apart: report the bodies.
-            for (_, s) in chain {
-                for b in s.block.iter().flatten() {
-                    self.nc(&b.file, b.line, "statement of an `if` branch not carried over (its condition has no Leasehold match key)");
-                }
-            }
-            return;
-        }
-        for (k, p, o) in classes {
             if kind != Kind::Global {
-                self.if_in_subnet.push(o.clone());
+                self.if_in_subnet.push(Origin::new(file, s.line));
             }
-            let name = self.unique_class_name(&format!("if-{}", o.line));
-            let c = class_plan(name, &k, &p, o);
+            let name = self.unique_class_name(&format!("if-{}", s.line));
+            let c = class_plan(name, &k, &params, Origin::new(file, s.line));
             self.plan.classes.push(c);
-        }
-        if let Some(e) = else_params {
-            match (kind, subnet) {
-                (Kind::Global, _) => self.global = self.global.overlay(&e),
-                (_, Some(idx)) => {
-                    let sp = &mut self.plan.subnets[idx];
-                    if let Some(v) = &e.filename {
-                        sp.boot_file = Some(v.0.clone());
-                    }
-                    if let Some(v) = &e.next_server {
-                        sp.next_server = Some(v.0);
-                    }
-                    if let Some(v) = &e.server_name {
-                        sp.server_name = Some(v.0.clone());
-                    }
-                    for o in &e.options {
-                        merge_option(&mut sp.options, o.clone());
-                    }
-                }
-                _ => {
-                    if let Some((file, s)) = chain.last() {
-                        self.nc(
-                            file,
-                            s.line,
-                            "`else` branch outside a subnet or the global scope not carried over",
-                        );
-                    }
-                }
-            }
         }
     }
 
-    /// The parameters of an `if` branch; anything else in it is reported.
-    fn branch_params(&mut self, body: &[(PathBuf, Stmt)]) -> Params {
-        let mut p = Params::default();
-        for (file, s) in body {
-            let kw = s.keyword().to_ascii_lowercase();
-            if s.block.is_some() {
-                self.nc(
-                    file,
-                    s.line,
-                    format!("`{}` block inside an `if` not carried over", s.text()),
-                );
-                continue;
+    /// The values of a top-level `else`: the scope's own (classes override them).
+    fn else_defaults(
+        &mut self,
+        e: &Params,
+        kind: Kind,
+        subnet: Option<usize>,
+        file: &Path,
+        line: u32,
+    ) {
+        match (kind, subnet) {
+            (Kind::Global, _) => self.global = self.global.overlay(e),
+            (_, Some(idx)) => {
+                let sp = &mut self.plan.subnets[idx];
+                if let Some(v) = &e.filename {
+                    sp.boot_file = Some(v.0.clone());
+                }
+                if let Some(v) = &e.next_server {
+                    sp.next_server = Some(v.0);
+                }
+                if let Some(v) = &e.server_name {
+                    sp.server_name = Some(v.0.clone());
+                }
+                for o in &e.options {
+                    merge_option(&mut sp.options, o.clone());
+                }
             }
-            match kw.as_str() {
-                "option" | "filename" | "next-server" | "server-name" => self.param(file, s, Kind::Branch, &mut p),
-                _ => self.nc(file, s.line, format!("`{}` inside an `if` not carried over: a Leasehold class carries only boot fields and options", s.text())),
+            _ => self.nc(
+                file,
+                line,
+                "`else` branch outside a subnet or the global scope not carried over",
+            ),
+        }
+    }
+
+    /// Reports every statement of a block that is not carried over as a whole.
+    fn report_body(&mut self, body: &[Stmt]) {
+        for b in body {
+            self.nc(&b.file, b.line, "statement of an `if` branch not carried over (its condition has no Leasehold match key)");
+            if let Some(inner) = &b.block {
+                self.report_body(inner);
             }
         }
-        p
     }
 
     /// Pools into their subnets, with their class names resolved.
