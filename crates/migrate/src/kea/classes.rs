@@ -98,10 +98,18 @@ impl ClassMap {
             };
             let mut has_test = false;
             let mut ok = true;
-            for (k, v) in item.entries() {
+            let entries = item.entries();
+            // Definitions first: the class's option data may use them (they are kept for
+            // the whole configuration, a superset of Kea's class scope).
+            for (k, v) in &entries {
+                if *k == "option-def" {
+                    defs.read(*v, report);
+                }
+            }
+            for (k, v) in entries {
                 let (kf, kl) = v.at();
                 match k {
-                    "name" | "comment" | "user-context" => {}
+                    "name" | "comment" | "user-context" | "option-def" => {}
                     "test" => {
                         has_test = true;
                         let expr = v.str().unwrap_or_default();
@@ -163,12 +171,12 @@ impl ClassMap {
 fn why_class_key(key: &str) -> &'static str {
     match key {
         "only-if-required" | "only-in-additional-list" => {
-            "Leasehold evaluates every class for every request"
+            "Leasehold evaluates every class for every request, so its members get what it \
+             gives in every subnet, not only where `require-client-classes` names it"
         }
         "valid-lifetime" | "min-valid-lifetime" | "max-valid-lifetime" | "offer-lifetime" => {
             "Leasehold sets lease times per server and subnet"
         }
-        "option-def" => "class-level option definitions are not supported",
         _ => "Leasehold classes have no such setting",
     }
 }
