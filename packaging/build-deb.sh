@@ -5,11 +5,13 @@
 #                                            optimised build of the workspace)
 #   packaging/build-deb.sh --no-build        package the binary already in target/<profile>/
 #   packaging/build-deb.sh --fast            faster, larger compression of the .deb
+#   packaging/build-deb.sh --output DIR      write the .deb into DIR (default target/debian)
 # Steps: build `leasehold` (cargo), generate from that binary the man pages (one per command and
 # subcommand, gzipped) and the bash, zsh and fish completions into
 # target/<profile dir>/package-assets/, then run cargo-deb with the [package.metadata.deb] section
-# of crates/leasehold/Cargo.toml (which names those files). The .deb goes to target/debian/; the
-# last line of the output is its path. cargo-deb warns that the dev profile is unsupported (it is
+# of crates/leasehold/Cargo.toml (which names those files). The .deb goes to target/debian/ (or
+# --output DIR), the release build's debug symbols into leasehold-dbgsym_*.ddeb beside it; the
+# last line of the output is the path of the .deb. cargo-deb warns that the dev profile is unsupported (it is
 # meant for releases): the package test uses it anyway, to reuse the debug build of the workspace.
 # Needs cargo-deb (`cargo install cargo-deb --locked`, 3.8.0 tested) and gzip.
 set -euo pipefail
@@ -18,12 +20,14 @@ cd "$(dirname "$0")/.."
 profile=release
 build=1
 deb_args=()
+out=
 while [ $# -gt 0 ]; do
   case $1 in
     --profile) profile=${2:?--profile needs a name}; shift 2 ;;
     --profile=*) profile=${1#--profile=}; shift ;;
     --no-build) build=0; shift ;;
     --fast) deb_args+=(--fast); shift ;;
+    --output) out=${2:?--output needs a directory}; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "build-deb.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -64,8 +68,24 @@ gzip -9n "$assets"/man/*.1
 "$bin" generate completions zsh >"$assets/completions/_leasehold"
 "$bin" generate completions fish >"$assets/completions/leasehold.fish"
 
+# Debug information: the release profile keeps it (debug = 1), and cargo-deb would ship it in the
+# binary (116 MB instead of 25). A release build strips the binary and moves the symbols into a
+# leasehold-dbgsym .ddeb next to the .deb (Debian's practice; needs objcopy, from binutils); the
+# dev build of the test is simply stripped.
+case $profile in
+  dev|test) deb_args+=(--strip) ;;
+  *)
+    if command -v objcopy >/dev/null 2>&1; then
+      deb_args+=(--dbgsym --compress-debug-symbols=zlib)
+    else
+      echo "build-deb.sh: objcopy (binutils) missing: stripping without a dbgsym package" >&2
+      deb_args+=(--strip)
+    fi
+    ;;
+esac
+
 # --no-build: cargo-deb packages the binary built above; --profile maps the asset path
-# target/release/leasehold to target/<profile dir>/leasehold. cargo-deb strips it.
-out="$target_dir/debian"
+# target/release/leasehold to target/<profile dir>/leasehold.
+out=${out:-$target_dir/debian}
 mkdir -p "$out"
 cargo deb -p leasehold --no-build --profile "$profile" --output "$out" "${deb_args[@]}"

@@ -134,12 +134,13 @@ trap 'exit 130' INT TERM
 
 # ---- 1. build and inspect the .deb ---------------------------------------------------------------
 if [ -z "$DEB" ]; then
-  build_args=(--profile dev --fast)
+  # Its own output directory: a release build (target/debian/) may be packaged at the same time.
+  build_args=(--profile dev --fast --output "$WORK/deb")
   [ "$NO_BUILD" = 1 ] && build_args+=(--no-build)
   start=$SECONDS
   if timeout "$BUILD_TIMEOUT" "$ROOT/packaging/build-deb.sh" "${build_args[@]}" >"$WORK/build.log" 2>&1; then
-    DEB=$(tail -n 1 "$WORK/build.log")
-    echo "FIGURE build .deb (build-deb.sh ${build_args[*]}): $((SECONDS - start)) s, $(stat -c %s "$DEB") bytes"
+    DEB=$(find "$WORK/deb" -name 'leasehold_*.deb' | head -n 1)
+    echo "FIGURE build .deb (build-deb.sh ${build_args[*]:0:3}): $((SECONDS - start)) s, $(stat -c %s "$DEB") bytes"
     pass "build .deb"
   else
     tail -n 30 "$WORK/build.log"
