@@ -576,3 +576,32 @@ subnet 198.18.0.0 netmask 255.255.255.0 {
         Some("undionly.kpxe")
     );
 }
+
+/// dhcpd's defaults (12 h leases, at most 24 h) are written out; a default outside min/max is
+/// held within them, as dhcpd does; zero is no lease time (found by fuzzing).
+#[test]
+fn lease_times_keep_dhcpd_defaults_and_bounds() {
+    let (i, _, _) = checked("subnet 198.18.0.0 netmask 255.255.255.0 { max-lease-time 600; }\n");
+    assert_eq!(i.config.server.lease_time, Some(43_200));
+    assert_eq!(i.config.server.max_lease_time, Some(86_400));
+    assert_eq!(i.config.subnets[0].max_lease_time, Some(600));
+    assert_eq!(i.config.subnets[0].lease_time, Some(600));
+    let (i, _, _) = checked(
+        "default-lease-time 0;\nmin-lease-time 900;\nmax-lease-time 300;\n\
+         subnet 198.18.0.0 netmask 255.255.255.0 { default-lease-time 0; }\n",
+    );
+    assert_eq!(i.config.server.lease_time, Some(300));
+}
+
+/// A host with both a client identifier and a hardware address: Leasehold keys the
+/// reservation on one, the client identifier, and says so.
+#[test]
+fn hosts_with_two_identities_keep_the_client_identifier() {
+    let (i, _, _) = checked(
+        "subnet 198.18.0.0 netmask 255.255.255.0 {\n  host both {\n    hardware ethernet 52:54:00:00:00:01;\n    option dhcp-client-identifier 1:52:54:0:0:0:1;\n    fixed-address 198.18.0.5;\n  }\n}\n",
+    );
+    let r = &i.config.subnets[0].reservations[0];
+    assert_eq!(r.client_id.as_deref(), Some("01:52:54:00:00:00:01"));
+    assert_eq!(r.hw_address, None);
+    assert_eq!(lines(&i), vec![2]);
+}

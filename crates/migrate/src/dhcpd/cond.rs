@@ -211,6 +211,9 @@ fn text_or_hex(b: &[u8]) -> String {
 
 fn eq(lhs: &Operand, value: &Operand, defs: &Defs, k: &mut Keys) -> Result<(), String> {
     let bytes = literal(value).ok_or("a comparison is carried only with a literal value")?;
+    if bytes.is_empty() || bytes.len() > 255 {
+        return Err("Leasehold matches values of 1 to 255 bytes".into());
+    }
     match lhs {
         Operand::Option(name) => {
             let def = defs

@@ -21,6 +21,11 @@ use ipnet::Ipv4Net;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
+/// dhcpd's lease time when the configuration sets none (`default-lease-time`, seconds).
+const DHCPD_LEASE_TIME: u32 = 43_200;
+/// dhcpd's `max-lease-time` when the configuration sets none.
+const DHCPD_MAX_LEASE_TIME: u32 = 86_400;
+
 /// A parameter value and where it came from.
 type At<T> = (T, Origin);
 
@@ -182,9 +187,7 @@ impl<'r> Builder<'r> {
     /// The configuration, once everything was read.
     pub fn finish(mut self) -> ConfigPlan {
         let g = self.global.clone();
-        self.plan.server.lease_time = g.lease_time.as_ref().map(|v| v.0);
-        self.plan.server.min_lease_time = g.min_lease_time.as_ref().map(|v| v.0);
-        self.plan.server.max_lease_time = g.max_lease_time.as_ref().map(|v| v.0);
+        self.lease_times(&g);
         for o in &g.options {
             merge_option(&mut self.plan.server.options, o.clone());
         }
@@ -234,6 +237,42 @@ impl<'r> Builder<'r> {
             }
         }
         self.plan
+    }
+
+    /// Lease times as dhcpd uses them: 43200 s by default and at most 86400 s unless the
+    /// configuration says otherwise, the default held within min and max (dhcpd clamps a
+    /// lease to them); written so that each level passes Leasehold's check (min <= lease <=
+    /// max, lease > 0).
+    fn lease_times(&mut self, g: &Params) {
+        let v = |x: &Option<At<u32>>| x.as_ref().map(|v| v.0);
+        let mx = v(&g.max_lease_time).unwrap_or(DHCPD_MAX_LEASE_TIME);
+        let mn = v(&g.min_lease_time).unwrap_or(0).min(mx);
+        let lease = v(&g.lease_time)
+            .filter(|l| *l > 0)
+            .unwrap_or(DHCPD_LEASE_TIME)
+            .clamp(mn, mx)
+            .max(1);
+        let mx = mx.max(lease);
+        let sv = &mut self.plan.server;
+        sv.lease_time = Some(lease);
+        sv.max_lease_time = Some(mx);
+        sv.min_lease_time = (mn > 0).then_some(mn);
+        for s in &mut self.plan.subnets {
+            let smx = s.max_lease_time.unwrap_or(mx);
+            let smn = s.min_lease_time.unwrap_or(mn).min(smx);
+            let sl = s
+                .lease_time
+                .filter(|l| *l > 0)
+                .unwrap_or(lease)
+                .clamp(smn, smx)
+                .max(1);
+            let smx = smx.max(sl);
+            s.max_lease_time = (smx != mx || s.max_lease_time.is_some()).then_some(smx);
+            s.min_lease_time = (smn != mn || s.min_lease_time.is_some())
+                .then_some(smn)
+                .filter(|m| *m > 0 || mn > 0);
+            s.lease_time = (sl != lease || s.lease_time.is_some()).then_some(sl);
+        }
     }
 
     /// dhcpd is not authoritative unless told; Leasehold's `authoritative` is server-wide.
@@ -288,6 +327,11 @@ impl<'r> Builder<'r> {
         match kw.as_str() {
             "option" => self.option(file, s, kind, p),
             "filename" | "server-name" => match rest.first().map(|t| &t.tok) {
+                Some(Tok::Str(v)) if rest.len() == 1 && (v.is_empty() || v.len() > if kw == "filename" { 127 } else { 63 }) => self.nc(
+                    file,
+                    line,
+                    format!("`{kw}` not carried over: Leasehold takes 1 to {} bytes", if kw == "filename" { 127 } else { 63 }),
+                ),
                 Some(Tok::Str(v)) if rest.len() == 1 => {
                     let v = (String::from_utf8_lossy(v).into_owned(), origin);
                     if kw == "filename" {
@@ -974,6 +1018,14 @@ impl<'r> Builder<'r> {
                 self.nc(&h.file, h.line, format!("host {} not carried over: it names no hardware ethernet, client identifier or relay id", h.name));
                 continue;
             }
+            if h.client_id.is_some() && h.hw.is_some() {
+                self.nc(&h.file, h.line, format!("`hardware ethernet` of host {} not carried over: Leasehold keys a reservation on one identity, and its dhcp-client-identifier is used (a client that sends none will not match)", h.name));
+            }
+            if (h.client_id.is_some() || h.hw.is_some())
+                && (h.circuit_id.is_some() || h.remote_id.is_some())
+            {
+                self.nc(&h.file, h.line, format!("`host-identifier option agent.*` of host {} not carried over: Leasehold keys a reservation on one identity", h.name));
+            }
             if h.addresses.is_empty() {
                 if !h.had_fixed {
                     self.hostless(&h);
@@ -1018,11 +1070,18 @@ impl<'r> Builder<'r> {
                     self.nc(&o.file, o.line, format!("host {} ({addr}) not carried over: the same client already has a reservation in subnet {}", h.name, sp.net));
                     continue;
                 }
+                // Leasehold keys a reservation on one identity: the client identifier (which
+                // dhcpd also looks at first), else the hardware address, else the relay ids.
+                let (hw, relay) = match (&h.client_id, &h.hw) {
+                    (Some(_), _) => (None, false),
+                    (None, Some(_)) => (h.hw.clone(), false),
+                    (None, None) => (None, true),
+                };
                 let r = ReservationPlan {
-                    hw_address: h.hw.clone(),
+                    hw_address: hw,
                     client_id: h.client_id.clone(),
-                    circuit_id: h.circuit_id.clone(),
-                    remote_id: h.remote_id.clone(),
+                    circuit_id: h.circuit_id.clone().filter(|_| relay),
+                    remote_id: h.remote_id.clone().filter(|_| relay),
                     address: Some(*addr),
                     hostname: h.hostname.clone(),
                     next_server: h.params.next_server.as_ref().map(|v| v.0),
