@@ -62,6 +62,10 @@ HAVE_TSHARK=0   # optional: the capture check (CAPTURE=0 leaves it out even when
 TAG=$$
 WORK=$(mktemp -d "/tmp/lh-migrate-$TAG.XXXX")
 netns_init
+# Our own copy (a hard link when possible): a `cargo build` during the run replaces the file.
+ln -f "$LEASEHOLD" "$WORK/leasehold" 2>/dev/null || cp "$LEASEHOLD" "$WORK/leasehold"
+LEASEHOLD_GIVEN=$LEASEHOLD
+LEASEHOLD=$WORK/leasehold
 
 # ---------------------------------------------------------------- what every source serves
 LEASE_TIME=120   # dnsmasq's minimum; clients renew at T1 long before it ends
@@ -691,7 +695,7 @@ run_source() { # SOURCE NET
   figure "$SRC duration $(elapsed "$t0" "$(now)") s"
 }
 
-echo "migrate: leasehold=$LEASEHOLD sources='$SOURCES' work=$WORK namespaces=lm-*-$TAG"
+echo "migrate: leasehold=$LEASEHOLD_GIVEN sources='$SOURCES' work=$WORK namespaces=lm-*-$TAG"
 for s in $SOURCES; do
   case $s in
     dhcpd) run_source dhcpd 96 ;;
