@@ -121,13 +121,29 @@ impl Reader<'_> {
                     let o = self.defs.read_list(v, self.report);
                     options::merge(&mut plan.server.options, o);
                 }
-                "lease-database" => self.report.not_carried(
-                    f,
-                    l,
-                    "`lease-database` not carried over: Leasehold keeps leases in its own store \
-                     ([store] table: SQLite by default, PostgreSQL for several servers); give \
-                     the memfile CSV to --leases to carry the leases",
-                ),
+                "lease-database" => {
+                    let db =
+                        v.v.get("type")
+                            .and_then(|t| t.as_str())
+                            .unwrap_or("memfile");
+                    let leases = match db {
+                        "mysql" | "postgresql" => format!(
+                            "dump Kea's leases with `kea-admin lease-dump {} -4 -o FILE` (the \
+                             memfile CSV format) and give FILE to --leases",
+                            if db == "mysql" { "mysql" } else { "pgsql" }
+                        ),
+                        _ => "give the memfile CSV to --leases to carry the leases".to_string(),
+                    };
+                    self.report.not_carried(
+                        f,
+                        l,
+                        format!(
+                            "`lease-database` ({db}) not carried over: Leasehold keeps leases in \
+                             its own store ([store]: SQLite by default, PostgreSQL for several \
+                             servers); {leases}"
+                        ),
+                    );
+                }
                 _ => {
                     if !self.common(k, v, &mut global) {
                         self.report.not_carried(f, l, why_not(k));
