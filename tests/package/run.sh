@@ -130,7 +130,7 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'fail interrupted "by a signal (cleaning up)"; finish' INT TERM
 
 # ---- 1. build and inspect the .deb ---------------------------------------------------------------
 if [ -z "$DEB" ]; then
