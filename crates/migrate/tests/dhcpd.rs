@@ -605,3 +605,17 @@ fn hosts_with_two_identities_keep_the_client_identifier() {
     assert_eq!(r.hw_address, None);
     assert_eq!(lines(&i), vec![2]);
 }
+
+/// A range that starts at the network address or ends at the broadcast address loses them
+/// (found by fuzzing: Leasehold refuses such a pool).
+#[test]
+fn ranges_leave_out_network_and_broadcast_addresses() {
+    let (i, _, _) = checked(
+        "subnet 198.18.0.0 netmask 255.255.255.224 {\n  range 198.18.0.0 198.18.0.31;\n}\n\
+         subnet 198.18.1.0 netmask 255.255.255.0 {\n  range 198.18.1.255;\n}\n",
+    );
+    let p = &i.config.subnets[0].pools[0];
+    assert_eq!((p.start, p.end), (a("198.18.0.1"), a("198.18.0.30")));
+    assert!(i.config.subnets[1].pools.is_empty());
+    assert_eq!(lines(&i), vec![5]);
+}

@@ -841,6 +841,25 @@ impl<'r> Builder<'r> {
             );
             return;
         }
+        // The network and broadcast addresses are never handed out (dhcpd skips them too).
+        let net = sp.net;
+        let (mut start, mut end) = (start, end);
+        if net.prefix_len() < 31 {
+            if start == net.network() {
+                start = Ipv4Addr::from(u32::from(start).saturating_add(1));
+            }
+            if end == net.broadcast() {
+                end = Ipv4Addr::from(u32::from(end).saturating_sub(1));
+            }
+            if start > end {
+                self.nc(
+                    file,
+                    s.line,
+                    format!("`{}` not carried over: it holds only the network or broadcast address of {net}", s.text()),
+                );
+                return;
+            }
+        }
         let overlap = self
             .pools
             .iter()
