@@ -15,6 +15,8 @@ packages=(
   isc-dhcp-relay    # dhcrelay
   kea-dhcp4-server  # peer for interop and benchmarks
   kea-admin         # perfdhcp
+  isc-dhcp-server   # dhcpd: the source of the switch-over test (tests/migrate/run.sh) and
+                    # `dhcpd -t`/`-T` checks of imported and exported files
   dhcpstarv         # starvation attack tool
   python3-scapy     # hand-made packets (DECLINE, INFORM, floods)
   chromium chromium-driver  # headless dashboard test (tests/dashboard/run.sh)
@@ -24,10 +26,12 @@ packages=(
   tftp-hpa atftp    # TFTP clients against the built-in TFTP server (crates/bootfiles tests)
   qemu-system-x86 ipxe-qemu ovmf ipxe  # the network-boot VMs (tests/boot/run.sh): TCG, SeaBIOS
                     # with iPXE ROMs, OVMF for UEFI, and ipxe.efi/undionly.kpxe to serve
+  man-db adduser init-system-helpers binutils systemd  # the Debian package test (tests/package/run.sh):
+                    # `man leasehold`, the system user, objcopy, systemd-analyze verify
   iproute2 procps bridge-utils
 )
 commands=(dhclient dhcpcd udhcpc nmap tshark dnsmasq dhcrelay kea-dhcp4 perfdhcp dhcpstarv ip chromium curl
-  tftp atftp qemu-system-x86_64)
+  tftp atftp qemu-system-x86_64 dhcpd man adduser objcopy systemd-analyze)
 
 missing=0
 for c in "${commands[@]}"; do
@@ -65,4 +69,10 @@ fi
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
   cargo install cargo-fuzz --locked
+fi
+
+# The Debian package (packaging/build-deb.sh, tests/package/run.sh); pinned: later versions
+# refuse the dev profile the test packages to stay fast.
+if ! cargo deb --version 2>/dev/null | grep -q '3\.8\.0'; then
+  cargo install cargo-deb --locked --version 3.8.0
 fi

@@ -128,6 +128,8 @@ run_suite "attack tests" tests/attack/run.sh
 run_suite "starvation defence" tests/attack/starvation.sh
 run_suite "several servers on PostgreSQL" tests/cluster/run.sh
 run_suite "network boot: real VMs" tests/boot/run.sh
+run_suite "switching from dhcpd, Kea, dnsmasq" tests/migrate/run.sh
+run_suite "Debian package" tests/package/run.sh
 run_suite "dashboard in headless Chromium" tests/dashboard/run.sh
 run_suite "control API: schemathesis" tests/api/schemathesis.sh
 
