@@ -449,3 +449,21 @@ fn t1_and_t2_become_renewal_and_rebinding_times() {
         i.report.findings
     );
 }
+
+/// Untagged T1/T2 reach a subnet with its own lease time: dnsmasq sends them to every client,
+/// and a Leasehold subnet with a lease time of its own does not inherit the server's timers
+/// (the switch-over test saw T1 move from 20 s to 60 s before this).
+#[test]
+fn server_timers_reach_subnets_with_their_own_lease_time() {
+    let (i, cfg, text) = checked(
+        "dhcp-range=198.18.98.100,198.18.98.105,255.255.255.0,120\nport=0\n\
+         dhcp-option=3,198.18.98.1\ndhcp-option=6,198.18.98.1\n\
+         dhcp-option=option:T1,20\ndhcp-option=option:T2,90\n",
+    );
+    assert!(i.report.findings.is_empty(), "{:#?}", i.report.findings);
+    assert_eq!(i.config.subnets[0].lease_time, Some(120), "{text}");
+    assert_eq!(i.config.subnets[0].renewal_time, Some(20), "{text}");
+    assert_eq!(i.config.subnets[0].rebinding_time, Some(90), "{text}");
+    assert_eq!(cfg.subnets[0].lease.renewal_time, Some(20));
+    assert_eq!(cfg.subnets[0].lease.rebinding_time, Some(90));
+}

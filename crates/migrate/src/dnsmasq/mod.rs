@@ -110,8 +110,9 @@ fn collect(
         }
         "dhcp-authoritative" => input.authoritative = true,
         // What Leasehold does anyway: it never moves `file`/`sname` into options, filters
-        // requests by interface whatever its sockets are bound to, and never serves loopback.
-        "dhcp-no-override" | "bind-interfaces" | "bind-dynamic" => {}
+        // requests by interface whatever its sockets are bound to, never serves loopback, and
+        // never pings an address before offering it (a conflict comes back as a DECLINE).
+        "dhcp-no-override" | "bind-interfaces" | "bind-dynamic" | "no-ping" => {}
         "except-interface" if d.args.iter().all(|a| a.text == "lo") => {}
         "bootp-dynamic" if d.args.is_empty() => input.bootp_dynamic = true,
         "port" if first == Some("0") => input.dns_off = true,

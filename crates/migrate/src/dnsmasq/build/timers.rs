@@ -35,6 +35,19 @@ impl Builder {
                 }
             };
             *slot = Some(secs);
+            if t == Target::Server {
+                // A subnet with its own lease time does not inherit the server's T1/T2 in
+                // Leasehold (it would get half and 87.5 % of its lease): dnsmasq sends the
+                // option to every client, so the subnets with a lease time get it too.
+                for s in self.plan.subnets.iter_mut().filter(|s| s.lease_time.is_some()) {
+                    let own = if l.code == 58 {
+                        &mut s.renewal_time
+                    } else {
+                        &mut s.rebinding_time
+                    };
+                    own.get_or_insert(secs);
+                }
+            }
         }
         if let Err(why) = timers_valid(&self.plan) {
             self.plan = before;
