@@ -83,7 +83,8 @@ netns_summary() {
 # ---------------------------------------------------------------- namespaces, links, bridge
 # addns NAME: create a namespace (removed by the cleanup) with lo up.
 addns() { ip netns add "$1"; CREATED_NS+=("$1"); ip -n "$1" link set lo up; }
-# x NS CMD...: run CMD in namespace NS (`ip netns exec` execs, so `x ... &` gives the real PID).
+# x NS CMD...: run CMD in namespace NS. `x ... &` gives the PID of a bash subshell, not CMD's:
+# start a background process whose PID matters with `ip netns exec NS CMD &` directly.
 x() { local n=$1; shift; ip netns exec "$n" "$@"; }
 # veth NS IFNAME PEER-NS PEER-IFNAME: a veth pair between two namespaces (links left down).
 veth() { ip -n "$1" link add "$2" type veth peer name "$4" netns "$3"; }
