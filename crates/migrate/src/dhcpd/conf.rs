@@ -368,7 +368,7 @@ impl<'r> Builder<'r> {
             }
             "allow" | "deny" | "ignore" => self.permit(file, s, kind, p),
             "interface" if matches!(kind, Kind::Subnet | Kind::Shared) => match rest.first().map(|t| &t.tok) {
-                Some(Tok::Str(v)) if rest.len() == 1 => {
+                Some(Tok::Str(v)) if rest.len() == 1 && !v.is_empty() => {
                     p.interface = Some((String::from_utf8_lossy(v).into_owned(), origin));
                 }
                 Some(Tok::Word(w)) if rest.len() == 1 => p.interface = Some((w.clone(), origin)),
@@ -1084,6 +1084,12 @@ impl<'r> Builder<'r> {
                             && r.client_id.is_none()
                             && h.hw.is_some()
                             && r.hw_address == h.hw)
+                        || (h.client_id.is_none()
+                            && h.hw.is_none()
+                            && r.client_id.is_none()
+                            && r.hw_address.is_none()
+                            && r.circuit_id == h.circuit_id
+                            && r.remote_id == h.remote_id)
                 });
                 if same_client {
                     self.nc(&o.file, o.line, format!("host {} ({addr}) not carried over: the same client already has a reservation in subnet {}", h.name, sp.net));
@@ -1165,7 +1171,11 @@ impl<'r> Builder<'r> {
         }
         let mut name = base.clone();
         let mut n = 2;
-        while self.plan.classes.iter().any(|c| c.name == name) {
+        // `known` and `unknown` are the built-in classes of known-clients pools.
+        while self.plan.classes.iter().any(|c| c.name == name)
+            || name == "known"
+            || name == "unknown"
+        {
             name = format!("{base}-{n}");
             n += 1;
         }
