@@ -619,3 +619,49 @@ fn ranges_leave_out_network_and_broadcast_addresses() {
     assert!(i.config.subnets[1].pools.is_empty());
     assert_eq!(lines(&i), vec![5]);
 }
+
+/// `option dhcp-renewal-time` / `dhcp-rebinding-time` become renewal_time / rebinding_time (the
+/// switch-over test saw T1 20 s become 60 s when they were reported instead), also in a subnet
+/// with its own lease time; timers that do not fit below a lease are reported, and in a host they
+/// have no Leasehold form.
+#[test]
+fn renewal_and_rebinding_times_are_carried() {
+    let (i, cfg, text) = checked(
+        "option dhcp-renewal-time 20;\noption dhcp-rebinding-time 90;\ndefault-lease-time 600;\n\
+         subnet 198.18.0.0 netmask 255.255.255.0 {\n  range 198.18.0.100 198.18.0.110;\n}\n\
+         subnet 198.18.1.0 netmask 255.255.255.0 {\n  default-lease-time 120;\n  range 198.18.1.100 198.18.1.110;\n}\n\
+         subnet 198.18.2.0 netmask 255.255.255.0 {\n  default-lease-time 60;\n  range 198.18.2.100 198.18.2.110;\n}\n\
+         host h { hardware ethernet 52:54:00:00:00:01; fixed-address 198.18.0.5; option dhcp-renewal-time 10; }\n",
+    );
+    assert_eq!(i.config.server.renewal_time, Some(20), "{text}");
+    assert_eq!(i.config.server.rebinding_time, Some(90), "{text}");
+    assert_eq!(
+        cfg.subnets[0].lease.renewal_time,
+        Some(20),
+        "inherited: {text}"
+    );
+    assert_eq!(
+        cfg.subnets[1].lease.renewal_time,
+        Some(20),
+        "own lease time: {text}"
+    );
+    assert_eq!(
+        cfg.subnets[1].lease.rebinding_time,
+        Some(90),
+        "own lease time: {text}"
+    );
+    // 90 s does not fit below a 60 s lease: reported at the option lines, the subnet keeps
+    // Leasehold's defaults (50 %, 87.5 %).
+    assert_eq!(cfg.subnets[2].lease.renewal_time, None, "{text}");
+    let l = lines(&i);
+    assert!(
+        l.contains(&1) && l.contains(&2),
+        "T1/T2 reported for the 60 s subnet: {:#?}",
+        i.report.findings
+    );
+    assert!(
+        l.contains(&15),
+        "a host's T1 is reported: {:#?}",
+        i.report.findings
+    );
+}

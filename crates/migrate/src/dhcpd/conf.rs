@@ -12,7 +12,7 @@
 
 use super::cond::{self, Keys};
 use super::lexer::{Tok, Token};
-use super::options::{colon_hex, to_plan, Defs};
+use super::options::{colon_hex, encode, to_plan, Def, Defs};
 use super::tree::Stmt;
 use crate::{
     ClassPlan, ConfigPlan, OptionPlan, Origin, PoolPlan, Report, ReservationPlan, SubnetPlan,
@@ -29,6 +29,9 @@ const DHCPD_MAX_LEASE_TIME: u32 = 86_400;
 /// A parameter value and where it came from.
 type At<T> = (T, Origin);
 
+/// T1 and T2 (`dhcp-renewal-time`, `dhcp-rebinding-time`) in effect in a scope.
+type Timers = (Option<At<u32>>, Option<At<u32>>);
+
 /// Parameters of a scope that reach what it contains.
 #[derive(Clone, Debug, Default)]
 struct Params {
@@ -39,6 +42,10 @@ struct Params {
     lease_time: Option<At<u32>>,
     min_lease_time: Option<At<u32>>,
     max_lease_time: Option<At<u32>>,
+    /// `option dhcp-renewal-time` (T1), carried as `renewal_time`.
+    renewal_time: Option<At<u32>>,
+    /// `option dhcp-rebinding-time` (T2), carried as `rebinding_time`.
+    rebinding_time: Option<At<u32>>,
     authoritative: Option<At<bool>>,
     use_host_decl_names: Option<bool>,
     interface: Option<At<String>>,
@@ -67,6 +74,8 @@ impl Params {
         take!(lease_time);
         take!(min_lease_time);
         take!(max_lease_time);
+        take!(renewal_time);
+        take!(rebinding_time);
         take!(authoritative);
         take!(use_host_decl_names);
         take!(interface);
@@ -129,6 +138,8 @@ pub struct Builder<'r> {
     global: Params,
     /// Per subnet: the `authoritative` in force there, when a scope set one.
     subnet_auth: Vec<Option<At<bool>>>,
+    /// Per subnet (index into the plan's subnets): the T1/T2 in effect there (own or inherited).
+    subnet_timers: Vec<Timers>,
     hosts: Vec<Host>,
     pools: Vec<Pool>,
     /// dhcpd class name → Leasehold class name (classes that were carried over).
@@ -163,6 +174,7 @@ impl<'r> Builder<'r> {
             },
             global: Params::default(),
             subnet_auth: Vec::new(),
+            subnet_timers: Vec::new(),
             hosts: Vec::new(),
             pools: Vec::new(),
             class_names: Vec::new(),
@@ -188,6 +200,7 @@ impl<'r> Builder<'r> {
     pub fn finish(mut self) -> ConfigPlan {
         let g = self.global.clone();
         self.lease_times(&g);
+        self.timers(&g);
         for o in &g.options {
             merge_option(&mut self.plan.server.options, o.clone());
         }
@@ -401,6 +414,11 @@ impl<'r> Builder<'r> {
             "ldap-server" | "ldap-port" | "ldap-username" | "ldap-password" | "ldap-base-dn" | "ldap-method" | "ldap-debug-file" | "ldap-dhcp-server-cn" | "ldap-ssl" => {
                 self.nc(file, line, format!("`{kw}` not carried over: Leasehold reads no LDAP"))
             }
+            // `ping-check false` is what Leasehold does (a conflict comes back as a DECLINE).
+            "ping-check"
+                if s.head.get(1).is_some_and(|t| {
+                    matches!(t.text().to_ascii_lowercase().as_str(), "false" | "off")
+                }) => {}
             "ping-check" | "ping-timeout" | "ping-cltt-secs" | "ping-timeout-ms" => self.nc(
                 file,
                 line,
@@ -493,6 +511,10 @@ impl<'r> Builder<'r> {
             // Read by the host.
             return;
         }
+        if def.space == "dhcp" && (def.code == 58 || def.code == 59) {
+            self.timer(file, line, &def, value, kind, p);
+            return;
+        }
         match to_plan(&def, value, file, line) {
             Ok(o) => merge_option(&mut p.options, o),
             Err(why) => self.nc(
@@ -500,6 +522,105 @@ impl<'r> Builder<'r> {
                 line,
                 format!("option {} not carried over: {why}", def.name),
             ),
+        }
+    }
+
+    /// `option dhcp-renewal-time` / `dhcp-rebinding-time` (T1, T2): Leasehold's
+    /// `renewal_time` / `rebinding_time` of the server and the subnets (checked against the
+    /// lease times in [`Self::finish`]); elsewhere not carried over.
+    fn timer(
+        &mut self,
+        file: &Path,
+        line: u32,
+        def: &Def,
+        value: &[Token],
+        kind: Kind,
+        p: &mut Params,
+    ) {
+        let key = if def.code == 58 {
+            "renewal_time"
+        } else {
+            "rebinding_time"
+        };
+        if !matches!(
+            kind,
+            Kind::Global | Kind::Shared | Kind::Group | Kind::Subnet
+        ) {
+            self.nc(file, line, format!("option {} not carried over: Leasehold sets {key} for the server or a subnet only", def.name));
+            return;
+        }
+        let secs = encode(&def.format, value)
+            .ok()
+            .and_then(|b| <[u8; 4]>::try_from(b.as_slice()).ok())
+            .map(u32::from_be_bytes);
+        let Some(secs) = secs else {
+            self.nc(
+                file,
+                line,
+                format!(
+                    "option {} not carried over: its value is not a time in seconds",
+                    def.name
+                ),
+            );
+            return;
+        };
+        let slot = if def.code == 58 {
+            &mut p.renewal_time
+        } else {
+            &mut p.rebinding_time
+        };
+        *slot = Some((secs, Origin::new(file, line)));
+    }
+
+    /// T1/T2 where dhcpd sends them, kept only where Leasehold's checks hold (both below the
+    /// lease time, T1 below T2); a subnet with its own lease time gets them written again, as it
+    /// would not inherit the server's.
+    fn timers(&mut self, g: &Params) {
+        fn fits(lease: u32, t1: Option<u32>, t2: Option<u32>) -> bool {
+            let t1_ok = t1.is_none_or(|t| t < lease);
+            let t2_ok = t2.is_none_or(|t| t < lease && t1.unwrap_or(lease / 2) < t);
+            t1_ok && t2_ok
+        }
+        let v = |x: &Option<At<u32>>| x.as_ref().map(|v| v.0);
+        let lease = self.plan.server.lease_time.unwrap_or(DHCPD_LEASE_TIME);
+        let (t1, t2) = (v(&g.renewal_time), v(&g.rebinding_time));
+        if fits(lease, t1, t2) {
+            self.plan.server.renewal_time = t1;
+            self.plan.server.rebinding_time = t2;
+        } else {
+            for o in [&g.renewal_time, &g.rebinding_time].into_iter().flatten() {
+                self.report.not_carried(&o.1.file, o.1.line, format!("T1/T2 not carried over: Leasehold needs T1 < T2 < the lease time ({lease} s)"));
+            }
+        }
+        let subnet_timers = std::mem::take(&mut self.subnet_timers);
+        for (i, (r1, r2)) in subnet_timers.into_iter().enumerate() {
+            let Some(s) = self.plan.subnets.get_mut(i) else {
+                continue;
+            };
+            let own_lease = s.lease_time;
+            let lease = own_lease.unwrap_or(lease);
+            // The subnet's own (or its shared network's or group's), else the global ones.
+            let (t1, t2) = (
+                v(&r1).or(v(&g.renewal_time)),
+                v(&r2).or(v(&g.rebinding_time)),
+            );
+            let inherited =
+                t1 == self.plan.server.renewal_time && t2 == self.plan.server.rebinding_time;
+            if inherited && own_lease.is_none() {
+                continue; // the server's values reach it
+            }
+            if fits(lease, t1, t2) {
+                s.renewal_time = t1;
+                s.rebinding_time = t2;
+            } else {
+                let from = [
+                    r1.as_ref().or(g.renewal_time.as_ref()),
+                    r2.as_ref().or(g.rebinding_time.as_ref()),
+                ];
+                for o in from.into_iter().flatten() {
+                    self.report.not_carried(&o.1.file, o.1.line, format!("T1/T2 not carried over for subnet {}: Leasehold needs T1 < T2 < its lease time ({lease} s)", s.net));
+                }
+            }
         }
     }
 
@@ -712,6 +833,10 @@ impl<'r> Builder<'r> {
             sp.lease_time = p.lease_time.as_ref().map(|v| v.0).or(sp.lease_time);
             sp.min_lease_time = p.min_lease_time.as_ref().map(|v| v.0).or(sp.min_lease_time);
             sp.max_lease_time = p.max_lease_time.as_ref().map(|v| v.0).or(sp.max_lease_time);
+            if self.subnet_timers.len() <= idx {
+                self.subnet_timers.resize(idx + 1, (None, None));
+            }
+            self.subnet_timers[idx] = (p.renewal_time.clone(), p.rebinding_time.clone());
             for o in &p.options {
                 merge_option(&mut sp.options, o.clone());
             }
