@@ -7,8 +7,9 @@
 #
 # Topology: two network namespaces created here (server and client) joined by one veth pair,
 # 198.18.90.1/24 (server) and 198.18.90.2/24 (client); nothing is added to the root namespace.
-# Namespaces, processes, the cgroup and the data directory are removed on exit, also on failure
-# or Ctrl-C. Results and logs stay in $WORK.
+# Namespaces, processes, the two cgroups and the data directory are removed on exit, also on
+# failure or Ctrl-C (a SIGTERM to the script alone takes effect when the running measurement
+# ends, bounded by CLIENT_TIMEOUT). Results and logs stay in $WORK.
 #
 # Servers, one after the other in each round (the first alternates between rounds), both on UDP
 # port 69 in the server namespace, both pinned to CPU 0 (the clients to CPU 1):
@@ -37,8 +38,8 @@
 #       bytes / time from the first start to the last end) and the slowest client's seconds.
 # MB = 10^6 bytes. Server CPU seconds: the server runs in a cgroup of its own (cgroup v1
 # cpuacct, or v2 cpu.stat), read before and after each measurement, so tftp-hpa's forked
-# per-transfer processes are counted too (a /proc/PID/stat utime+stime would miss them: it
-# reaps them without accounting). On a veth link the kernel also delivers the packets a
+# per-transfer processes are counted too (the listener's /proc/PID/stat misses them: its
+# cutime/cstime stayed 0 after transfers here). On a veth link the kernel also delivers the packets a
 # process sends in its own context, so both servers' CPU includes the receive path of their
 # datagrams into the client namespace (the same work for both).
 #
@@ -54,7 +55,9 @@
 # time makes the figures worthless (load averages would mostly count the benchmark's own 50
 # clients). $WORK/raw.txt has every measurement, with the clients' CPU seconds too (their cgroup).
 # Needs: root, 2 CPUs, ip, taskset, ss, atftp (0.8, for windowsize), in.tftpd (tftpd-hpa),
-# curl (with CURL=1), sha256sum, timeout; Debian: apt-get install tftpd-hpa atftp curl.
+# curl (with CURL=1), sha256sum, timeout; Debian: apt-get install tftpd-hpa atftp curl. On a
+# system with an init, installing tftpd-hpa starts its service on port 69 of the root namespace:
+# stop it (`systemctl stop tftpd-hpa`), or install with a policy-rc.d that denies the start.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
