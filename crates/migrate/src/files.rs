@@ -110,7 +110,10 @@ mod tests {
             .with("/etc/other", "x");
         assert_eq!(
             mem.list_dir(Path::new("/etc/d")).expect("listed"),
-            vec![PathBuf::from("/etc/d/a.conf"), PathBuf::from("/etc/d/b.conf")]
+            vec![
+                PathBuf::from("/etc/d/a.conf"),
+                PathBuf::from("/etc/d/b.conf")
+            ]
         );
         assert!(mem.list_dir(Path::new("/nowhere")).is_err());
 

@@ -39,7 +39,12 @@ impl Builder {
                 // A subnet with its own lease time does not inherit the server's T1/T2 in
                 // Leasehold (it would get half and 87.5 % of its lease): dnsmasq sends the
                 // option to every client, so the subnets with a lease time get it too.
-                for s in self.plan.subnets.iter_mut().filter(|s| s.lease_time.is_some()) {
+                for s in self
+                    .plan
+                    .subnets
+                    .iter_mut()
+                    .filter(|s| s.lease_time.is_some())
+                {
                     let own = if l.code == 58 {
                         &mut s.renewal_time
                     } else {
