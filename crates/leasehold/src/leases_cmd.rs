@@ -547,6 +547,29 @@ fn history(
     Ok(())
 }
 
+/// `leases export` of the SQLite file `db` in one of Leasehold's own formats: every current
+/// record, to `output` or `out`. (The binary's `run` goes through `export()` directly; the store
+/// crate's tests build this module by path and call this.)
+#[allow(dead_code)]
+pub fn run_export(
+    db: &Path,
+    format: OutputFormat,
+    output: Option<&Path>,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let format = match format {
+        OutputFormat::Table => ExportFormat::Table,
+        OutputFormat::Json => ExportFormat::Json,
+        OutputFormat::Csv => ExportFormat::Csv,
+    };
+    let target = ExportTarget {
+        format,
+        output,
+        subnets: None,
+    };
+    export(&mut open(db)?, &target, out)
+}
+
 /// What `leases export` writes, and where.
 struct ExportTarget<'a> {
     format: ExportFormat,
