@@ -84,6 +84,20 @@ impl Params {
     }
 }
 
+impl Params {
+    /// The lease-time statements of this scope itself, with their lines (for the scopes where
+    /// Leasehold has no lease times: hosts, classes, pools).
+    fn lease_time_lines(&self) -> impl Iterator<Item = (&'static str, Origin)> + '_ {
+        [
+            ("default-lease-time", &self.lease_time),
+            ("min-lease-time", &self.min_lease_time),
+            ("max-lease-time", &self.max_lease_time),
+        ]
+        .into_iter()
+        .filter_map(|(what, v)| Some((what, v.as_ref()?.1.clone())))
+    }
+}
+
 /// Adds `o`, replacing an option of the same name.
 fn merge_option(list: &mut Vec<OptionPlan>, o: OptionPlan) {
     if let Some(old) = list.iter_mut().find(|x| x.name == o.name) {
@@ -860,30 +874,21 @@ impl<'r> Builder<'r> {
         inherited: &Params,
         subnet: Option<usize>,
     ) {
-        for (what, o) in [
+        let others = [
             ("filename", own.filename.as_ref().map(|v| v.1.clone())),
             ("next-server", own.next_server.as_ref().map(|v| v.1.clone())),
             ("server-name", own.server_name.as_ref().map(|v| v.1.clone())),
             (
-                "default-lease-time",
-                own.lease_time.as_ref().map(|v| v.1.clone()),
-            ),
-            (
-                "min-lease-time",
-                own.min_lease_time.as_ref().map(|v| v.1.clone()),
-            ),
-            (
-                "max-lease-time",
-                own.max_lease_time.as_ref().map(|v| v.1.clone()),
-            ),
-            (
                 "authoritative",
                 own.authoritative.as_ref().map(|v| v.1.clone()),
             ),
-        ] {
-            if let Some(o) = o {
-                self.nc(&o.file, o.line, format!("`{what}` in a pool not carried over: Leasehold pools carry options and classes only (set it on the subnet or a class)"));
-            }
+        ];
+        let lines = others
+            .into_iter()
+            .filter_map(|(what, o)| Some((what, o?)))
+            .chain(own.lease_time_lines());
+        for (what, o) in lines {
+            self.nc(&o.file, o.line, format!("`{what}` in a pool not carried over: Leasehold pools carry options and classes only (set it on the subnet or a class)"));
         }
         let mut classes = self.global.pool_classes.clone();
         classes.extend(inherited.pool_classes.iter().cloned());
@@ -1025,23 +1030,8 @@ impl<'r> Builder<'r> {
             _ => format!("host-{}", s.line),
         };
         let own = self.params(inner, Kind::Host);
-        for (what, o) in [
-            (
-                "default-lease-time",
-                own.lease_time.as_ref().map(|v| v.1.clone()),
-            ),
-            (
-                "min-lease-time",
-                own.min_lease_time.as_ref().map(|v| v.1.clone()),
-            ),
-            (
-                "max-lease-time",
-                own.max_lease_time.as_ref().map(|v| v.1.clone()),
-            ),
-        ] {
-            if let Some(o) = o {
-                self.nc(&o.file, o.line, format!("`{what}` of a host not carried over: Leasehold's lease times are set per subnet"));
-            }
+        for (what, o) in own.lease_time_lines() {
+            self.nc(&o.file, o.line, format!("`{what}` of a host not carried over: Leasehold's lease times are set per subnet"));
         }
         let p = inherited.overlay(&own);
         let mut h = Host {
@@ -1369,23 +1359,8 @@ impl<'r> Builder<'r> {
             }
             return;
         };
-        for (what, o) in [
-            (
-                "default-lease-time",
-                own.lease_time.as_ref().map(|v| v.1.clone()),
-            ),
-            (
-                "min-lease-time",
-                own.min_lease_time.as_ref().map(|v| v.1.clone()),
-            ),
-            (
-                "max-lease-time",
-                own.max_lease_time.as_ref().map(|v| v.1.clone()),
-            ),
-        ] {
-            if let Some(o) = o {
-                self.nc(&o.file, o.line, format!("`{what}` of class {dname:?} not carried over: Leasehold's lease times are set per subnet"));
-            }
+        for (what, o) in own.lease_time_lines() {
+            self.nc(&o.file, o.line, format!("`{what}` of class {dname:?} not carried over: Leasehold's lease times are set per subnet"));
         }
         let name = self.unique_class_name(&dname);
         self.class_names.push((dname, name.clone()));
