@@ -251,6 +251,14 @@ pub struct ConfigPlan {
 }
 
 impl ConfigPlan {
+    /// True when a subnet that assigns addresses (not a proxy subnet) holds `addr`: where an
+    /// imported lease can live.
+    pub fn assigns(&self, addr: Ipv4Addr) -> bool {
+        self.subnets
+            .iter()
+            .any(|s| !s.proxy && s.net.contains(&addr))
+    }
+
     /// The subnet holding `addr`, if any.
     pub fn subnet_of_mut(&mut self, addr: Ipv4Addr) -> Option<&mut SubnetPlan> {
         self.subnets.iter_mut().find(|s| s.net.contains(&addr))

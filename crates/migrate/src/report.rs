@@ -41,6 +41,16 @@ impl Report {
         });
     }
 
+    /// Records a lease that is not imported because no imported subnet assigns its address
+    /// (see [`crate::ConfigPlan::assigns`]).
+    pub fn lease_outside_subnets(&mut self, file: &Path, line: u32, addr: std::net::Ipv4Addr) {
+        self.not_carried(
+            file,
+            line,
+            format!("lease of {addr} not carried over: no imported subnet assigns its address"),
+        );
+    }
+
     /// Records that `file` has `lines` lines holding something.
     pub fn count_lines(&mut self, file: &Path, lines: u32) {
         self.lines.push((file.to_path_buf(), lines));

@@ -46,17 +46,10 @@ pub fn import(
             source,
         })?;
         for row in leases::read(&text, path, now, &mut report)? {
-            if plan.subnets.iter().any(|s| s.net.contains(&row.lease.addr)) {
+            if plan.assigns(row.lease.addr) {
                 out.push(row.lease);
             } else {
-                report.not_carried(
-                    path,
-                    row.line,
-                    format!(
-                        "lease of {} not carried over: the address is in no imported subnet",
-                        row.lease.addr
-                    ),
-                );
+                report.lease_outside_subnets(path, row.line, row.lease.addr);
             }
         }
     }

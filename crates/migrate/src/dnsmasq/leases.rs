@@ -71,19 +71,8 @@ pub fn read(
                     continue;
                 }
                 let lease = lease(expiry, mac, ip, host, clid, now).map_err(syntax)?;
-                if plan
-                    .subnets
-                    .iter()
-                    .all(|s| s.proxy || !s.net.contains(&lease.addr))
-                {
-                    report.not_carried(
-                        path,
-                        line,
-                        format!(
-                            "lease of {} dropped: no imported subnet holds it",
-                            lease.addr
-                        ),
-                    );
+                if !plan.assigns(lease.addr) {
+                    report.lease_outside_subnets(path, line, lease.addr);
                     continue;
                 }
                 out.retain(|l| l.addr != lease.addr);

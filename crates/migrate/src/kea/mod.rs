@@ -39,17 +39,10 @@ pub fn import(
             csv::read_into(&text, &file, now, &mut report, &mut current)?;
         }
         for row in current.into_values() {
-            if plan.subnets.iter().any(|s| s.net.contains(&row.lease.addr)) {
+            if plan.assigns(row.lease.addr) {
                 out.push(row.lease);
             } else {
-                report.not_carried(
-                    &row.file,
-                    row.line,
-                    format!(
-                        "lease of {} not carried over: the address is in no imported subnet",
-                        row.lease.addr
-                    ),
-                );
+                report.lease_outside_subnets(&row.file, row.line, row.lease.addr);
             }
         }
     }
