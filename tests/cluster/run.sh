@@ -74,9 +74,6 @@ cluster_cleanup() {
   netns_cleanup
 }
 trap cluster_cleanup EXIT
-# A command that stops the suite under set -e says which one (it would otherwise end it silently).
-set -E
-trap 'echo "cluster: stopped at line $LINENO: $BASH_COMMAND (exit $?)" >&2' ERR
 
 # passd WORDS... DETAIL: `PASS WORDS... (DETAIL)`, the detail cut to 200 characters.
 passd() { pass "${@:1:$#-1}" "($(cut -c1-200 <<<"${!#}"))"; }
