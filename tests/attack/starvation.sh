@@ -448,10 +448,15 @@ scenario_c() {
   if [[ -s $WORK/c-surge.err ]]; then grep '^unbound\|^\.\.\.' "$WORK/c-surge.err" | sed 's/^/FIGURE C /' || true; fi
   all=$(kv all_bound_s "$out")
   bound=$(kv bound "$out")
-  if [[ $all =~ ^[0-9.]+$ ]] && awk -v a="$all" 'BEGIN {exit !(a <= 120)}'; then
-    pass "C surge: all $SURGE clients bound after $all s (≤ 120 s); $(grep -o 'ttb_p50=[^ ]* ttb_p95=[^ ]* ttb_max=[^ ]*' <<<"$out")"
+  # The bound follows the clients' own schedule: they start within 30 s, and a client whose
+  # DISCOVER meets the retransmission check and then the reserve's rationing three times backs
+  # off 4 + 8 + 16 + 32 s and then 64 s (RFC 2131 §4.1), so it may ask last at 30 + 124 s.
+  # (A 120 s bound failed once in CI with 499 of 500 bound by 60 s and the last at 124 s.)
+  local limit=160
+  if [[ $all =~ ^[0-9.]+$ ]] && awk -v a="$all" -v l="$limit" 'BEGIN {exit !(a <= l)}'; then
+    pass "C surge: all $SURGE clients bound after $all s (≤ $limit s); $(grep -o 'ttb_p50=[^ ]* ttb_p95=[^ ]* ttb_max=[^ ]*' <<<"$out")"
   else
-    fail "C surge: 100 % bound within 120 s" "${bound:-0} of $SURGE bound (all bound: ${all:-never}); see $WORK/c-surge.out"
+    fail "C surge: 100 % bound within $limit s" "${bound:-0} of $SURGE bound (all bound: ${all:-never}); see $WORK/c-surge.out"
   fi
   # Renewals at T1 within the run (short pressure leases renew early; 600 s leases do not).
   local due acked lt
