@@ -388,6 +388,33 @@ fn write_subnet(w: &mut Writer, s: &SubnetPlan) {
     w.blank();
 }
 
+/// A class name made from `want` (a tag, a dhcpd class or host name): `[A-Za-z0-9_-]+`, at most
+/// 48 characters before a `-N` suffix, unused by `classes` and not one of `reserved`.
+pub fn unique_class_name(classes: &[ClassPlan], want: &str, reserved: &[&str]) -> String {
+    let mut base: String = want
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if base.is_empty() {
+        base = "class".into();
+    }
+    base.truncate(48);
+    let taken = |n: &str| reserved.contains(&n) || classes.iter().any(|c| c.name == n);
+    if !taken(&base) {
+        return base;
+    }
+    (2..)
+        .map(|i| format!("{base}-{i}"))
+        .find(|n| !taken(n))
+        .unwrap_or(base)
+}
+
 /// A TOML basic string (quoted and escaped by the `toml` crate).
 fn quote(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()

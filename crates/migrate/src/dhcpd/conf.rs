@@ -1270,31 +1270,10 @@ impl<'r> Builder<'r> {
             .any(|p| p.classes.iter().any(|c| c.0 == "known" || c.0 == "unknown"))
     }
 
+    /// A class name from `want`, unused so far; `known` and `unknown` are the built-in classes
+    /// of known-clients pools.
     fn unique_class_name(&self, want: &str) -> String {
-        let mut base: String = want
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-                    c
-                } else {
-                    '-'
-                }
-            })
-            .collect();
-        if base.is_empty() {
-            base = "class".into();
-        }
-        let mut name = base.clone();
-        let mut n = 2;
-        // `known` and `unknown` are the built-in classes of known-clients pools.
-        while self.plan.classes.iter().any(|c| c.name == name)
-            || name == "known"
-            || name == "unknown"
-        {
-            name = format!("{base}-{n}");
-            n += 1;
-        }
-        name
+        crate::plan::unique_class_name(&self.plan.classes, want, &["known", "unknown"])
     }
 
     /// `class "name" { match if ...; params }`.

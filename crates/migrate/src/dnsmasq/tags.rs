@@ -284,30 +284,8 @@ fn apply_key(c: &mut ClassPlan, key: &Key) -> Result<(), Why> {
 
 /// A class name from a tag: `[A-Za-z0-9_-]+`, unique among `classes`.
 pub fn unique_name(tag: &str, classes: &[ClassPlan]) -> String {
-    let mut base: String = tag
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    if base.is_empty() {
-        base = "tag".into();
-    }
-    if base.len() > 48 {
-        base.truncate(48);
-    }
-    let taken = |n: &str| classes.iter().any(|c| c.name == n);
-    if !taken(&base) {
-        return base;
-    }
-    (2..)
-        .map(|i| format!("{base}-{i}"))
-        .find(|n| !taken(n))
-        .unwrap_or(base)
+    let want = if tag.is_empty() { "tag" } else { tag };
+    crate::plan::unique_class_name(classes, want, &[])
 }
 
 #[cfg(test)]
