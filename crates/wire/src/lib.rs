@@ -13,6 +13,7 @@
 //!   and for options written in configuration files.
 //! - [`relay`]: the relay agent information option (82) and its sub-options.
 //! - [`encode`]: the reply writer (parameter request list order, RFC 3396 splitting, size limits).
+//! - [`fqdn`]: the client FQDN option (81, RFC 4702): a panic-free parser and its writer.
 #![forbid(unsafe_code)]
 // The parser must never panic on input: no `unwrap`, no unchecked indexing or slicing.
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)]
@@ -21,6 +22,7 @@
 pub mod addressing;
 pub mod encode;
 pub mod error;
+pub mod fqdn;
 pub mod hex;
 pub mod hwaddr;
 pub mod message;
@@ -32,6 +34,7 @@ pub mod relay;
 
 pub use encode::EncodeParams;
 pub use error::{EncodeError, WireError};
+pub use fqdn::{ClientFqdn, FqdnError, FqdnFlags, FqdnName};
 pub use hwaddr::HwAddr;
 pub use message::{MessageType, Op};
 pub use options::Options;

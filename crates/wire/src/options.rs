@@ -177,6 +177,11 @@ impl Options {
         std::str::from_utf8(v).ok().filter(|s| !s.is_empty())
     }
 
+    /// Option 81, client FQDN (RFC 4702), parsed; `None` when absent or malformed.
+    pub fn client_fqdn(&self) -> Option<crate::fqdn::ClientFqdn> {
+        crate::fqdn::ClientFqdn::parse(self.get(code::CLIENT_FQDN)?).ok()
+    }
+
     /// Option 118, subnet selection (RFC 3011).
     pub fn subnet_selection(&self) -> Option<Ipv4Addr> {
         self.ip(code::SUBNET_SELECTION)
