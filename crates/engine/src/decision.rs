@@ -1,5 +1,6 @@
 //! What the engine decides for one request.
 
+use crate::ddns::DnsIntent;
 use crate::lease::LeaseChange;
 use crate::reason::{DropReason, NakReason};
 pub use leasehold_wire::addressing::{Arrival, Destination};
@@ -47,6 +48,9 @@ pub struct Decision {
     pub changes: Vec<LeaseChange>,
     /// What happened.
     pub outcome: Outcome,
+    /// DNS records the runtime should now hold for the bound address (an ACK or BOOTP reply
+    /// on a subnet with a `[ddns]` policy that updates something); see [`crate::ddns`].
+    pub dns: Option<DnsIntent>,
 }
 
 impl Decision {
@@ -56,6 +60,7 @@ impl Decision {
             reply: None,
             changes: Vec::new(),
             outcome: Outcome::Dropped(reason),
+            dns: None,
         }
     }
 }

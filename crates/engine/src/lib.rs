@@ -15,6 +15,8 @@
 //! - [`lease`]: leases, client identity and lease changes (shared with the store).
 //! - [`table`]: the in-memory lease index used for allocation and lookups.
 //! - [`decision`]: what the engine returns, and where replies go.
+//! - [`ddns`]: the DHCP side of dynamic DNS updates: the client's name, option 81, the DNS work
+//!   owed ([`DnsIntent`]).
 //! - [`reason`]: why a request was dropped or NAKed (typed, with stable labels).
 //! - [`engine`]: the RFC 2131 / RFC 951 server logic.
 //! - [`guard`]: admission control (rate limits, hop limit, lease caps) with bounded state.
@@ -28,6 +30,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::indexing_slicing))]
 
 pub mod config;
+pub mod ddns;
 pub mod decision;
 pub mod engine;
 pub mod guard;
@@ -40,6 +43,7 @@ pub mod table;
 
 pub use config::SecurityConfig;
 pub use config::{Config, ConfigError};
+pub use ddns::DnsIntent;
 pub use decision::{Arrival, Decision, Destination, Outcome, Reply};
 pub use engine::Engine;
 pub use guard::Guard;

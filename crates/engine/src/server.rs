@@ -21,6 +21,7 @@
 //! events is reproducible in tests (this is quinn-proto's `Endpoint::handle` shape).
 
 use crate::config::Config;
+use crate::ddns::DnsIntent;
 use crate::decision::{Arrival, Decision, Outcome, Reply};
 use crate::engine::Engine;
 use crate::guard::Guard;
@@ -65,6 +66,10 @@ pub struct Verdict {
     pub changes: Vec<LeaseChange>,
     /// What happened, for logs and metrics.
     pub outcome: Outcome,
+    /// DNS records to hold for the address this verdict bound (a DHCPACK or BOOTP reply on a
+    /// subnet whose `[ddns]` policy updates something): see [`DnsIntent`]. Carry it out after
+    /// the durable changes are committed; never delays the reply. `None` otherwise.
+    pub dns: Option<DnsIntent>,
 }
 
 impl Verdict {
@@ -74,6 +79,7 @@ impl Verdict {
             reply: None,
             changes: Vec::new(),
             outcome: Outcome::Dropped(reason),
+            dns: None,
         }
     }
 
@@ -227,12 +233,14 @@ impl Server {
             reply,
             changes,
             outcome,
+            dns,
         } = decision;
         Verdict {
             request: Some(request),
             reply,
             changes,
             outcome,
+            dns,
         }
     }
 

@@ -6,6 +6,7 @@
 //! - [`error`]: the error type, `ConfigError`.
 //! - [`class`]: `[[class]]` (client classes: match keys and what members get).
 //! - [`boot`]: `[tftp]` and `[http_boot]` (the boot file services).
+//! - [`ddns`]: `[ddns]`, `[[ddns.key]]`, `[[ddns.zone]]`, `[subnet.ddns]` (dynamic DNS updates).
 //! - [`observe`]: `[control]` (control API listener) and `[alerts]` (alert thresholds).
 //! - [`security`]: `[security]` (admission limits, pool reserve, rogue-server detection).
 //!
@@ -26,6 +27,7 @@
 
 pub mod boot;
 pub mod class;
+pub mod ddns;
 pub mod error;
 pub mod model;
 pub mod observe;
@@ -36,6 +38,10 @@ mod validate;
 
 pub use boot::{HttpBootConfig, TftpConfig};
 pub use class::{ClassMatch, ClientClass};
+pub use ddns::{
+    ConflictResolution, DdnsConfig, DdnsKey, DdnsPolicy, DdnsUpdate, DdnsZone, ReplaceClientName,
+    SubnetDdns, TsigAlgorithm,
+};
 pub use error::ConfigError;
 pub use model::{
     CircuitOptions, Config, LeasePolicy, OptionSet, Pool, RelayId, Reservation, ReservationKey,

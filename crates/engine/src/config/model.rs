@@ -38,6 +38,9 @@ pub struct Config {
     pub tftp: Option<crate::config::boot::TftpConfig>,
     /// `[http_boot]`: the HTTP boot file service; `None` (off) without the table.
     pub http_boot: Option<crate::config::boot::HttpBootConfig>,
+    /// `[ddns]`: dynamic DNS updates; `None` (no table) turns them off everywhere. The policy
+    /// of one subnet is [`Config::ddns_policy`].
+    pub ddns: Option<crate::config::ddns::DdnsConfig>,
     pub(crate) index: ConfigIndex,
 }
 
@@ -214,6 +217,9 @@ pub struct Subnet {
     pub reservations: Vec<Reservation>,
     /// `[[subnet.circuit]]`: options for clients behind a relay circuit.
     pub circuits: Vec<CircuitOptions>,
+    /// `[subnet.ddns]`: this subnet's overrides of the `[ddns]` policy (see
+    /// [`Config::ddns_policy`]).
+    pub ddns: Option<crate::config::ddns::SubnetDdns>,
 }
 
 /// One `[[subnet.circuit]]`: options for every client whose relay agent information matches

@@ -34,6 +34,8 @@ pub(crate) struct RawConfig {
     pub tftp: Option<Spanned<super::boot::RawTftp>>,
     /// `[http_boot]`: the HTTP boot file service.
     pub http_boot: Option<Spanned<super::boot::RawHttpBoot>>,
+    /// `[ddns]`: dynamic DNS updates.
+    pub ddns: Option<Spanned<super::ddns::RawDdns>>,
 }
 
 /// `[server]`.
@@ -179,6 +181,8 @@ pub(crate) struct RawSubnet {
     pub reservation: Vec<RawReservation>,
     #[serde(default)]
     pub circuit: Vec<RawCircuit>,
+    /// `[subnet.ddns]`: overrides of the `[ddns]` policy.
+    pub ddns: Option<Spanned<super::ddns::RawSubnetDdns>>,
 }
 
 /// `[[subnet.circuit]]`: options for clients behind one relay circuit (option 82).

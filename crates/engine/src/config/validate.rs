@@ -81,7 +81,12 @@ pub(crate) fn build(raw: RawConfig) -> Result<Config> {
         .as_ref()
         .map(|h| super::boot::http_boot(h.get_ref(), h.span().start, tftp.as_ref()))
         .transpose()?;
-    Ok(Config {
+    let ddns = raw
+        .ddns
+        .as_ref()
+        .map(|d| super::ddns::build(d.get_ref()))
+        .transpose()?;
+    let config = Config {
         server,
         subnets,
         classes,
@@ -91,8 +96,16 @@ pub(crate) fn build(raw: RawConfig) -> Result<Config> {
         store,
         tftp,
         http_boot,
+        ddns,
         index,
-    })
+    };
+    super::ddns::check(&config, raw.ddns.as_ref().map(|d| d.span().start), |i| {
+        raw.subnet
+            .get(i)
+            .and_then(|s| s.ddns.as_ref())
+            .map(|d| d.span().start)
+    })?;
+    Ok(config)
 }
 
 pub(super) fn ip(s: &Spanned<String>, what: &str) -> Result<Ipv4Addr> {
@@ -542,6 +555,11 @@ fn subnet(
         pools,
         reservations,
         circuits: circuits(&rs.circuit)?,
+        ddns: rs
+            .ddns
+            .as_ref()
+            .map(|d| super::ddns::subnet(d.get_ref()))
+            .transpose()?,
     })
 }
 

@@ -29,12 +29,15 @@ pub(crate) fn handle(ctx: &Ctx<'_>) -> Decision {
         return Decision::drop(DropReason::NoSubnet);
     };
     let secs = ctx.cfg.server.bootp_lease_time.unwrap_or(u32::MAX);
-    let lease = ctx.bound_lease(addr, secs, &place);
+    // The name decision as for an ACK; BOOTP clients send no option 81, so none is answered.
+    let dns = ctx.dns(addr, &place);
+    let lease = ctx.bound_lease(addr, secs, &place, dns.as_ref());
     let reply = reply::build(ctx, Kind::Bootp, addr, Some(&place), None, None);
     Decision {
         reply: Some(reply),
         changes: vec![LeaseChange::Put(lease)],
         outcome: Outcome::Bootp(addr),
+        dns: ctx.dns_intent(addr, secs, dns.as_ref()),
     }
 }
 

@@ -4,11 +4,15 @@
 
 use super::classify::{self, ClassGrant};
 use super::relay_policy;
-use crate::config::{Config, LeasePolicy, Pool, Reservation, ReservationKey, Subnet};
-use crate::decision::Arrival;
+use crate::config::{
+    Config, DdnsPolicy, DdnsUpdate, LeasePolicy, Pool, Reservation, ReservationKey, Subnet,
+};
+use crate::ddns::{self, DnsIntent, NameDecision, NameRequest};
+use crate::decision::{Arrival, Reply};
 use crate::lease::{ClientKey, Lease, LeaseState, Timestamp, INFINITE};
 use crate::pressure::{NoteKind, Pressure, PressureNote};
 use crate::table::LeaseTable;
+use leasehold_wire::options::code;
 use leasehold_wire::{Packet, RelayAgentInfo};
 use std::cell::RefCell;
 use std::net::Ipv4Addr;
@@ -36,6 +40,22 @@ pub(crate) struct Ctx<'a> {
     pub classes: Vec<usize>,
     /// What those classes give the reply.
     pub grant: ClassGrant,
+}
+
+/// A subnet's DNS update policy and the name decision made under it for one request.
+#[derive(Clone, Debug)]
+pub(crate) struct DnsChoice<'a> {
+    pub policy: DdnsPolicy<'a>,
+    pub decision: NameDecision,
+}
+
+impl DnsChoice<'_> {
+    /// Adds the option 81 answer, if the client sent option 81, to `reply`.
+    pub fn answer(&self, reply: &mut Reply) {
+        if let Some(o) = &self.decision.reply {
+            reply.packet.options.insert(code::CLIENT_FQDN, o.encode());
+        }
+    }
 }
 
 /// Where an address sits in the configuration: its subnet, pool and (the client's own)
@@ -320,20 +340,80 @@ impl<'a> Ctx<'a> {
         place.subnet.lease
     }
 
-    /// A Bound lease of `addr` for this client lasting `secs` (`u32::MAX` = infinite).
-    pub fn bound_lease(&self, addr: Ipv4Addr, secs: u32, place: &Place<'_>) -> Lease {
+    /// The DNS name decision for giving `addr` at `place` to this client (see [`crate::ddns`]):
+    /// `None` when the address's subnet has no `[ddns]` policy.
+    pub fn dns(&self, addr: Ipv4Addr, place: &Place<'_>) -> Option<DnsChoice<'a>> {
+        let policy = self.cfg.ddns_policy(self.cfg.subnet_for(addr)?)?;
+        let fqdn = self.req.options.client_fqdn();
+        let decision = ddns::decide(
+            &policy,
+            addr,
+            &NameRequest {
+                fqdn: fqdn.as_ref(),
+                hostname: self.req.options.get(code::HOSTNAME),
+                reserved: place.reservation.and_then(|r| r.hostname.as_deref()),
+                previous: self.my_lease(addr).and_then(|l| l.hostname.as_deref()),
+            },
+        );
+        Some(DnsChoice { policy, decision })
+    }
+
+    /// The DNS work owed for binding `addr` for `secs` seconds under `dns`: `None` when the
+    /// server updates nothing.
+    pub fn dns_intent(
+        &self,
+        addr: Ipv4Addr,
+        secs: u32,
+        dns: Option<&DnsChoice<'_>>,
+    ) -> Option<DnsIntent> {
+        let DnsChoice { policy, decision } = dns?;
+        let fqdn = decision.fqdn.clone()?;
+        if !(decision.forward || decision.reverse) {
+            return None;
+        }
+        let previous_fqdn = self
+            .my_lease(addr)
+            .filter(|l| l.holds_address(self.now))
+            .and_then(|l| l.hostname.as_deref())
+            .and_then(|h| ddns::sanitise(h.as_bytes(), policy.qualifying_suffix))
+            .filter(|p| *p != fqdn);
+        Some(DnsIntent {
+            addr,
+            fqdn,
+            forward: decision.forward,
+            reverse: decision.reverse,
+            ttl: policy.ttl_for(secs),
+            client: self.client.clone(),
+            previous_fqdn,
+        })
+    }
+
+    /// A Bound lease of `addr` for this client lasting `secs` (`u32::MAX` = infinite). Its host
+    /// name is the DNS name of `dns` when the subnet's `[ddns]` policy updates DNS (the stored
+    /// name lets a restart recompute the DNS work), else option 12, the reservation's or the
+    /// earlier lease's host name.
+    pub fn bound_lease(
+        &self,
+        addr: Ipv4Addr,
+        secs: u32,
+        place: &Place<'_>,
+        dns: Option<&DnsChoice<'_>>,
+    ) -> Lease {
         let expires = if secs == u32::MAX {
             INFINITE
         } else {
             self.now.saturating_add(u64::from(secs))
         };
-        let hostname = self
-            .req
-            .options
-            .hostname()
-            .map(str::to_string)
-            .or_else(|| place.reservation.and_then(|r| r.hostname.clone()))
-            .or_else(|| self.my_lease(addr).and_then(|l| l.hostname.clone()));
+        let hostname = match dns.filter(|d| d.policy.update != DdnsUpdate::Never) {
+            Some(d) => d.decision.fqdn.clone(),
+            None => self
+                .req
+                .options
+                .hostname()
+                .map(str::to_string)
+                .or_else(|| place.reservation.and_then(|r| r.hostname.clone()))
+                .or_else(|| self.my_lease(addr).and_then(|l| l.hostname.clone())),
+        };
         Lease {
             addr,
             client: Some(self.client.clone()),

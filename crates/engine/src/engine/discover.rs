@@ -28,7 +28,11 @@ pub(crate) fn handle(ctx: &Ctx<'_>) -> Decision {
         return Decision::drop(DropReason::NoSubnet);
     };
     let (secs, _) = ctx.lease_secs(&place, link);
-    let reply = reply::build(ctx, Kind::Offer, addr, Some(&place), Some(secs), None);
+    let mut reply = reply::build(ctx, Kind::Offer, addr, Some(&place), Some(secs), None);
+    // Option 81 in the OFFER too (the name the ACK will carry); no DNS work until the ACK.
+    if let Some(d) = ctx.dns(addr, &place) {
+        d.answer(&mut reply);
+    }
     let until = ctx.now.saturating_add(u64::from(ctx.cfg.server.offer_hold));
     Decision {
         reply: Some(reply),
@@ -38,6 +42,7 @@ pub(crate) fn handle(ctx: &Ctx<'_>) -> Decision {
             until,
         }],
         outcome: Outcome::Offered(addr),
+        dns: None,
     }
 }
 

@@ -43,5 +43,6 @@ pub(crate) fn handle(ctx: &Ctx<'_>) -> Decision {
         reply: Some(reply),
         changes: Vec::new(),
         outcome: Outcome::Informed,
+        dns: None,
     }
 }

@@ -143,6 +143,7 @@ pub(crate) fn handle(ctx: &Ctx<'_>) -> Decision {
         } else {
             Outcome::Offered(Ipv4Addr::UNSPECIFIED)
         },
+        dns: None,
     }
 }
 

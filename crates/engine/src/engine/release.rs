@@ -46,6 +46,7 @@ pub(crate) fn decline(ctx: &Ctx<'_>) -> Decision {
             },
         ],
         outcome: Outcome::Declined(addr),
+        dns: None,
     }
 }
 
@@ -74,5 +75,6 @@ pub(crate) fn release(ctx: &Ctx<'_>) -> Decision {
         reply: None,
         changes: vec![LeaseChange::Put(lease)],
         outcome: Outcome::Released(addr),
+        dns: None,
     }
 }

@@ -45,6 +45,7 @@ fn selecting(ctx: &Ctx<'_>, id: Ipv4Addr, requested: Option<Ipv4Addr>) -> Decisi
                 client: ctx.client.clone(),
             }],
             outcome: Outcome::Dropped(DropReason::OtherServer),
+            dns: None,
         };
     }
     let ciaddr = Some(ctx.req.ciaddr).filter(|a| *a != Ipv4Addr::UNSPECIFIED);
@@ -148,6 +149,7 @@ pub(crate) fn nak(ctx: &Ctx<'_>, reason: NakReason) -> Decision {
             client: ctx.client.clone(),
         }],
         outcome: Outcome::Nak(reason),
+        dns: None,
     }
 }
 
@@ -171,8 +173,12 @@ fn ack(ctx: &Ctx<'_>, addr: Ipv4Addr) -> Decision {
             short,
         },
     );
-    let lease = ctx.bound_lease(addr, secs, &place);
-    let reply = reply::build(ctx, Kind::Ack, addr, Some(&place), Some(secs), None);
+    let dns = ctx.dns(addr, &place);
+    let lease = ctx.bound_lease(addr, secs, &place, dns.as_ref());
+    let mut reply = reply::build(ctx, Kind::Ack, addr, Some(&place), Some(secs), None);
+    if let Some(d) = &dns {
+        d.answer(&mut reply);
+    }
     Decision {
         reply: Some(reply),
         changes: vec![
@@ -182,5 +188,6 @@ fn ack(ctx: &Ctx<'_>, addr: Ipv4Addr) -> Decision {
             },
         ],
         outcome: Outcome::Acked(addr),
+        dns: ctx.dns_intent(addr, secs, dns.as_ref()),
     }
 }
