@@ -481,7 +481,7 @@ pub(crate) fn build(raw: &RawDdns) -> Result<DdnsConfig> {
             .map_err(|e| SpanError {
                 reason: format!(
                     "{} (HMAC-MD5 and HMAC-SHA1 are not accepted: RFC 8945 §6 deprecates MD5 \
-                     and SHA-1 is weak)",
+                     and does not recommend SHA-1)",
                     e.reason
                 ),
                 ..e
