@@ -37,7 +37,7 @@ pub mod updater;
 pub use dhcid::Identity;
 pub use error::DdnsError;
 pub use key::{TsigAlgorithm, TsigKey};
-pub use run::{run, Input, SharedStats};
+pub use run::{run, Input, SharedStats, Status};
 pub use settings::{ConflictMode, LeaseDns, Settings, Want, Zone};
 pub use stats::DdnsStats;
 pub use updater::{Transmit, Updater};

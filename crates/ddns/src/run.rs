@@ -3,6 +3,7 @@
 use crate::settings::LeaseDns;
 use crate::stats::DdnsStats;
 use crate::updater::Updater;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tokio::net::UdpSocket;
@@ -22,8 +23,18 @@ pub enum Input {
     Converge(Vec<LeaseDns>),
 }
 
-/// Where [`run()`] publishes the updater's counters after every event, for metrics and alerts.
-pub type SharedStats = Arc<Mutex<DdnsStats>>;
+/// What [`run()`] publishes after every event, for metrics and alerts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Status {
+    /// The updater's counters.
+    pub stats: DdnsStats,
+    /// Servers whose latest answers were refusals (REFUSED or NOTAUTH: a wrong TSIG key or an
+    /// update policy that does not allow Leasehold), with how many in a row.
+    pub refusing: Vec<(SocketAddr, u32)>,
+}
+
+/// Where [`run()`] publishes the updater's [`Status`].
+pub type SharedStats = Arc<Mutex<Status>>;
 
 /// Runs `updater` over `socket` (bound by the caller, e.g. to `0.0.0.0:0`) until `cancel` is
 /// cancelled: wishes from `rx`, answers from the socket, timeouts from the updater's clock.
@@ -39,10 +50,11 @@ pub async fn run(
 ) -> Updater {
     let mut buf = vec![0u8; RECV_BUF];
     let mut rx_open = true;
+    let mut refusing: Vec<SocketAddr> = Vec::new();
     info!(local = ?socket.local_addr().ok(), "DNS updater running");
     loop {
         flush(&mut updater, &socket).await;
-        publish(&updater, &stats);
+        publish(&updater, &stats, &mut refusing);
         let deadline = updater.poll_timeout();
         let sleep = async {
             match deadline {
@@ -72,7 +84,7 @@ pub async fn run(
             _ = sleep => updater.handle_timeout(Instant::now()),
         }
     }
-    publish(&updater, &stats);
+    publish(&updater, &stats, &mut refusing);
     let s = updater.stats();
     info!(
         sent = s.sent,
@@ -92,11 +104,24 @@ async fn flush(updater: &mut Updater, socket: &UdpSocket) {
     }
 }
 
-fn publish(updater: &Updater, stats: &SharedStats) {
-    let snapshot = updater.stats();
+/// Publishes the status, and logs each server that starts or stops refusing updates (once per
+/// change, not per answer: a refusing server is retried with back-off for as long as it refuses).
+fn publish(updater: &Updater, stats: &SharedStats, refusing: &mut Vec<SocketAddr>) {
+    let status = Status {
+        stats: updater.stats(),
+        refusing: updater.refusing_servers(1),
+    };
+    let now: Vec<SocketAddr> = status.refusing.iter().map(|(a, _)| *a).collect();
+    for server in now.iter().filter(|a| !refusing.contains(a)) {
+        warn!(%server, "DNS server refused an update (REFUSED or NOTAUTH): check the TSIG key and the zone's update policy; retrying with back-off");
+    }
+    for server in refusing.iter().filter(|a| !now.contains(a)) {
+        info!(%server, "DNS server accepts updates again");
+    }
+    *refusing = now;
     match stats.lock() {
-        Ok(mut g) => *g = snapshot,
-        Err(poisoned) => *poisoned.into_inner() = snapshot,
+        Ok(mut g) => *g = status,
+        Err(poisoned) => *poisoned.into_inner() = status,
     }
 }
 

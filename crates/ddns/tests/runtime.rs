@@ -3,7 +3,7 @@
 mod support;
 
 use leasehold_ddns::{
-    run, ConflictMode, DdnsStats, Identity, Input, LeaseDns, Settings, Updater, Want, Zone,
+    run, Status, ConflictMode, Identity, Input, LeaseDns, Settings, Updater, Want, Zone,
 };
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
@@ -61,7 +61,7 @@ async fn updates_reach_a_server_on_loopback_and_shutdown_is_clean() {
     let updater = Updater::new(settings, 99).expect("updater");
     let socket = UdpSocket::bind("127.0.0.1:0").await.expect("bind updater");
     let (tx, rx) = tokio::sync::mpsc::channel(16);
-    let stats = Arc::new(Mutex::new(DdnsStats::default()));
+    let stats = Arc::new(Mutex::new(Status::default()));
     let cancel = CancellationToken::new();
     let task = tokio::spawn(run(updater, socket, rx, stats.clone(), cancel.clone()));
 
@@ -85,7 +85,7 @@ async fn updates_reach_a_server_on_loopback_and_shutdown_is_clean() {
             let f = fake.lock().expect("lock");
             !f.a("host1.example.test.").is_empty() && !f.ptr(addr).is_empty()
         };
-        let s = stats.lock().expect("lock").clone();
+        let s = stats.lock().expect("lock").stats.clone();
         if done && s.pending == 0 {
             assert_eq!(s.succeeded, 2, "{s:?}");
             assert!(s.is_consistent());

@@ -24,6 +24,12 @@
 //!   servers on one database, its change feed is lost; message: the last error. While it is
 //!   raised no ACK leaves (see [`crate::store_sync`]).
 //!
+//! - `ddns_refused:<server>`: a DNS server answered [`DNS_REFUSALS`] or more updates in a row
+//!   with REFUSED or NOTAUTH (a wrong TSIG key, or an update policy that does not allow
+//!   Leasehold); value: refusals in a row. DHCP goes on; the updates are retried with back-off.
+//!   Clears at the server's next accepted update. Servers come from `[[ddns.zone]]`, so the
+//!   alerts are bounded by the configuration.
+//!
 //! Every alert clears when its condition ends. Time is passed in, so the logic is unit-tested
 //! without a clock.
 //!
@@ -62,6 +68,12 @@ pub const ROGUE_MORE_KEY: &str = "rogue_server:more";
 pub const ROGUE_MIN_QUIET: u64 = 2 * crate::rogue::REFRESH.as_secs();
 /// Key of the alert raised while the lease store is down.
 pub const STORE_DOWN_KEY: &str = "store_down";
+
+/// Prefix of the key of a DNS server's refusal alert (`ddns_refused:<server>`).
+pub const DNS_REFUSED_PREFIX: &str = "ddns_refused:";
+
+/// Refusals in a row that raise `ddns_refused:<server>`.
+pub const DNS_REFUSALS: u32 = 3;
 
 /// Prefix of the key of a link's pressure alert (`link_pressure:<link>`).
 pub const PRESSURE_PREFIX: &str = "link_pressure:";
@@ -116,6 +128,8 @@ pub struct Inputs {
     /// Why the lease store is down (a commit failed or the shared database's change feed is
     /// lost); `None` while it is up.
     pub store_down: Option<String>,
+    /// DNS servers refusing updates, with their refusals in a row (`[ddns]`).
+    pub dns_refusing: Vec<(std::net::SocketAddr, u32)>,
 }
 
 /// Active alerts and recent events, for the API.
@@ -400,6 +414,40 @@ impl Alerts {
             },
         ));
 
+        // DNS servers refusing updates.
+        let mut refusing = Vec::new();
+        for (server, n) in &inputs.dns_refusing {
+            let key = format!("{DNS_REFUSED_PREFIX}{server}");
+            let on = *n >= DNS_REFUSALS;
+            ran.extend(i.set(
+                now,
+                key.clone(),
+                on,
+                f64::from(*n),
+                f64::from(DNS_REFUSALS),
+                format!(
+                    "DNS server {server} refused {n} updates in a row (REFUSED/NOTAUTH): check the TSIG key and the zone's update policy"
+                ),
+            ));
+            refusing.push(key);
+        }
+        let stale: Vec<String> = i
+            .active
+            .keys()
+            .filter(|k| k.starts_with(DNS_REFUSED_PREFIX) && !refusing.contains(k))
+            .cloned()
+            .collect();
+        for k in stale {
+            ran.extend(i.set(
+                now,
+                k,
+                false,
+                0.0,
+                f64::from(DNS_REFUSALS),
+                "the DNS server accepts updates again".into(),
+            ));
+        }
+
         // Rates over the window.
         i.samples
             .push_back((now, inputs.naks, inputs.declines, inputs.drops));
@@ -609,6 +657,10 @@ pub fn evaluate_once(
         pools: snapshot.pools.clone(),
         links: snapshot.links.clone(),
         store_down: (!metrics.store.up()).then(|| metrics.store.reason()),
+        dns_refusing: metrics
+            .dns()
+            .map(|d| d.status().refusing)
+            .unwrap_or_default(),
     };
     let events = alerts.evaluate(now, &inputs);
     if let (Some(url), posts) = alerts.take_outbox() {
@@ -936,6 +988,28 @@ mod tests {
             links: list,
             ..Inputs::default()
         }
+    }
+
+    /// `ddns_refused:<server>` is raised once a server refused DNS_REFUSALS updates in a row, and
+    /// clears when it is no longer refusing.
+    #[test]
+    fn ddns_refused_alert_follows_the_server() {
+        let a = Alerts::new(AlertsConfig::default());
+        let server: std::net::SocketAddr = "198.18.0.53:53".parse().expect("addr");
+        let with = |n: u32| Inputs {
+            dns_refusing: vec![(server, n)],
+            ..Inputs::default()
+        };
+        assert!(keys(&a.evaluate(1000, &with(DNS_REFUSALS - 1))).is_empty());
+        assert_eq!(
+            keys(&a.evaluate(1010, &with(DNS_REFUSALS))),
+            [("ddns_refused:198.18.0.53:53".to_string(), "raised")]
+        );
+        assert!(keys(&a.evaluate(1020, &with(DNS_REFUSALS + 4))).is_empty());
+        assert_eq!(
+            keys(&a.evaluate(1030, &Inputs::default())),
+            [("ddns_refused:198.18.0.53:53".to_string(), "cleared")]
+        );
     }
 
     /// `store_down` is raised with the store's error while it is down, once, and clears when it

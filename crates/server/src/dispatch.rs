@@ -15,6 +15,7 @@
 //! publishes the new state at once, so the API, `/metrics` and the alert evaluator see it without
 //! waiting for the next tick.
 
+use crate::ddns::DnsFeed;
 use crate::guard_report::GuardReport;
 use crate::handle::{ControlError, ControlRequest, LeaseView, NewLease};
 use crate::metrics::Metrics;
@@ -22,7 +23,7 @@ use crate::store_sync::{Retry, StoreEvent, StoreEvents};
 use crate::usage::PoolSnapshot;
 use leasehold_engine::{
     AdminError, AdminLease, Arrival, ClientKey, Clock, Config, Destination, Lease, LeaseChange,
-    LinkStatus, Outcome, PressureChange, Server, StoreRoom, Timestamp,
+    LeaseState, LinkStatus, Outcome, PressureChange, Server, StoreRoom, Timestamp,
 };
 use leasehold_net::Outgoing;
 use leasehold_store::{FeedEvent, GroupCommitter, Rejected};
@@ -88,6 +89,8 @@ pub struct Dispatcher {
     origin: Instant,
     /// The periodic drop summary.
     report: GuardReport,
+    /// With `[ddns]`: where committed lease changes go for their DNS updates.
+    dns: Option<DnsFeed>,
 }
 
 /// What one receive batch decided: replies to send now, and durable leases with the replies
@@ -100,6 +103,8 @@ struct Batch {
     /// Per reply of `after_commit` (shared stores only): the addresses it depends on, and its
     /// request, to decide again if the store refuses one of them.
     waiting: Vec<Waiting>,
+    /// The DNS wishes of `durable` (with `[ddns]`), handed to the updater after the commit.
+    dns: Vec<leasehold_ddns::LeaseDns>,
 }
 
 /// A reply waiting for its commit to a shared store.
@@ -127,6 +132,7 @@ impl Dispatcher {
             pools,
             origin: Instant::now(),
             report: GuardReport::default(),
+            dns: None,
         };
         d.publish_usage(unix_now());
         d
@@ -136,6 +142,26 @@ impl Dispatcher {
     /// refuses go to `events` with the requests to decide again (see [`crate::store_sync`]).
     pub fn share_store(&mut self, events: StoreEvents) {
         self.shared = Some(events);
+    }
+
+    /// Hands the DNS work of every committed lease change to `feed` from now on (`[ddns]`).
+    pub fn feed_dns(&mut self, feed: DnsFeed) {
+        self.dns = Some(feed);
+    }
+
+    /// The DNS wishes of `leases` when DNS updates are on (empty otherwise).
+    fn dns_wishes<'a>(
+        &self,
+        leases: impl IntoIterator<Item = &'a Lease>,
+    ) -> Vec<leasehold_ddns::LeaseDns> {
+        if self.dns.is_none() {
+            return Vec::new();
+        }
+        let config = self.server.config();
+        leases
+            .into_iter()
+            .filter_map(|l| crate::ddns::wish(config, l, None))
+            .collect()
     }
 
     /// The server (read access, for tests and reports).
@@ -193,6 +219,14 @@ impl Dispatcher {
                 LeaseChange::Put(lease) => Some(lease),
                 _ => None,
             }));
+        if self.dns.is_some() {
+            let config = self.server.config();
+            let intent = verdict.dns.take();
+            for l in b.durable.get(before..).unwrap_or_default() {
+                let i = intent.as_ref().filter(|i| i.addr == l.addr);
+                b.dns.extend(crate::ddns::wish(config, l, i));
+            }
+        }
         let waits = b.durable.len() > before;
         let Some(reply) = verdict.reply else { return };
         let bytes = match reply.packet.encode(&reply.encode) {
@@ -237,6 +271,7 @@ impl Dispatcher {
             durable,
             after_commit,
             waiting,
+            dns,
         } = batch;
         if !immediate.is_empty() {
             self.sink.send(immediate);
@@ -248,10 +283,14 @@ impl Dispatcher {
         let leases = durable.len();
         let health = self.metrics.store.clone();
         let shared = self.shared.clone();
+        let feed = self.dns.clone();
         self.committer
             .submit_then(durable, unix_now(), move |result| match result {
                 Ok(report) => {
                     health.commit_result(None);
+                    if let Some(feed) = &feed {
+                        feed.committed(written(dns, &report.rejected));
+                    }
                     let replies = match &shared {
                         Some(events) if !report.rejected.is_empty() => {
                             withhold_refused(after_commit, waiting, report.rejected, events)
@@ -328,10 +367,15 @@ impl Dispatcher {
             debug!(count = changed.len(), "reclaimed expired leases");
             let health = self.metrics.store.clone();
             let shared = self.shared.clone();
+            let dns = self.dns_wishes(&changed);
+            let feed = self.dns.clone();
             self.committer
                 .submit_then(changed, now, move |result| match result {
                     Ok(report) => {
                         health.commit_result(None);
+                        if let Some(feed) = &feed {
+                            feed.committed(written(dns, &report.rejected));
+                        }
                         // Another server renewed what this one saw expire: take its record.
                         if let (Some(events), false) = (&shared, report.rejected.is_empty()) {
                             let current = report.rejected.into_iter().filter_map(|r| r.current);
@@ -418,6 +462,9 @@ impl Dispatcher {
                 let result = admin_lease(lease).and_then(|new| {
                     let l = self.server.add_lease(new, now).map_err(admin_error)?;
                     info!(address = %l.addr, client = ?l.client, "lease added through the control API");
+                    if let Some(feed) = &self.dns {
+                        feed.committed(self.dns_wishes([&l]));
+                    }
                     let view = LeaseView::of(&l, &config);
                     Ok((view, self.committer.submit(vec![l], now)))
                 });
@@ -425,12 +472,23 @@ impl Dispatcher {
                 let _ = reply.send(result);
             }
             ControlRequest::DeleteLease { addr, reply } => {
+                // The freed record has no client and no name: the DNS removal is decided from
+                // the record as it was.
+                let ended = self.server.table().by_addr(addr).map(|old| Lease {
+                    state: LeaseState::Expired,
+                    starts: now,
+                    expires: now,
+                    ..old.clone()
+                });
                 let result = self
                     .server
                     .delete_lease(addr, now)
                     .map_err(admin_error)
                     .map(|freed| {
                         info!(address = %addr, "lease deleted through the control API");
+                        if let (Some(feed), Some(old)) = (&self.dns, &ended) {
+                            feed.committed(self.dns_wishes([old]));
+                        }
                         self.committer.submit(vec![freed], now)
                     });
                 self.publish_usage(now);
@@ -438,6 +496,9 @@ impl Dispatcher {
             }
             ControlRequest::Reclaim { reply } => {
                 let changed = self.server.reclaim(now);
+                if let Some(feed) = &self.dns {
+                    feed.committed(self.dns_wishes(&changed));
+                }
                 let n = changed.len();
                 let ticket = (!changed.is_empty()).then(|| self.committer.submit(changed, now));
                 self.publish_usage(now);
@@ -449,6 +510,9 @@ impl Dispatcher {
                     warn!("{w}");
                 }
                 self.server.reload(new.clone());
+                if let Some(feed) = &self.dns {
+                    feed.converge(crate::ddns::wishes(&new, self.server.table().iter(), now));
+                }
                 info!(
                     subnets = new.subnets.len(),
                     leases = self.server.table().len(),
@@ -461,6 +525,18 @@ impl Dispatcher {
         // `reclaim` re-evaluates pressure like a tick; a reload may turn it on or off.
         self.report_pressure(|| now);
     }
+}
+
+/// The DNS wishes of a commit whose records were written: those of addresses the shared store
+/// refused are left out (another server holds them; it does their DNS work).
+fn written(
+    mut dns: Vec<leasehold_ddns::LeaseDns>,
+    rejected: &[Rejected],
+) -> Vec<leasehold_ddns::LeaseDns> {
+    if !rejected.is_empty() {
+        dns.retain(|w| !rejected.iter().any(|r| r.wanted.addr == w.addr));
+    }
+    dns
 }
 
 /// Splits the replies of a commit to a shared store: those whose records were all written are
@@ -599,6 +675,23 @@ fn restart_warnings(old: &Config, new: &Config) -> Vec<String> {
     }
     if old.store != new.store {
         w.push("[store] changes take effect at the next restart".to_string());
+    }
+    let updater = |c: &Config| {
+        c.ddns.as_ref().map(|d| {
+            (
+                d.zones.clone(),
+                d.keys.clone(),
+                d.conflict_resolution,
+                d.queue_limit,
+            )
+        })
+    };
+    if updater(old) != updater(new) {
+        w.push(
+            "[ddns] zones, keys, conflict_resolution and queue_limit (and turning DNS updates on \
+             or off) take effect at the next restart; names and update modes apply now"
+                .to_string(),
+        );
     }
     if old.control != new.control {
         w.push("[control] changes take effect at the next restart".to_string());

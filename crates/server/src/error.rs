@@ -33,6 +33,9 @@ pub enum ServeError {
     /// A boot-file service (`[tftp]`, `[http_boot]`) could not open its root or bind.
     #[error(transparent)]
     BootFiles(#[from] leasehold_bootfiles::BootFilesError),
+    /// DNS updates (`[ddns]`) cannot start: a key file unreadable or unusable, no socket.
+    #[error("{0}")]
+    Ddns(String),
 }
 
 /// Why the control API did not start. The server does not start without it when `[control]`

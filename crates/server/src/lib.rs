@@ -18,6 +18,7 @@
 //! - [`error`]: why a server did not start or stop cleanly.
 //! - [`guard_report`]: the periodic drop summary in the log.
 //! - [`dashboard`]: the embedded web dashboard.
+//! - [`ddns`]: dynamic DNS updates: the updater task fed with committed lease changes.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -25,6 +26,7 @@ pub mod alerts;
 pub mod boot_files;
 pub mod control;
 pub mod dashboard;
+pub mod ddns;
 pub mod dispatch;
 pub mod error;
 pub mod guard_report;

@@ -152,6 +152,7 @@ struct ScrapeCollector {
     data: Mutex<ScrapeData>,
     store: Arc<StoreHealth>,
     boot: std::sync::OnceLock<crate::boot_files::BootFileStats>,
+    dns: std::sync::OnceLock<crate::ddns::DnsStatus>,
 }
 
 /// Per-subnet log verbosity, raisable at run time (`POST /api/log-level`).
@@ -252,6 +253,7 @@ impl Metrics {
             data: Mutex::default(),
             store: store.clone(),
             boot: std::sync::OnceLock::new(),
+            dns: std::sync::OnceLock::new(),
         });
         registry.register_collector(Box::new(scrape.clone()));
         Metrics {
@@ -435,6 +437,16 @@ impl Metrics {
     /// Exports the counters of the boot-file services from now on (once, at start-up).
     pub fn attach_boot_files(&self, stats: crate::boot_files::BootFileStats) {
         let _ = self.scrape.boot.set(stats);
+    }
+
+    /// Exports the DNS updater's counters from now on (once, at start-up, with `[ddns]`).
+    pub fn attach_dns(&self, status: crate::ddns::DnsStatus) {
+        let _ = self.scrape.dns.set(status);
+    }
+
+    /// The DNS updater's status, when DNS updates are on (for alerts).
+    pub fn dns(&self) -> Option<&crate::ddns::DnsStatus> {
+        self.scrape.dns.get()
     }
 
     /// The OpenMetrics text of every metric, with `config`/`pools`/`links` (from the serve task)
@@ -714,6 +726,9 @@ impl Collector for ScrapeCollector {
         encode_pressure(&mut enc, &d.links)?;
         if let Some(boot) = self.boot.get() {
             crate::boot_files::encode(boot, &mut enc)?;
+        }
+        if let Some(dns) = self.dns.get() {
+            crate::ddns::encode(dns, &mut enc)?;
         }
         // Store.
         let s = &d.store;

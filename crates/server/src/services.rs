@@ -7,6 +7,7 @@
 //!     ─► services, each with the one CancellationToken and a JoinHandle:
 //!          control API listener · lease database change feed (shared stores) ·
 //!          TFTP server and HTTP boot files ([tftp], [http_boot]) ·
+//!          DNS updater ([ddns]: started before the packet thread, fed after each commit) ·
 //!          SIGHUP reload · alert evaluator · rogue-server monitor · history pruning
 //!     ─► wait for the shutdown signal (or the packet thread's end)
 //!     ─► cancel ─► join every service ─► stop the packet thread ─► close the lease writer
@@ -134,6 +135,10 @@ pub async fn start(
     .map_err(|_| ServeError::WriterJoin)?;
     let leases = leases.map_err(ServeError::Load)?;
     let loaded = leases.len();
+    let dns_initial = match config.ddns {
+        Some(_) => crate::ddns::wishes(&config, &leases, unix_now()),
+        None => Vec::new(),
+    };
     let mut server = Server::new(config.clone(), leases);
     let token = ProbeToken::random();
     server.set_own_probe_prefix(token.client_id_prefix());
@@ -149,6 +154,11 @@ pub async fn start(
     let (handle, control_rx) = ControlHandle::channel();
     let (pools_tx, pools) =
         tokio::sync::watch::channel(Arc::new(PoolSnapshot::empty(config.clone())));
+    // The services' one cancellation token.
+    let cancel = CancellationToken::new();
+    // DNS updates first among the services: a key file that cannot be used stops the start here.
+    let dns = crate::ddns::start(&config, dns_initial, cancel.clone()).await?;
+    let dns_feed = dns.as_ref().map(|d| d.feed.clone());
     // A shared store: the packet loop also applies the feed's records and refused records.
     let (store_tx, store_rx) = match feed {
         Some(_) => {
@@ -166,10 +176,20 @@ pub async fn start(
             if let Some(tx) = store_tx {
                 d.share_store(tx);
             }
+            if let Some(feed) = dns_feed {
+                d.feed_dns(feed);
+            }
             d
         })
     };
-    let packet = PacketThread::start(&config, metrics.clone(), make, control_rx, store_rx).await?;
+    let packet =
+        match PacketThread::start(&config, metrics.clone(), make, control_rx, store_rx).await {
+            Ok(p) => p,
+            Err(e) => {
+                cancel.cancel();
+                return Err(e.into());
+            }
+        };
     info!(
         port = config.server.server_port,
         store = %store_label,
@@ -179,7 +199,6 @@ pub async fn start(
     );
 
     // The services, each with the one cancellation token.
-    let cancel = CancellationToken::new();
     let alerts = Arc::new(Alerts::new(config.alerts.clone()));
     let reloader = Arc::new(Reloader::new(
         config_path,
@@ -201,6 +220,7 @@ pub async fn start(
     let boot_files = match crate::boot_files::BootFiles::bind(&config).await {
         Ok(b) => b,
         Err(e) => {
+            cancel.cancel();
             let _ = tokio::task::spawn_blocking(move || packet.stop()).await;
             return Err(e);
         }
@@ -218,6 +238,10 @@ pub async fn start(
         }
     };
     metrics.attach_boot_files(boot_files.stats.clone());
+    if let Some(d) = dns {
+        metrics.attach_dns(d.status);
+        services.push(("DNS updater", d.task));
+    }
     services.extend(boot_files.spawn(&cancel));
     if let (Some(feed), Some(tx)) = (feed, store_tx) {
         services.push((
