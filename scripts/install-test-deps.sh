@@ -28,10 +28,13 @@ packages=(
                     # with iPXE ROMs, OVMF for UEFI, and ipxe.efi/undionly.kpxe to serve
   man-db adduser init-system-helpers binutils systemd  # the Debian package test (tests/package/run.sh):
                     # `man leasehold`, the system user, objcopy, systemd-analyze verify
+  bind9 bind9-dnsutils knot knot-dnsutils  # dynamic DNS end-to-end (tests/ddns/run.sh): named,
+                    # tsig-keygen, dig, nsupdate, knotd, kdig, knsupdate; the suite starts its own
+                    # servers in namespaces, the packages' services are not started (policy-rc.d)
   iproute2 procps bridge-utils
 )
 commands=(dhclient dhcpcd udhcpc nmap tshark dnsmasq dhcrelay kea-dhcp4 perfdhcp dhcpstarv ip chromium curl
-  tftp atftp qemu-system-x86_64 dhcpd man adduser objcopy systemd-analyze)
+  tftp atftp qemu-system-x86_64 dhcpd man adduser objcopy systemd-analyze named dig nsupdate knotd kdig knsupdate)
 
 missing=0
 for c in "${commands[@]}"; do
@@ -53,7 +56,7 @@ if [ "$missing" = 1 ]; then
     exit 1
   fi
   export DEBIAN_FRONTEND=noninteractive
-  # No package may start a DHCP service on this machine while installing.
+  # No package may start a service (DHCP, DNS, ...) on this machine while installing.
   printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
   chmod +x /usr/sbin/policy-rc.d
   trap 'rm -f /usr/sbin/policy-rc.d' EXIT
