@@ -3,7 +3,7 @@
 mod support;
 
 use leasehold_ddns::{
-    run, Status, ConflictMode, Identity, Input, LeaseDns, Settings, Updater, Want, Zone,
+    run, ConflictMode, Identity, Input, LeaseDns, Settings, Status, Updater, Want, Zone,
 };
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
