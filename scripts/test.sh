@@ -129,6 +129,7 @@ run_suite "starvation defence" tests/attack/starvation.sh
 run_suite "several servers on PostgreSQL" tests/cluster/run.sh
 run_suite "network boot: real VMs" tests/boot/run.sh
 run_suite "switching from dhcpd, Kea, dnsmasq" tests/migrate/run.sh
+run_suite "DNS updates: BIND 9 and Knot" tests/ddns/run.sh
 run_suite "Debian package" tests/package/run.sh
 run_suite "dashboard in headless Chromium" tests/dashboard/run.sh
 run_suite "control API: schemathesis" tests/api/schemathesis.sh

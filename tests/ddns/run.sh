@@ -698,10 +698,10 @@ test_wrong_key() {
   else
     fail 5-wrong-key "no delta.$FWD records" "A '$(dns "$BIND_ADDR" "delta.$FWD" A || true)'"
   fi
-  if wait_for 10 alert_active "$BIND_ADDR"; then
-    pass 5-wrong-key "alert ddns_refused:$BIND_ADDR"
+  if wait_for 10 alert_active "$BIND_ADDR:53"; then
+    pass 5-wrong-key "alert ddns_refused:$BIND_ADDR:53"
   else
-    fail 5-wrong-key "alert ddns_refused:$BIND_ADDR" "alerts: $(alerts | head -c 300 || true)"
+    fail 5-wrong-key "alert ddns_refused:$BIND_ADDR:53" "alerts: $(alerts | head -c 300 || true)"
   fi
   if tail -n +$((named_before + 1)) "$WORK/named.log" | grep -qiE 'badsig|tsig verify failure|invalid signature'; then
     pass 5-wrong-key "named logged the bad signature"
