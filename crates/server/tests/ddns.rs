@@ -8,6 +8,7 @@
 mod support;
 
 use leasehold_engine::Config;
+use leasehold_server::handle::ControlRequest;
 use leasehold_server::ServeOptions;
 use leasehold_store::MemoryStore;
 use leasehold_wire::options::code;
@@ -27,10 +28,15 @@ fn free_port() -> u16 {
 }
 
 fn config(port: u16, dns: std::net::SocketAddr, key_file: &Path) -> Config {
+    config_with(port, dns, key_file, "client")
+}
+
+/// The test configuration with `[ddns] update = update`.
+fn config_with(port: u16, dns: std::net::SocketAddr, key_file: &Path, update: &str) -> Config {
     let text = format!(
         "[server]\nlisten_address = \"127.0.0.1\"\nserver_port = {port}\nclient_port = {}\n\
          lease_time = 600\n\n\
-         [ddns]\nqualifying_suffix = \"example.test.\"\n\n\
+         [ddns]\nupdate = \"{update}\"\nqualifying_suffix = \"example.test.\"\n\n\
          [[ddns.key]]\nname = \"ddns-key.\"\nsecret_file = \"{}\"\n\n\
          [[ddns.zone]]\nname = \"example.test.\"\nserver = \"{dns}\"\nkey = \"ddns-key.\"\n\n\
          [[ddns.zone]]\nname = \"127.in-addr.arpa.\"\nserver = \"{dns}\"\nkey = \"ddns-key.\"\n\n\
@@ -216,6 +222,74 @@ async fn ack_then_records_then_release_removes_them() {
         ok.is_some_and(|n| n >= 4),
         "leasehold_ddns_updates_ok_total: {ok:?}\n{text}"
     );
+    running.stop().await.expect("every service stops cleanly");
+    answering.abort();
+}
+
+/// A reload converges the zones with the lease table under the new policy: `ptr-only` takes the
+/// A and DHCID records away and keeps the PTR; a lease deleted through the control API loses its
+/// records.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reload_converges_and_api_delete_removes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key_file = dir.path().join("ddns.key");
+    std::fs::write(&key_file, SECRET_B64).expect("key file");
+    let key = support::key("ddns-key.", SECRET);
+    let dns_sock = tokio::net::UdpSocket::bind("127.0.0.1:0")
+        .await
+        .expect("dns socket");
+    let dns = dns_sock.local_addr().expect("addr");
+    let fake = Arc::new(Mutex::new(FakeDns::new(
+        &["example.test.", "127.in-addr.arpa."],
+        Some(&key),
+    )));
+    let answering = responder(dns_sock, fake.clone());
+    let port = free_port();
+    let options = ServeOptions::new(
+        Arc::new(config(port, dns, &key_file)),
+        PathBuf::from("ddns.toml"),
+        None,
+    );
+    let running = leasehold_server::start(options, Box::new(MemoryStore::new()))
+        .await
+        .expect("server starts");
+    let addr = tokio::task::spawn_blocking(move || dora(port))
+        .await
+        .expect("client")
+        .yiaddr;
+    wait_for(&fake, "A and PTR added", |f| {
+        f.a("gamma.example.test.") == vec![addr] && !f.ptr(addr).is_empty()
+    })
+    .await;
+
+    let new = Arc::new(config_with(port, dns, &key_file, "ptr-only"));
+    running
+        .handle
+        .ask(|reply| ControlRequest::Reload { config: new, reply })
+        .await
+        .expect("reload");
+    wait_for(
+        &fake,
+        "A and DHCID removed, PTR kept after the reload",
+        |f| {
+            f.a("gamma.example.test.").is_empty()
+                && f.dhcid("gamma.example.test.").is_empty()
+                && f.ptr(addr) == vec!["gamma.example.test.".to_string()]
+        },
+    )
+    .await;
+
+    let ticket = running
+        .handle
+        .ask(|reply| ControlRequest::DeleteLease { addr, reply })
+        .await
+        .expect("asked")
+        .expect("deleted");
+    ticket.await.expect("committed");
+    wait_for(&fake, "PTR removed after the API deleted the lease", |f| {
+        f.ptr(addr).is_empty()
+    })
+    .await;
     running.stop().await.expect("every service stops cleanly");
     answering.abort();
 }
