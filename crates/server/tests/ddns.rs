@@ -142,31 +142,63 @@ async fn wait_for(fake: &Arc<Mutex<FakeDns>>, what: &str, check: impl Fn(&FakeDn
     }
 }
 
+/// A server with `[ddns]` on an in-memory store, and the fake zone answering its updates.
+struct Setup {
+    _dir: tempfile::TempDir,
+    key_file: PathBuf,
+    fake: Arc<Mutex<FakeDns>>,
+    answering: tokio::task::JoinHandle<()>,
+    dns: std::net::SocketAddr,
+    port: u16,
+    running: leasehold_server::Running,
+}
+
+impl Setup {
+    async fn start() -> Setup {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let key_file = dir.path().join("ddns.key");
+        std::fs::write(&key_file, format!("{SECRET_B64}\n")).expect("key file");
+        let key = support::key("ddns-key.", SECRET);
+        let dns_sock = tokio::net::UdpSocket::bind("127.0.0.1:0")
+            .await
+            .expect("dns socket");
+        let dns = dns_sock.local_addr().expect("addr");
+        let fake = Arc::new(Mutex::new(FakeDns::new(
+            &["example.test.", "127.in-addr.arpa."],
+            Some(&key),
+        )));
+        let answering = responder(dns_sock, fake.clone());
+        let port = free_port();
+        let options = ServeOptions::new(
+            Arc::new(config(port, dns, &key_file)),
+            PathBuf::from("ddns.toml"),
+            None,
+        );
+        let running = leasehold_server::start(options, Box::new(MemoryStore::new()))
+            .await
+            .expect("server starts");
+        Setup {
+            _dir: dir,
+            key_file,
+            fake,
+            answering,
+            dns,
+            port,
+            running,
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ack_then_records_then_release_removes_them() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let key_file = dir.path().join("ddns.key");
-    std::fs::write(&key_file, format!("{SECRET_B64}\n")).expect("key file");
-    let key = support::key("ddns-key.", SECRET);
-    let dns_sock = tokio::net::UdpSocket::bind("127.0.0.1:0")
-        .await
-        .expect("dns socket");
-    let dns = dns_sock.local_addr().expect("addr");
-    let fake = Arc::new(Mutex::new(FakeDns::new(
-        &["example.test.", "127.in-addr.arpa."],
-        Some(&key),
-    )));
-    let answering = responder(dns_sock, fake.clone());
-
-    let port = free_port();
-    let options = ServeOptions::new(
-        Arc::new(config(port, dns, &key_file)),
-        PathBuf::from("ddns.toml"),
-        None,
-    );
-    let running = leasehold_server::start(options, Box::new(MemoryStore::new()))
-        .await
-        .expect("server starts");
+    let Setup {
+        _dir,
+        fake,
+        answering,
+        port,
+        running,
+        ..
+    } = Setup::start().await;
 
     let ack = tokio::task::spawn_blocking(move || dora(port))
         .await
@@ -231,28 +263,15 @@ async fn ack_then_records_then_release_removes_them() {
 /// records.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reload_converges_and_api_delete_removes() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let key_file = dir.path().join("ddns.key");
-    std::fs::write(&key_file, SECRET_B64).expect("key file");
-    let key = support::key("ddns-key.", SECRET);
-    let dns_sock = tokio::net::UdpSocket::bind("127.0.0.1:0")
-        .await
-        .expect("dns socket");
-    let dns = dns_sock.local_addr().expect("addr");
-    let fake = Arc::new(Mutex::new(FakeDns::new(
-        &["example.test.", "127.in-addr.arpa."],
-        Some(&key),
-    )));
-    let answering = responder(dns_sock, fake.clone());
-    let port = free_port();
-    let options = ServeOptions::new(
-        Arc::new(config(port, dns, &key_file)),
-        PathBuf::from("ddns.toml"),
-        None,
-    );
-    let running = leasehold_server::start(options, Box::new(MemoryStore::new()))
-        .await
-        .expect("server starts");
+    let Setup {
+        _dir,
+        key_file,
+        fake,
+        answering,
+        dns,
+        port,
+        running,
+    } = Setup::start().await;
     let addr = tokio::task::spawn_blocking(move || dora(port))
         .await
         .expect("client")
