@@ -15,7 +15,7 @@
 #![no_main]
 
 use leasehold_ddns::{
-    ConflictMode, Identity, LeaseDns, Settings, TsigAlgorithm, TsigKey, Updater, Want, Zone,
+    ConflictResolution, Identity, LeaseDns, Settings, TsigAlgorithm, TsigKey, Updater, Want, Zone,
 };
 use libfuzzer_sys::fuzz_target;
 use std::collections::VecDeque;
@@ -118,9 +118,9 @@ fuzz_target!(|data: &[u8]| {
             },
         ],
         conflict: if flags & 2 != 0 {
-            ConflictMode::NoCheckWithDhcid
+            ConflictResolution::NoCheckWithDhcid
         } else {
-            ConflictMode::CheckWithDhcid
+            ConflictResolution::CheckWithDhcid
         },
         queue_limit: 3,
         max_in_flight: MAX_IN_FLIGHT,

@@ -20,52 +20,16 @@ use std::fmt;
 /// Fudge (allowed clock difference, seconds) of every signed message (RFC 8945 §5.2.3).
 pub const FUDGE: u16 = 300;
 
-/// The HMAC algorithms supported for TSIG (RFC 8945 §6; the ones BIND's `tsig-keygen` offers
-/// besides the legacy MD5/SHA-1).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum TsigAlgorithm {
-    /// `hmac-sha256` (the default of `tsig-keygen`).
-    #[default]
-    HmacSha256,
-    /// `hmac-sha384`.
-    HmacSha384,
-    /// `hmac-sha512`.
-    HmacSha512,
-}
+/// The HMAC algorithm of a TSIG key, as the configuration names it (RFC 8945 §6; MD5 and SHA-1
+/// are not accepted).
+pub use leasehold_engine::config::ddns::TsigAlgorithm;
 
-impl TsigAlgorithm {
-    /// The algorithm's name as in key files and on the wire (`hmac-sha256`, ...).
-    pub fn name(self) -> &'static str {
-        match self {
-            TsigAlgorithm::HmacSha256 => "hmac-sha256",
-            TsigAlgorithm::HmacSha384 => "hmac-sha384",
-            TsigAlgorithm::HmacSha512 => "hmac-sha512",
-        }
-    }
-
-    /// Parses a name such as `hmac-sha256` (case-insensitive, a trailing dot allowed).
-    pub fn from_name(name: &str) -> Result<TsigAlgorithm, DdnsError> {
-        let n = name.trim().trim_end_matches('.').to_ascii_lowercase();
-        match n.as_str() {
-            "hmac-sha256" => Ok(TsigAlgorithm::HmacSha256),
-            "hmac-sha384" => Ok(TsigAlgorithm::HmacSha384),
-            "hmac-sha512" => Ok(TsigAlgorithm::HmacSha512),
-            _ => Err(DdnsError::UnknownAlgorithm(name.to_string())),
-        }
-    }
-
-    fn to_hickory(self) -> HickoryAlgorithm {
-        match self {
-            TsigAlgorithm::HmacSha256 => HickoryAlgorithm::HmacSha256,
-            TsigAlgorithm::HmacSha384 => HickoryAlgorithm::HmacSha384,
-            TsigAlgorithm::HmacSha512 => HickoryAlgorithm::HmacSha512,
-        }
-    }
-}
-
-impl fmt::Display for TsigAlgorithm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+/// `algorithm` as hickory's TSIG signer names it.
+fn to_hickory(algorithm: TsigAlgorithm) -> HickoryAlgorithm {
+    match algorithm {
+        TsigAlgorithm::HmacSha256 => HickoryAlgorithm::HmacSha256,
+        TsigAlgorithm::HmacSha384 => HickoryAlgorithm::HmacSha384,
+        TsigAlgorithm::HmacSha512 => HickoryAlgorithm::HmacSha512,
     }
 }
 
@@ -122,12 +86,13 @@ impl TsigKey {
                 });
             };
             if let Some(alg) = &found.algorithm {
-                let file_alg = TsigAlgorithm::from_name(alg)?;
+                let file_alg = TsigAlgorithm::from_name(alg)
+                    .ok_or_else(|| DdnsError::UnknownAlgorithm(alg.to_string()))?;
                 if file_alg != algorithm {
                     return Err(DdnsError::AlgorithmMismatch {
                         key: name.to_string(),
-                        expected: algorithm.name().to_string(),
-                        found: file_alg.name().to_string(),
+                        expected: algorithm.as_str().to_string(),
+                        found: file_alg.as_str().to_string(),
                     });
                 }
             }
@@ -164,15 +129,11 @@ impl TsigKey {
                 key: self.name.clone(),
             });
         }
-        TSigner::new(
-            self.secret.clone(),
-            self.algorithm.to_hickory(),
-            name,
-            FUDGE,
-        )
-        .map_err(|e| DdnsError::Signer {
-            key: self.name.clone(),
-            reason: e.to_string(),
+        TSigner::new(self.secret.clone(), to_hickory(self.algorithm), name, FUDGE).map_err(|e| {
+            DdnsError::Signer {
+                key: self.name.clone(),
+                reason: e.to_string(),
+            }
         })
     }
 }
@@ -530,12 +491,8 @@ mod tests {
 
     #[test]
     fn algorithm_names() {
-        for a in [
-            TsigAlgorithm::HmacSha256,
-            TsigAlgorithm::HmacSha384,
-            TsigAlgorithm::HmacSha512,
-        ] {
-            assert_eq!(TsigAlgorithm::from_name(a.name()), Ok(a));
+        for a in TsigAlgorithm::ALL {
+            assert_eq!(TsigAlgorithm::from_name(a.as_str()), Some(a));
             assert!(TsigKey {
                 name: "k.".into(),
                 algorithm: a,
@@ -544,7 +501,7 @@ mod tests {
             .signer()
             .is_ok());
         }
-        assert!(TsigAlgorithm::from_name("HMAC-SHA256.").is_ok());
-        assert!(TsigAlgorithm::from_name("hmac-md5").is_err());
+        assert!(TsigAlgorithm::from_name("HMAC-SHA256.").is_some());
+        assert!(TsigAlgorithm::from_name("hmac-md5").is_none());
     }
 }

@@ -3,7 +3,7 @@
 //! RFC 4703.
 //!
 //! Modules (a pure core with I/O around it, like the relay):
-//! - [`settings`] — [`Settings`], [`Zone`], [`ConflictMode`], and the input [`LeaseDns`]/[`Want`].
+//! - [`settings`] — [`Settings`], [`Zone`], [`ConflictResolution`], and the input [`LeaseDns`]/[`Want`].
 //! - [`key`] — [`TsigKey`] and [`TsigAlgorithm`], loaded from a bare base64 secret or a BIND key
 //!   file.
 //! - [`dhcid`] — [`Identity`] and the DHCID RDATA.
@@ -15,9 +15,9 @@
 //! - [`error`] — [`DdnsError`].
 //!
 //! What it does for one address (RFC 4703 §5):
-//! - add, in [`ConflictMode::CheckWithDhcid`]: "name not in use" → add A and DHCID; if the name
+//! - add, in [`ConflictResolution::CheckWithDhcid`]: "name not in use" → add A and DHCID; if the name
 //!   is in use, "our DHCID is there" → replace the A RRset; if not, a conflict (counted, logged,
-//!   no PTR). In [`ConflictMode::NoCheckWithDhcid`]: replace A and DHCID unconditionally.
+//!   no PTR). In [`ConflictResolution::NoCheckWithDhcid`]: replace A and DHCID unconditionally.
 //! - PTR: replace the PTR RRset of `d.c.b.a.in-addr.arpa.`.
 //! - remove: "our DHCID is there" → delete our A; "our DHCID and no A/AAAA" → delete the DHCID;
 //!   then delete the PTR RRset.
@@ -38,6 +38,6 @@ pub use dhcid::Identity;
 pub use error::DdnsError;
 pub use key::{TsigAlgorithm, TsigKey};
 pub use run::{run, Input, SharedStats, Status};
-pub use settings::{ConflictMode, LeaseDns, Settings, Want, Zone};
+pub use settings::{ConflictResolution, LeaseDns, Settings, Want, Zone};
 pub use stats::DdnsStats;
 pub use updater::{Transmit, Updater};

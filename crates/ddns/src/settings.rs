@@ -5,16 +5,10 @@ use crate::key::TsigKey;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-/// How name conflicts between clients are resolved (RFC 4703 §5).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum ConflictMode {
-    /// RFC 4703 §5.3: a name is only taken over from the client whose DHCID it carries; a name
-    /// held by another client is a conflict, left alone.
-    #[default]
-    CheckWithDhcid,
-    /// The last client to ask gets the name: A and DHCID are replaced without prerequisites.
-    NoCheckWithDhcid,
-}
+/// How name conflicts between clients are resolved (RFC 4703 §5), as the configuration's
+/// `conflict_resolution` names it: `CheckWithDhcid` (default) takes a name over only from the
+/// client whose DHCID it carries; `NoCheckWithDhcid` gives it to the last client that asks.
+pub use leasehold_engine::config::ddns::ConflictResolution;
 
 /// One DNS zone the updater may change, and the primary server to send its updates to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,7 +28,7 @@ pub struct Settings {
     /// reverse names (`d.c.b.a.in-addr.arpa.`) are looked up in this one list.
     pub zones: Vec<Zone>,
     /// How conflicts between clients for one name are resolved.
-    pub conflict: ConflictMode,
+    pub conflict: ConflictResolution,
     /// The most addresses that may have work owed at once; beyond it a [`crate::Updater::submit`]
     /// is dropped (counted in [`crate::DdnsStats::dropped`]). [`crate::Updater::converge`] is not
     /// bounded by it.
@@ -52,7 +46,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             zones: Vec::new(),
-            conflict: ConflictMode::default(),
+            conflict: ConflictResolution::default(),
             queue_limit: 4096,
             timeout: Duration::from_secs(2),
             max_backoff: Duration::from_secs(30),

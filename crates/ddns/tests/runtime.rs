@@ -3,7 +3,7 @@
 mod support;
 
 use leasehold_ddns::{
-    run, ConflictMode, Identity, Input, LeaseDns, Settings, Status, Updater, Want, Zone,
+    run, ConflictResolution, Identity, Input, LeaseDns, Settings, Status, Updater, Want, Zone,
 };
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
@@ -55,7 +55,7 @@ async fn updates_reach_a_server_on_loopback_and_shutdown_is_clean() {
                 key: Some(key),
             },
         ],
-        conflict: ConflictMode::CheckWithDhcid,
+        conflict: ConflictResolution::CheckWithDhcid,
         ..Settings::default()
     };
     let updater = Updater::new(settings, 99).expect("updater");

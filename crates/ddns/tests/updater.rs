@@ -2,7 +2,7 @@
 
 mod support;
 
-use leasehold_ddns::{ConflictMode, Identity, LeaseDns, Settings, Updater, Want, Zone};
+use leasehold_ddns::{ConflictResolution, Identity, LeaseDns, Settings, Updater, Want, Zone};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 use support::{FakeDns, Mode, UNIX};
@@ -14,7 +14,7 @@ fn server() -> SocketAddr {
     "198.18.0.53:53".parse().expect("addr")
 }
 
-fn settings(conflict: ConflictMode) -> Settings {
+fn settings(conflict: ConflictResolution) -> Settings {
     let key = support::key("ddns-key.", b"0123456789abcdef0123456789abcdef");
     Settings {
         zones: vec![
@@ -34,7 +34,7 @@ fn settings(conflict: ConflictMode) -> Settings {
     }
 }
 
-fn setup(conflict: ConflictMode) -> (Updater, FakeDns) {
+fn setup(conflict: ConflictResolution) -> (Updater, FakeDns) {
     let s = settings(conflict);
     let key = s.zones[0].key.clone();
     let u = Updater::new(s, 42).expect("updater");
@@ -88,7 +88,7 @@ fn pump(u: &mut Updater, z: &mut FakeDns, now: Instant) -> usize {
 
 #[test]
 fn add_puts_a_dhcid_and_ptr_and_every_message_is_signed() {
-    let (mut u, mut z) = setup(ConflictMode::CheckWithDhcid);
+    let (mut u, mut z) = setup(ConflictResolution::CheckWithDhcid);
     let now = Instant::now();
     let c = client(1);
     u.submit(present(ip(10), &c, "host1.example.test."), now);
@@ -116,7 +116,7 @@ fn add_puts_a_dhcid_and_ptr_and_every_message_is_signed() {
 
 #[test]
 fn rename_removes_the_old_name_first() {
-    let (mut u, mut z) = setup(ConflictMode::CheckWithDhcid);
+    let (mut u, mut z) = setup(ConflictResolution::CheckWithDhcid);
     let now = Instant::now();
     let c = client(1);
     u.submit(present(ip(10), &c, "old.example.test."), now);
@@ -133,7 +133,7 @@ fn rename_removes_the_old_name_first() {
 
 #[test]
 fn second_client_same_name_is_a_conflict_in_check_mode() {
-    let (mut u, mut z) = setup(ConflictMode::CheckWithDhcid);
+    let (mut u, mut z) = setup(ConflictResolution::CheckWithDhcid);
     let now = Instant::now();
     let (a, b) = (client(1), client(2));
     u.submit(present(ip(10), &a, "host.example.test."), now);
@@ -164,7 +164,7 @@ fn second_client_same_name_is_a_conflict_in_check_mode() {
 
 #[test]
 fn second_client_takes_the_name_over_in_no_check_mode() {
-    let (mut u, mut z) = setup(ConflictMode::NoCheckWithDhcid);
+    let (mut u, mut z) = setup(ConflictResolution::NoCheckWithDhcid);
     let now = Instant::now();
     let (a, b) = (client(1), client(2));
     u.submit(present(ip(10), &a, "host.example.test."), now);
@@ -188,7 +188,7 @@ fn second_client_takes_the_name_over_in_no_check_mode() {
 
 #[test]
 fn remove_takes_everything_away() {
-    let (mut u, mut z) = setup(ConflictMode::CheckWithDhcid);
+    let (mut u, mut z) = setup(ConflictResolution::CheckWithDhcid);
     let now = Instant::now();
     let c = client(1);
     u.submit(present(ip(10), &c, "host1.example.test."), now);
@@ -204,7 +204,7 @@ fn remove_takes_everything_away() {
 
 #[test]
 fn remove_after_restart_leaves_another_clients_name_alone() {
-    let (mut u, mut z) = setup(ConflictMode::CheckWithDhcid);
+    let (mut u, mut z) = setup(ConflictResolution::CheckWithDhcid);
     let now = Instant::now();
     let (a, b) = (client(1), client(2));
     z.preload("host.example.test.", ip(10), &a);
@@ -219,13 +219,13 @@ fn remove_after_restart_leaves_another_clients_name_alone() {
 
 #[test]
 fn converge_after_restart_is_idempotent() {
-    let (mut u, mut z) = setup(ConflictMode::CheckWithDhcid);
+    let (mut u, mut z) = setup(ConflictResolution::CheckWithDhcid);
     let now = Instant::now();
     let c = client(1);
     u.submit(present(ip(10), &c, "host1.example.test."), now);
     pump(&mut u, &mut z, now);
     let before = z.rrs.clone();
-    let (mut u2, _) = setup(ConflictMode::CheckWithDhcid);
+    let (mut u2, _) = setup(ConflictResolution::CheckWithDhcid);
     u2.converge([present(ip(10), &c, "host1.example.test.")], now);
     let sent = pump(&mut u2, &mut z, now);
     assert_eq!(sent, 3, "YXDOMAIN → DHCID matches → replace A; PTR");
@@ -242,7 +242,7 @@ fn converge_after_restart_is_idempotent() {
 
 #[test]
 fn refused_backs_off_then_succeeds_and_the_server_is_flagged() {
-    let (mut u, mut z) = setup(ConflictMode::CheckWithDhcid);
+    let (mut u, mut z) = setup(ConflictResolution::CheckWithDhcid);
     let t0 = Instant::now();
     let c = client(1);
     z.mode = Mode::Refuse;
@@ -278,7 +278,7 @@ fn refused_backs_off_then_succeeds_and_the_server_is_flagged() {
 
 #[test]
 fn backoff_is_capped() {
-    let mut s = settings(ConflictMode::CheckWithDhcid);
+    let mut s = settings(ConflictResolution::CheckWithDhcid);
     s.max_backoff = Duration::from_secs(3);
     let key = s.zones[0].key.clone();
     let mut u = Updater::new(s, 1).expect("updater");
@@ -300,7 +300,7 @@ fn backoff_is_capped() {
 
 #[test]
 fn timeout_then_retry() {
-    let (mut u, mut z) = setup(ConflictMode::CheckWithDhcid);
+    let (mut u, mut z) = setup(ConflictResolution::CheckWithDhcid);
     let t0 = Instant::now();
     z.mode = Mode::Drop;
     u.submit(present(ip(10), &client(1), "host1.example.test."), t0);
@@ -323,7 +323,7 @@ fn timeout_then_retry() {
 
 #[test]
 fn a_late_answer_after_the_timeout_is_ignored() {
-    let (mut u, mut z) = setup(ConflictMode::CheckWithDhcid);
+    let (mut u, mut z) = setup(ConflictResolution::CheckWithDhcid);
     let t0 = Instant::now();
     u.submit(present(ip(10), &client(1), "host1.example.test."), t0);
     let t = u.poll_transmit(t0, UNIX).expect("sent");
@@ -336,7 +336,7 @@ fn a_late_answer_after_the_timeout_is_ignored() {
 
 #[test]
 fn queue_limit_drops_submits_but_not_converge() {
-    let mut s = settings(ConflictMode::CheckWithDhcid);
+    let mut s = settings(ConflictResolution::CheckWithDhcid);
     s.queue_limit = 2;
     let mut u = Updater::new(s, 7).expect("updater");
     let now = Instant::now();
@@ -358,7 +358,7 @@ fn queue_limit_drops_submits_but_not_converge() {
 
 #[test]
 fn in_flight_per_server_is_limited() {
-    let mut s = settings(ConflictMode::CheckWithDhcid);
+    let mut s = settings(ConflictResolution::CheckWithDhcid);
     s.max_in_flight = 2;
     let mut u = Updater::new(s, 7).expect("updater");
     let now = Instant::now();
@@ -376,7 +376,7 @@ fn in_flight_per_server_is_limited() {
 
 #[test]
 fn many_leases_all_land() {
-    let mut s = settings(ConflictMode::CheckWithDhcid);
+    let mut s = settings(ConflictResolution::CheckWithDhcid);
     s.max_in_flight = 3;
     let key = s.zones[0].key.clone();
     let mut u = Updater::new(s, 9).expect("updater");
@@ -396,7 +396,7 @@ fn many_leases_all_land() {
 
 #[test]
 fn malformed_and_foreign_datagrams_are_ignored() {
-    let (mut u, mut z) = setup(ConflictMode::CheckWithDhcid);
+    let (mut u, mut z) = setup(ConflictResolution::CheckWithDhcid);
     let now = Instant::now();
     u.submit(present(ip(10), &client(1), "host1.example.test."), now);
     let t = u.poll_transmit(now, UNIX).expect("sent");
@@ -425,7 +425,7 @@ fn malformed_and_foreign_datagrams_are_ignored() {
 
 #[test]
 fn an_answer_signed_with_another_key_is_not_believed() {
-    let (mut u, mut z) = setup(ConflictMode::CheckWithDhcid);
+    let (mut u, mut z) = setup(ConflictResolution::CheckWithDhcid);
     let now = Instant::now();
     z.answer_key = Some(support::signer(&support::key(
         "ddns-key.",
@@ -439,7 +439,7 @@ fn an_answer_signed_with_another_key_is_not_believed() {
 
 #[test]
 fn wrong_key_gets_notauth_and_flags_the_server() {
-    let mut s = settings(ConflictMode::CheckWithDhcid);
+    let mut s = settings(ConflictResolution::CheckWithDhcid);
     for z in &mut s.zones {
         z.key = Some(support::key(
             "ddns-key.",
@@ -467,7 +467,7 @@ fn wrong_key_gets_notauth_and_flags_the_server() {
 
 #[test]
 fn a_new_wish_during_flight_waits_then_replaces() {
-    let (mut u, mut z) = setup(ConflictMode::CheckWithDhcid);
+    let (mut u, mut z) = setup(ConflictResolution::CheckWithDhcid);
     let now = Instant::now();
     let c = client(1);
     u.submit(present(ip(10), &c, "host1.example.test."), now);
@@ -487,7 +487,7 @@ fn a_new_wish_during_flight_waits_then_replaces() {
 
 #[test]
 fn a_new_wish_replaces_a_backing_off_job() {
-    let (mut u, mut z) = setup(ConflictMode::CheckWithDhcid);
+    let (mut u, mut z) = setup(ConflictResolution::CheckWithDhcid);
     let now = Instant::now();
     let c = client(1);
     z.mode = Mode::Refuse;
@@ -504,7 +504,7 @@ fn a_new_wish_replaces_a_backing_off_job() {
 
 #[test]
 fn names_outside_every_zone_are_skipped() {
-    let (mut u, mut z) = setup(ConflictMode::CheckWithDhcid);
+    let (mut u, mut z) = setup(ConflictResolution::CheckWithDhcid);
     let now = Instant::now();
     u.submit(present(ip(10), &client(1), "host.elsewhere.test."), now);
     assert_eq!(pump(&mut u, &mut z, now), 1, "PTR only");
@@ -523,7 +523,7 @@ fn names_outside_every_zone_are_skipped() {
 
 #[test]
 fn longest_zone_wins() {
-    let mut s = settings(ConflictMode::CheckWithDhcid);
+    let mut s = settings(ConflictResolution::CheckWithDhcid);
     let sub: SocketAddr = "198.18.0.54:53".parse().expect("addr");
     s.zones.push(Zone {
         name: "sub.example.test.".into(),
@@ -542,13 +542,13 @@ fn longest_zone_wins() {
 
 #[test]
 fn settings_are_checked() {
-    let mut s = settings(ConflictMode::CheckWithDhcid);
+    let mut s = settings(ConflictResolution::CheckWithDhcid);
     s.max_in_flight = 0;
     assert!(Updater::new(s, 0).is_err());
-    let mut s = settings(ConflictMode::CheckWithDhcid);
+    let mut s = settings(ConflictResolution::CheckWithDhcid);
     s.zones[1].name = FWD.into();
     assert!(Updater::new(s, 0).is_err());
-    let mut s = settings(ConflictMode::CheckWithDhcid);
+    let mut s = settings(ConflictResolution::CheckWithDhcid);
     s.zones[0].name = "bad..name".into();
     assert!(Updater::new(s, 0).is_err());
 }

@@ -22,10 +22,9 @@
 
 use crate::error::ServeError;
 use leasehold_ddns::{
-    ConflictMode, Identity, Input, LeaseDns, Settings, SharedStats, Status, TsigAlgorithm, TsigKey,
-    Updater, Want, Zone,
+    Identity, Input, LeaseDns, Settings, SharedStats, Status, TsigKey, Updater, Want, Zone,
 };
-use leasehold_engine::config::ddns::{ConflictResolution, DdnsConfig};
+use leasehold_engine::config::ddns::DdnsConfig;
 use leasehold_engine::ddns::{intent_for_lease, DnsIntent};
 use leasehold_engine::{ClientKey, Config, Lease, LeaseState};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -164,9 +163,7 @@ pub fn settings(ddns: &DdnsConfig) -> Result<Settings, ServeError> {
                         k.secret_file.display()
                     ))
                 })?;
-                let algorithm = TsigAlgorithm::from_name(k.algorithm.as_str())
-                    .map_err(|e| ServeError::Ddns(format!("DNS key {}: {e}", k.name)))?;
-                let key = TsigKey::from_file_text(&k.name, algorithm, &text).map_err(|e| {
+                let key = TsigKey::from_file_text(&k.name, k.algorithm, &text).map_err(|e| {
                     ServeError::Ddns(format!(
                         "DNS key {} in {}: {e}",
                         k.name,
@@ -184,10 +181,7 @@ pub fn settings(ddns: &DdnsConfig) -> Result<Settings, ServeError> {
     }
     Ok(Settings {
         zones,
-        conflict: match ddns.conflict_resolution {
-            ConflictResolution::CheckWithDhcid => ConflictMode::CheckWithDhcid,
-            ConflictResolution::NoCheckWithDhcid => ConflictMode::NoCheckWithDhcid,
-        },
+        conflict: ddns.conflict_resolution,
         queue_limit: ddns.queue_limit,
         ..Settings::default()
     })

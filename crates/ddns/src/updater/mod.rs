@@ -16,7 +16,7 @@ mod message;
 use crate::dhcid::Identity;
 use crate::error::DdnsError;
 use crate::key::parse_name;
-use crate::settings::{ConflictMode, LeaseDns, Settings, Want};
+use crate::settings::{ConflictResolution, LeaseDns, Settings, Want};
 use crate::stats::DdnsStats;
 use hickory_proto::op::{Message, MessageType, OpCode, ResponseCode};
 use hickory_proto::rr::{Name, TSigVerifier, TSigner};
@@ -136,7 +136,7 @@ enum Outcome {
 
 /// The sans-I/O DNS updater. See the [module docs](self).
 pub struct Updater {
-    conflict: ConflictMode,
+    conflict: ConflictResolution,
     queue_limit: usize,
     timeout: Duration,
     max_backoff: Duration,
@@ -760,8 +760,8 @@ impl Updater {
                 }
                 if let Some(n) = &fwd_target {
                     let kind = match self.conflict {
-                        ConflictMode::CheckWithDhcid => OpKind::AddFwdFirst,
-                        ConflictMode::NoCheckWithDhcid => OpKind::AddFwdNoCheck,
+                        ConflictResolution::CheckWithDhcid => OpKind::AddFwdFirst,
+                        ConflictResolution::NoCheckWithDhcid => OpKind::AddFwdNoCheck,
                     };
                     self.push_fwd(&mut ops, &[kind], n, &lease.identity, *ttl);
                 }
@@ -795,8 +795,8 @@ impl Updater {
 
     fn push_remove_fwd(&mut self, ops: &mut VecDeque<Op>, name: &Name, identity: &Identity) {
         let kinds: &[OpKind] = match self.conflict {
-            ConflictMode::CheckWithDhcid => &[OpKind::RemFwdA, OpKind::RemFwdDhcid],
-            ConflictMode::NoCheckWithDhcid => &[OpKind::RemFwdNoCheck],
+            ConflictResolution::CheckWithDhcid => &[OpKind::RemFwdA, OpKind::RemFwdDhcid],
+            ConflictResolution::NoCheckWithDhcid => &[OpKind::RemFwdNoCheck],
         };
         self.push_fwd(ops, kinds, name, identity, 0);
     }

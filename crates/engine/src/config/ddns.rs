@@ -171,6 +171,13 @@ pub enum TsigAlgorithm {
 }
 
 impl TsigAlgorithm {
+    /// Every accepted algorithm.
+    pub const ALL: [TsigAlgorithm; 3] = [
+        TsigAlgorithm::HmacSha256,
+        TsigAlgorithm::HmacSha384,
+        TsigAlgorithm::HmacSha512,
+    ];
+
     /// The configuration word, which is also the algorithm's DNS name without the trailing dot.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -178,6 +185,21 @@ impl TsigAlgorithm {
             TsigAlgorithm::HmacSha384 => "hmac-sha384",
             TsigAlgorithm::HmacSha512 => "hmac-sha512",
         }
+    }
+
+    /// The algorithm named `name` as key files and DNS messages write it (`hmac-sha256`,
+    /// any case, a trailing dot allowed); `None` for any other, MD5 and SHA-1 included.
+    pub fn from_name(name: &str) -> Option<TsigAlgorithm> {
+        let n = name.trim().trim_end_matches('.');
+        Self::ALL
+            .into_iter()
+            .find(|a| a.as_str().eq_ignore_ascii_case(n))
+    }
+}
+
+impl std::fmt::Display for TsigAlgorithm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -467,26 +489,19 @@ pub(crate) fn build(raw: &RawDdns) -> Result<DdnsConfig> {
                 format!("key {name:?} is given twice"),
             ));
         }
-        let algorithm = match &k.algorithm {
-            None => TsigAlgorithm::default(),
-            Some(a) => word(
-                a,
-                "algorithm",
-                &[
-                    ("hmac-sha256", TsigAlgorithm::HmacSha256),
-                    ("hmac-sha384", TsigAlgorithm::HmacSha384),
-                    ("hmac-sha512", TsigAlgorithm::HmacSha512),
-                ],
-            )
-            .map_err(|e| SpanError {
-                reason: format!(
+        let algorithm =
+            match &k.algorithm {
+                None => TsigAlgorithm::default(),
+                Some(a) => word(a, "algorithm", &TsigAlgorithm::ALL.map(|a| (a.as_str(), a)))
+                    .map_err(|e| SpanError {
+                        reason: format!(
                     "{} (HMAC-MD5 and HMAC-SHA1 are not accepted: RFC 8945 §6 deprecates MD5 \
                      and does not recommend SHA-1)",
                     e.reason
                 ),
-                ..e
-            })?,
-        };
+                        ..e
+                    })?,
+            };
         let file = k.secret_file.get_ref().trim();
         if file.is_empty() || file.contains('\0') {
             return Err(SpanError::new(
