@@ -104,6 +104,8 @@ pub struct ClassPlan {
     pub remote_id: Option<String>,
     /// `known`.
     pub known: Option<bool>,
+    /// `subnet`: the class applies only to clients of this subnet (an `if` inside a subnet).
+    pub subnet: Option<Ipv4Net>,
     /// `boot_file`.
     pub boot_file: Option<String>,
     /// `next_server`.
@@ -330,6 +332,9 @@ fn write_class(w: &mut Writer, c: &ClassPlan) {
     w.opt_str("circuit_id", c.circuit_id.as_deref());
     w.opt_str("remote_id", c.remote_id.as_deref());
     w.opt_bool("known", c.known);
+    if let Some(net) = c.subnet {
+        w.kv("subnet", &quote(&net.to_string()));
+    }
     w.opt_str("boot_file", c.boot_file.as_deref());
     w.opt_addr("next_server", c.next_server);
     w.opt_str("server_name", c.server_name.as_deref());

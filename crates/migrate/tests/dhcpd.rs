@@ -665,3 +665,49 @@ fn renewal_and_rebinding_times_are_carried() {
         i.report.findings
     );
 }
+
+/// An `if` inside one of several subnets becomes a class limited to that subnet (`subnet`
+/// key): a client of the other subnet is not in it. One inside a shared network is reported.
+#[test]
+fn an_if_inside_a_subnet_is_limited_to_that_subnet() {
+    let (i, cfg, text) = checked(
+        r#"option arch code 93 = unsigned integer 16;
+subnet 198.18.0.0 netmask 255.255.255.0 {
+  range 198.18.0.100 198.18.0.199;
+  if option arch = 00:07 { filename "ipxe.efi"; }
+}
+subnet 198.18.1.0 netmask 255.255.255.0 {
+  range 198.18.1.100 198.18.1.199;
+}
+shared-network lab {
+  if option arch = 00:07 { filename "lab.efi"; }
+  subnet 198.18.2.0 netmask 255.255.255.0 { range 198.18.2.100 198.18.2.199; }
+  subnet 198.18.3.0 netmask 255.255.255.0 { range 198.18.3.100 198.18.3.199; }
+}
+"#,
+    );
+    let subnet_of = |file: &str| {
+        i.config
+            .classes
+            .iter()
+            .find(|c| c.boot_file.as_deref() == Some(file))
+            .map(|c| c.subnet)
+    };
+    assert_eq!(
+        subnet_of("ipxe.efi"),
+        Some(Some("198.18.0.0/24".parse().expect("net"))),
+        "{text}"
+    );
+    assert!(text.contains("subnet = \"198.18.0.0/24\""), "{text}");
+    assert_eq!(
+        cfg.classes
+            .iter()
+            .find(|c| c.boot_file.as_deref() == Some("ipxe.efi"))
+            .and_then(|c| c.matcher.subnet),
+        Some("198.18.0.0/24".parse().expect("net")),
+        "Leasehold reads the key back"
+    );
+    // The shared network's `if` spans two subnets: carried for every subnet, and reported.
+    assert_eq!(subnet_of("lab.efi"), Some(None), "{text}");
+    assert_eq!(lines(&i), vec![10], "{:?}", i.report.findings);
+}

@@ -258,8 +258,8 @@ impl<'r> Builder<'r> {
                 self.report.not_carried(
                     &o.file,
                     o.line,
-                    "`if` inside a subnet carried as a class for every subnet: Leasehold classes \
-                     here are not limited to one subnet",
+                    "`if` inside a shared network carried as a class for every subnet: a \
+                     Leasehold class is limited to one subnet at most",
                 );
             }
         }
@@ -1507,11 +1507,26 @@ impl<'r> Builder<'r> {
                 self.else_defaults(&params, kind, subnet, file, s.line);
                 continue;
             }
-            if kind != Kind::Global {
-                self.if_in_subnet.push(Origin::new(file, s.line));
+            // In a subnet (or a pool or group inside one) the class is limited to that subnet.
+            let scope = match (kind, subnet) {
+                (Kind::Global, _) | (_, None) => None,
+                (_, Some(idx)) => self.plan.subnets.get(idx).map(|sp| sp.net),
+            };
+            match (kind, scope) {
+                (Kind::Global | Kind::Subnet, _) => {}
+                (_, None) => self.if_in_subnet.push(Origin::new(file, s.line)),
+                (_, Some(net)) => self.nc(
+                    file,
+                    s.line,
+                    format!(
+                        "`if` inside a {} carried as a class of its whole subnet {net}",
+                        if kind == Kind::Pool { "pool" } else { "group" }
+                    ),
+                ),
             }
             let name = self.unique_class_name(&format!("if-{}", s.line));
-            let c = class_plan(name, &k, &params, Origin::new(file, s.line));
+            let mut c = class_plan(name, &k, &params, Origin::new(file, s.line));
+            c.subnet = scope;
             self.plan.classes.push(c);
         }
     }
@@ -1668,6 +1683,7 @@ fn class_plan(name: String, k: &Keys, p: &Params, origin: Origin) -> ClassPlan {
         circuit_id: k.circuit_id.clone(),
         remote_id: k.remote_id.clone(),
         known: k.known,
+        subnet: None,
         boot_file: p.filename.as_ref().map(|v| v.0.clone()),
         next_server: p.next_server.as_ref().map(|v| v.0),
         server_name: p.server_name.as_ref().map(|v| v.0.clone()),
