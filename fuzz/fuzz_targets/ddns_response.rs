@@ -74,6 +74,7 @@ fn lease(i: u8, w: u8) -> LeaseDns {
         addr,
         identity,
         want,
+        replaces: (w & 0x40 != 0).then(|| format!("b{i}.example.test.")),
     }
 }
 

@@ -64,6 +64,12 @@ pub struct LeaseDns {
     pub identity: Identity,
     /// The records wanted for it.
     pub want: Want,
+    /// A name this client had for the address before (it renamed itself): when the updater
+    /// holds nothing for the address (after a restart) that name's A record of the address and
+    /// its DHCID are removed, guarded by the client's DHCID like every removal. The updater
+    /// that applied the old name knows it anyway; this field only matters after a restart, and
+    /// is not part of the wish (two wishes that differ only here are the same).
+    pub replaces: Option<String>,
 }
 
 /// The records wanted for an address.

@@ -75,6 +75,7 @@ async fn updates_reach_a_server_on_loopback_and_shutdown_is_clean() {
             reverse: true,
             ttl: 300,
         },
+        replaces: None,
     }))
     .await
     .expect("send");

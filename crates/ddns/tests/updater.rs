@@ -59,6 +59,7 @@ fn present(addr: Ipv4Addr, who: &Identity, fqdn: &str) -> LeaseDns {
             reverse: true,
             ttl: 300,
         },
+        replaces: None,
     }
 }
 
@@ -69,6 +70,7 @@ fn absent(addr: Ipv4Addr, who: &Identity, fqdn: Option<&str>) -> LeaseDns {
         want: Want::Absent {
             fqdn: fqdn.map(Into::into),
         },
+        replaces: None,
     }
 }
 
@@ -215,6 +217,40 @@ fn remove_after_restart_leaves_another_clients_name_alone() {
     assert_eq!(z.a("host.example.test."), vec![ip(10)]);
     assert_eq!(z.dhcid("host.example.test.").len(), 1);
     assert!(u.is_idle());
+}
+
+/// After a restart a client that renamed itself (the lease's earlier name in `replaces`) loses
+/// its old A and DHCID records; another client's name given as `replaces` is left alone (the
+/// DHCID guard); `replaces` is not part of the wish (the renewal without it sends nothing).
+#[test]
+fn a_rename_after_restart_removes_the_old_name() {
+    let (mut u, mut z) = setup(ConflictResolution::CheckWithDhcid);
+    let now = Instant::now();
+    let (a, b) = (client(1), client(2));
+    z.preload("old.example.test.", ip(10), &a);
+    z.preload("other.example.test.", ip(11), &b);
+    let mut renamed = present(ip(10), &a, "new.example.test.");
+    renamed.replaces = Some("old.example.test.".into());
+    u.submit(renamed, now);
+    pump(&mut u, &mut z, now);
+    assert!(z.a("old.example.test.").is_empty(), "old A removed");
+    assert!(z.dhcid("old.example.test.").is_empty(), "old DHCID removed");
+    assert_eq!(z.a("new.example.test."), vec![ip(10)]);
+    assert_eq!(z.ptr(ip(10)), vec!["new.example.test.".to_string()]);
+    assert!(u.is_idle());
+    // The renewal carries no `replaces`: the same wish, nothing sent.
+    u.submit(present(ip(10), &a, "new.example.test."), now);
+    assert!(u.poll_transmit(now, UNIX).is_none());
+
+    // Client A claims (wrongly) that B's name was its own: B's records stay.
+    let (mut u2, _) = setup(ConflictResolution::CheckWithDhcid);
+    let mut wrong = present(ip(12), &a, "third.example.test.");
+    wrong.replaces = Some("other.example.test.".into());
+    u2.submit(wrong, now);
+    pump(&mut u2, &mut z, now);
+    assert_eq!(z.a("other.example.test."), vec![ip(11)]);
+    assert_eq!(z.dhcid("other.example.test.").len(), 1);
+    assert_eq!(z.a("third.example.test."), vec![ip(12)]);
 }
 
 #[test]

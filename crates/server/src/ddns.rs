@@ -222,6 +222,7 @@ pub fn wish(config: &Config, lease: &Lease, intent: Option<&DnsIntent>) -> Optio
                 reverse: i.reverse,
                 ttl: i.ttl,
             },
+            replaces: i.previous_fqdn.clone(),
         });
     }
     // Ended: only on subnets that update DNS.
@@ -236,6 +237,7 @@ pub fn wish(config: &Config, lease: &Lease, intent: Option<&DnsIntent>) -> Optio
         want: Want::Absent {
             fqdn: intent.map(|i| i.fqdn.clone()),
         },
+        replaces: None,
     })
 }
 

@@ -67,6 +67,8 @@ struct Entry {
     fwd_held: Option<(Name, Identity)>,
     /// The PTR of this address may be ours.
     ptr_held: bool,
+    /// While `fresh`: the client's earlier name for the address ([`LeaseDns::replaces`]).
+    replaces: Option<String>,
     job: Option<Job>,
 }
 
@@ -78,6 +80,7 @@ impl Entry {
             desired: None,
             fwd_held: None,
             ptr_held: false,
+            replaces: None,
             job: None,
         }
     }
@@ -416,9 +419,14 @@ impl Updater {
 
     // ---- internals ----
 
-    fn wish(&mut self, lease: LeaseDns, _now: Instant, bounded: bool) {
+    fn wish(&mut self, mut lease: LeaseDns, _now: Instant, bounded: bool) {
         let addr = lease.addr;
+        // Not part of the wish: kept by the entry while it knows nothing.
+        let replaces = lease.replaces.take();
         if let Some(e) = self.entries.get_mut(&addr) {
+            if e.fresh && replaces.is_some() {
+                e.replaces.clone_from(&replaces);
+            }
             if let Some(job) = &e.job {
                 let in_flight = matches!(job.state, JobState::InFlight { .. });
                 e.desired = Some(lease);
@@ -438,15 +446,12 @@ impl Updater {
             }
         }
         let held = match self.entries.get(&addr) {
-            Some(e) => Held {
-                fresh: e.fresh,
-                fwd: e.fwd_held.clone(),
-                ptr: e.ptr_held,
-            },
+            Some(e) => Held::of(e),
             None => Held {
                 fresh: true,
                 fwd: None,
                 ptr: false,
+                replaces: replaces.clone(),
             },
         };
         let ops = self.plan(&held, &lease);
@@ -456,9 +461,13 @@ impl Updater {
             return;
         }
         let e = self.entries.entry(addr).or_insert_with(Entry::new);
+        if e.fresh && e.replaces.is_none() {
+            e.replaces = replaces;
+        }
         if ops.is_empty() {
             e.achieved = Some(lease);
             e.fresh = false;
+            e.replaces = None;
             return;
         }
         e.desired = Some(lease);
@@ -474,17 +483,14 @@ impl Updater {
         let Some(lease) = e.desired.clone() else {
             return;
         };
-        let held = Held {
-            fresh: e.fresh,
-            fwd: e.fwd_held.clone(),
-            ptr: e.ptr_held,
-        };
+        let held = Held::of(e);
         let ops = self.plan(&held, &lease);
         if ops.is_empty() {
             if let Some(e) = self.entries.get_mut(&addr) {
                 e.achieved = Some(lease);
                 e.desired = None;
                 e.fresh = false;
+                e.replaces = None;
             }
             return;
         }
@@ -704,6 +710,7 @@ impl Updater {
             e.achieved = Some(target);
             e.desired = None;
             e.fresh = false;
+            e.replaces = None;
             self.jobs -= 1;
             return;
         };
@@ -756,6 +763,12 @@ impl Updater {
                 if let Some((old, old_id)) = &held.fwd {
                     if fwd_target.as_ref() != Some(old) || *old_id != lease.identity {
                         self.push_remove_fwd(&mut ops, old, old_id);
+                    }
+                } else if let Some(old) = held.replaces.as_deref().and_then(|o| parse_name(o).ok())
+                {
+                    // After a restart: the client's earlier name, if its records are still ours.
+                    if fwd_target.as_ref() != Some(&old) {
+                        self.push_remove_fwd(&mut ops, &old, &lease.identity);
                     }
                 }
                 if let Some(n) = &fwd_target {
@@ -869,6 +882,19 @@ struct Held {
     fresh: bool,
     fwd: Option<(Name, Identity)>,
     ptr: bool,
+    /// The client's earlier name, while nothing is known ([`LeaseDns::replaces`]).
+    replaces: Option<String>,
+}
+
+impl Held {
+    fn of(e: &Entry) -> Held {
+        Held {
+            fresh: e.fresh,
+            fwd: e.fwd_held.clone(),
+            ptr: e.ptr_held,
+            replaces: e.replaces.clone().filter(|_| e.fresh),
+        }
+    }
 }
 
 /// 1 s, 2 s, 4 s, ... capped at `max`.
