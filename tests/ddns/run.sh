@@ -596,18 +596,22 @@ test_add() {
     client_release c3
   fi
 }
-# 2. Release removes A, PTR and DHCID.
-test_release() {
-  [[ -n ${ADDR[c2]:-} ]] || { fail 2-release "skipped: c2 has no lease"; return; }
-  local t0
-  if ! has "$BIND_ADDR" "beta.$FWD" A "${ADDR[c2]}"; then
-    fail 2-release "beta.$FWD records removed" "not tested: the record never appeared"
-    client_release c2
+# Client C releases its lease (dhclient -r); NAME's records on SERVER must go within 10 s.
+release_and_check_gone() {
+  local group=$1 server=$2 name=$3 c=$4 t0
+  if ! has "$server" "$name" A "${ADDR[$c]}"; then
+    fail "$group" "$name records removed" "not tested: the record never appeared"
+    client_release "$c"
     return
   fi
   t0=$(now)
-  client_release c2
-  check_gone 2-release "$BIND_ADDR" "beta.$FWD" "${ADDR[c2]}" 10 "$t0" "dhclient -r"
+  client_release "$c"
+  check_gone "$group" "$server" "$name" "${ADDR[$c]}" 10 "$t0" "dhclient -r"
+}
+# 2. Release removes A, PTR and DHCID.
+test_release() {
+  [[ -n ${ADDR[c2]:-} ]] || { fail 2-release "skipped: c2 has no lease"; return; }
+  release_and_check_gone 2-release "$BIND_ADDR" "beta.$FWD" c2
 }
 # 3. Expiry: a client asks for a short lease and dies; its records go when the lease ends.
 test_expiry() {
@@ -765,15 +769,7 @@ test_knot() {
   start_bound 7-knot c3 || return 0
   pass 7-knot "c3 bound ${ADDR[c3]}"
   check_records 7-knot "$KNOT_ADDR" "zeta.$FWD" c3 0 "$(hex_mac "${MAC[c3]}")"
-  local t0
-  if ! has "$KNOT_ADDR" "zeta.$FWD" A "${ADDR[c3]}"; then
-    fail 7-knot "zeta.$FWD records removed" "not tested: the record never appeared"
-    client_release c3
-    return
-  fi
-  t0=$(now)
-  client_release c3
-  check_gone 7-knot "$KNOT_ADDR" "zeta.$FWD" "${ADDR[c3]}" 10 "$t0" "dhclient -r"
+  release_and_check_gone 7-knot "$KNOT_ADDR" "zeta.$FWD" c3
 }
 test_server_alive() {
   if kill -0 "$SERVER_PID" 2>/dev/null; then pass leasehold still-running; else fail leasehold still-running "exited (see $WORK/server.log)"; fi

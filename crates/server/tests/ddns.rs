@@ -142,6 +142,21 @@ async fn wait_for(fake: &Arc<Mutex<FakeDns>>, what: &str, check: impl Fn(&FakeDn
     }
 }
 
+/// Starts a server with `[ddns]` (zones on `dns`, key in `key_file`) on an in-memory store, on
+/// a free loopback port; that port and the server.
+async fn serve(dns: std::net::SocketAddr, key_file: &Path) -> (u16, leasehold_server::Running) {
+    let port = free_port();
+    let options = ServeOptions::new(
+        Arc::new(config(port, dns, key_file)),
+        PathBuf::from("ddns.toml"),
+        None,
+    );
+    let running = leasehold_server::start(options, Box::new(MemoryStore::new()))
+        .await
+        .expect("server starts");
+    (port, running)
+}
+
 /// A server with `[ddns]` on an in-memory store, and the fake zone answering its updates.
 struct Setup {
     _dir: tempfile::TempDir,
@@ -168,15 +183,7 @@ impl Setup {
             Some(&key),
         )));
         let answering = responder(dns_sock, fake.clone());
-        let port = free_port();
-        let options = ServeOptions::new(
-            Arc::new(config(port, dns, &key_file)),
-            PathBuf::from("ddns.toml"),
-            None,
-        );
-        let running = leasehold_server::start(options, Box::new(MemoryStore::new()))
-            .await
-            .expect("server starts");
+        let (port, running) = serve(dns, &key_file).await;
         Setup {
             _dir: dir,
             key_file,
@@ -320,16 +327,7 @@ async fn a_silent_dns_server_does_not_hold_the_ack() {
     std::fs::write(&key_file, SECRET_B64).expect("key file");
     // A socket that never answers.
     let silent = UdpSocket::bind("127.0.0.1:0").expect("silent");
-    let dns = silent.local_addr().expect("addr");
-    let port = free_port();
-    let options = ServeOptions::new(
-        Arc::new(config(port, dns, &key_file)),
-        PathBuf::from("ddns.toml"),
-        None,
-    );
-    let running = leasehold_server::start(options, Box::new(MemoryStore::new()))
-        .await
-        .expect("server starts");
+    let (port, running) = serve(silent.local_addr().expect("addr"), &key_file).await;
     // The DNS server never answers: an ACK at all shows it did not wait for DNS.
     let ack = tokio::task::spawn_blocking(move || dora(port))
         .await

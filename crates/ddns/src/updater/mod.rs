@@ -435,9 +435,7 @@ impl Updater {
                     if let Some((when, token)) = job.state.timer() {
                         self.timers.remove(&(when, token, addr));
                     }
-                    e.job = None;
-                    self.jobs -= 1;
-                    self.start(addr);
+                    self.restart(addr);
                 }
                 return;
             }
@@ -690,20 +688,40 @@ impl Updater {
         self.advance(addr);
     }
 
+    /// Drops the job of `addr` and plans its latest wish.
+    fn restart(&mut self, addr: Ipv4Addr) {
+        if let Some(e) = self.entries.get_mut(&addr) {
+            if e.job.take().is_some() {
+                self.jobs -= 1;
+            }
+        }
+        self.start(addr);
+    }
+
+    /// When a newer wish superseded the job of `addr`: [`Self::restart`]s it and says so.
+    fn replan_if_superseded(&mut self, addr: Ipv4Addr) -> bool {
+        let superseded = self.entries.get(&addr).is_some_and(|e| {
+            e.job
+                .as_ref()
+                .is_some_and(|j| e.desired.as_ref() != Some(&j.target))
+        });
+        if superseded {
+            self.restart(addr);
+        }
+        superseded
+    }
+
     /// After a step: replan if the wish changed, finish if no step is left, else queue the next.
     fn advance(&mut self, addr: Ipv4Addr) {
+        if self.replan_if_superseded(addr) {
+            return;
+        }
         let Some(e) = self.entries.get_mut(&addr) else {
             return;
         };
         let Some(job) = e.job.as_mut() else {
             return;
         };
-        if e.desired.as_ref() != Some(&job.target) {
-            e.job = None;
-            self.jobs -= 1;
-            self.start(addr);
-            return;
-        }
         let Some(next) = job.ops.front() else {
             let target = job.target.clone();
             e.job = None;
@@ -721,20 +739,14 @@ impl Updater {
 
     /// A step failed (or timed out): back off, unless a newer wish replaces the job.
     fn fail(&mut self, addr: Ipv4Addr, now: Instant) {
-        let token = self.next_seq();
-        let max_backoff = self.max_backoff;
-        let Some(e) = self.entries.get_mut(&addr) else {
-            return;
-        };
-        let Some(job) = e.job.as_mut() else {
-            return;
-        };
-        if e.desired.as_ref() != Some(&job.target) {
-            e.job = None;
-            self.jobs -= 1;
-            self.start(addr);
+        if self.replan_if_superseded(addr) {
             return;
         }
+        let token = self.next_seq();
+        let max_backoff = self.max_backoff;
+        let Some(job) = self.entries.get_mut(&addr).and_then(|e| e.job.as_mut()) else {
+            return;
+        };
         job.failures = job.failures.saturating_add(1);
         let delay = backoff(job.failures, max_backoff);
         let until = now + delay;
