@@ -203,7 +203,11 @@ impl PgStore {
     ) -> Result<T, StoreError> {
         let mut client = self.client()?;
         let result = f(&mut client, &self.target);
-        if result.is_err() && client.is_closed() {
+        let lost = match &result {
+            Err(e) => client.is_closed() || ends_session(e),
+            Ok(_) => false,
+        };
+        if lost {
             drop(client);
             *self.client.borrow_mut() = None;
         }
@@ -610,4 +614,19 @@ pub(crate) fn history_entry(
         recorded: u64::try_from(recorded).unwrap_or(0),
         lease: decode(r, 2, target)?,
     })
+}
+
+/// True when `e` is the database ending this session: a FATAL from an administrator or a
+/// shutdown (SQLSTATE class 57P: `pg_terminate_backend`, a restart, a failover) or a connection
+/// exception (class 08). The server closes the socket right after such an answer, but the
+/// client may not have seen the close yet when the error comes back; the connection is dropped
+/// either way, so the next call reconnects.
+fn ends_session(e: &StoreError) -> bool {
+    let StoreError::Postgres { error, .. } = e else {
+        return false;
+    };
+    error.is_closed()
+        || error
+            .code()
+            .is_some_and(|c| c.code().starts_with("57P") || c.code().starts_with("08"))
 }
